@@ -1,0 +1,136 @@
+"""Forms shared by the web intake and the app API, so both refuse bad input alike."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from requests_app.models import Practice, RequestKind
+from requests_app.validators import normalise_phone, validate_birth_date, validate_bsn
+
+KIND_EXPLANATIONS = {
+    RequestKind.ACCESS: _("See which personal data is kept about you, and receive a copy."),
+    RequestKind.RECTIFICATION: _("Have personal data that is wrong or incomplete corrected."),
+    RequestKind.ERASURE: _("Have your personal data deleted."),
+    RequestKind.RESTRICTION: _(
+        "Have the use of your data limited for a while, e.g. during a dispute."
+    ),
+    RequestKind.PORTABILITY: _("Receive your data in a file you can take to another provider."),
+    RequestKind.OBJECTION: _("Object to how your data is used."),
+    RequestKind.COMPLAINT: _("Complain about how your data or your care was handled."),
+}
+
+DESCRIPTION_MAX = 5000
+
+
+class RequestDetailsForm(forms.Form):
+    """What every request needs, however it arrives."""
+
+    kind = forms.ChoiceField(label=_("What would you like to ask?"), choices=RequestKind.choices)
+    name = forms.CharField(label=_("Full name"), max_length=200)
+    birth_date = forms.DateField(
+        label=_("Date of birth"),
+        validators=[validate_birth_date],
+        widget=forms.DateInput(attrs={"type": "date", "autocomplete": "bday"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail address"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        label=_("Mobile number"),
+        max_length=20,
+        required=False,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
+        help_text=_("Optional. Only used to reach you about this request."),
+    )
+    patient_number = forms.CharField(
+        label=_("Patient number at the practice"),
+        max_length=50,
+        required=False,
+        help_text=_("Optional. Helps the practice find you faster."),
+    )
+    description = forms.CharField(
+        label=_("Your request"),
+        max_length=DESCRIPTION_MAX,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        help_text=_("Describe what you would like. Please do not include medical details."),
+    )
+
+    def clean_name(self) -> str:
+        return " ".join(self.cleaned_data["name"].split())
+
+    def clean_phone(self) -> str:
+        value = self.cleaned_data["phone"].strip()
+        return normalise_phone(value) if value else ""
+
+
+class WebIntakeForm(RequestDetailsForm):
+    confirm = forms.BooleanField(
+        label=_(
+            "I confirm that this request is about myself (or someone I am legally "
+            "allowed to represent) and that the details are correct."
+        ),
+    )
+    # Only when the patient could not find their practice in the list.
+    practice_given = forms.CharField(
+        label=_("Name and town of your GP practice"), max_length=300, required=False
+    )
+
+    field_order = [
+        "kind",
+        "name",
+        "birth_date",
+        "email",
+        "phone",
+        "patient_number",
+        "description",
+        "confirm",
+    ]
+
+    def __init__(self, *args, practice: Practice | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.practice = practice
+        self.fields["kind"].widget = forms.RadioSelect()
+        self.fields["kind"].choices = RequestKind.choices
+        if practice is None:
+            self.fields["practice_given"].required = True
+        else:
+            del self.fields["practice_given"]
+
+
+class ApiIntakeForm(RequestDetailsForm):
+    practice = forms.CharField(max_length=8)
+    bsn = forms.CharField(max_length=9, required=False, validators=[validate_bsn])
+
+    def clean_practice(self) -> Practice:
+        code = self.cleaned_data["practice"].strip()
+        practice = Practice.objects.filter(agb_code=code).first()
+        if practice is None:
+            raise forms.ValidationError(
+                _("No practice is known with this AGB code."), code="unknown_practice"
+            )
+        return practice
+
+
+class PracticeSearchForm(forms.Form):
+    q = forms.CharField(
+        label=_("Name, town or postcode of your GP practice"), max_length=100, required=False
+    )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code"),
+        max_length=7,
+        min_length=6,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
+    )
+
+
+class RouteForm(forms.Form):
+    practice = forms.ModelChoiceField(
+        label=_("Practice"), queryset=Practice.objects.filter(active=True)
+    )
+    note = forms.CharField(
+        label=_("Note"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,0 +1,141 @@
+"""Demo data for the embedded default: practices, staff accounts and a few requests.
+
+Safe to run again: it creates what is missing and changes nothing that exists.
+"""
+
+import datetime
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from requests_app.models import Membership, Practice, Request
+from requests_app.roles import Role
+from workflows.intake import PatientDetails, submit_request
+
+DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - printed for the demo on purpose
+
+PRACTICES = [
+    (
+        "Huisartsenpraktijk De Linde",
+        "01234567",
+        "Lindelaan 12",
+        "3511 AB",
+        "Utrecht",
+        "Anna de Vries",
+        "fg@delinde.example",
+        "+31612345678",
+    ),
+    (
+        "Gezondheidscentrum Oost",
+        "02345678",
+        "Oosterstraat 5",
+        "1091 GH",
+        "Amsterdam",
+        "Bram Jansen",
+        "privacy@gcoost.example",
+        "",
+    ),
+    (
+        "Huisartsen Aan Zee",
+        "03456789",
+        "Boulevard 101",
+        "2586 BA",
+        "Den Haag",
+        "Chris Bakker",
+        "fg@aanzee.example",
+        "",
+    ),
+]
+
+USERS = [
+    ("handler@delinde.example", "Sanne", "Visser", Role.HANDLER, "01234567"),
+    ("fg@delinde.example", "Anna", "de Vries", Role.DPO, "01234567"),
+    ("handler@gcoost.example", "Daan", "Smit", Role.HANDLER, "02345678"),
+    ("support@processor.example", "Eva", "Mulder", Role.SUPPORT, None),
+]
+
+DEMO_REQUESTS = [
+    (
+        "01234567",
+        "access",
+        "Jan Jansen",
+        "jan.jansen@example.com",
+        "Ik wil graag weten welke gegevens de app over mij bewaart.",
+    ),
+    (
+        "01234567",
+        "erasure",
+        "Petra de Boer",
+        "petra@example.com",
+        "Verwijder alstublieft mijn berichten uit de app.",
+    ),
+    (
+        "02345678",
+        "rectification",
+        "Mohamed El Amrani",
+        "m.elamrani@example.com",
+        "Mijn geboortedatum staat verkeerd in de app.",
+    ),
+    (
+        None,
+        "objection",
+        "Lotte Hendriks",
+        "lotte@example.com",
+        "Ik maak bezwaar tegen het gebruik van mijn telefoonnummer.",
+    ),
+]
+
+
+class Command(BaseCommand):
+    help = "Load demo practices, staff accounts and requests (idempotent) and print the logins."
+
+    def handle(self, *args, **options):
+        practices = {}
+        for name, agb, street, postcode, city, dpo, email, phone in PRACTICES:
+            practices[agb], _ = Practice.objects.get_or_create(
+                agb_code=agb,
+                defaults={
+                    "name": name,
+                    "street": street,
+                    "postcode": postcode,
+                    "city": city,
+                    "dpo_name": dpo,
+                    "dpo_email": email,
+                    "dpo_phone": phone,
+                    "standin_name": "Praktijkmanager",
+                    "standin_email": f"manager@{email.split('@')[1]}",
+                },
+            )
+        user_model = get_user_model()
+        for email, first, last, role, agb in USERS:
+            user, created = user_model.objects.get_or_create(
+                username=email, defaults={"email": email, "first_name": first, "last_name": last}
+            )
+            if created:
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+            Membership.objects.get_or_create(
+                user=user, role=role, practice=practices[agb] if agb else None
+            )
+        if not Request.objects.exists():
+            for agb, kind, name, email, text in DEMO_REQUESTS:
+                submit_request(
+                    practice=practices[agb] if agb else None,
+                    practice_given="" if agb else "Huisarts Jansen, Zwolle",
+                    kind=kind,
+                    description=text,
+                    channel="web",
+                    patient=PatientDetails(
+                        name=name, birth_date=datetime.date(1980, 5, 17), email=email
+                    ),
+                )
+        self.stdout.write(self.style.SUCCESS("Demo data is ready."))
+        self.stdout.write(f"\nOpen {settings.PORTAL_BASE_URL}/ to submit a request as a patient.")
+        self.stdout.write(
+            f"Staff sign in at {settings.PORTAL_BASE_URL}/accounts/login/ with "
+            f"password {DEMO_PASSWORD!r}:"
+        )
+        for email, _first, _last, role, agb in USERS:
+            where = practices[agb].name if agb else "processor"
+            self.stdout.write(f"  {email:<28} {Role(role).label} – {where}")

@@ -1,0 +1,20 @@
+"""Template helpers for accessible forms (WCAG 2.1: errors and help tied to their fields)."""
+
+from django import template
+
+register = template.Library()
+
+
+@register.simple_tag
+def accessible_widget(field):
+    described = []
+    if field.help_text:
+        described.append(f"{field.auto_id}_help")
+    if field.errors:
+        described.append(f"{field.auto_id}_error")
+    attrs = {}
+    if described:
+        attrs["aria-describedby"] = " ".join(described)
+    if field.errors:
+        attrs["aria-invalid"] = "true"
+    return field.as_widget(attrs=attrs)

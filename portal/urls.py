@@ -1,0 +1,44 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from portal.views import api, intake, staff
+
+intake_urls = (
+    [
+        path("", intake.start, name="start"),
+        path("request/other/", intake.details, name="details_other"),
+        path("request/confirm/", intake.confirm, name="confirm"),
+        path("request/confirm/resend/", intake.resend, name="resend"),
+        path("request/done/", intake.done, name="done"),
+        path("request/<str:agb_code>/", intake.details, name="details"),
+    ],
+    "intake",
+)
+
+staff_urls = (
+    [
+        path("", staff.queue, name="queue"),
+        path("unrouted/", staff.unrouted, name="unrouted"),
+        path("requests/<str:reference>/", staff.detail, name="detail"),
+        path("requests/<str:reference>/acknowledge/", staff.acknowledge, name="acknowledge"),
+        path("requests/<str:reference>/route/", staff.route, name="route"),
+    ],
+    "staff",
+)
+
+api_urls = (
+    [
+        path("requests", api.create_request, name="create"),
+        path("requests/<str:reference>", api.request_status, name="status"),
+    ],
+    "api",
+)
+
+urlpatterns = [
+    path("", include(intake_urls)),
+    path("staff/", include(staff_urls)),
+    path("api/v1/", include(api_urls)),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]

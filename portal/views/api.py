@@ -1,0 +1,125 @@
+"""JSON API for the patient app's backend: submit a request, read its status."""
+
+import hashlib
+import json
+
+from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.forms import ApiIntakeForm
+from requests_app.models import ApiClient, Request
+from workflows import intake
+
+PATIENT_FIELDS = ("name", "birth_date", "email", "phone", "patient_number", "bsn")
+MAX_BODY_BYTES = 64 * 1024
+IDEMPOTENCY_KEY_MAX = 200
+
+
+def _errors(status: int, errors: dict) -> JsonResponse:
+    return JsonResponse({"errors": errors}, status=status)
+
+
+def _client(request: HttpRequest) -> ApiClient | None:
+    scheme, _sep, key = request.headers.get("Authorization", "").partition(" ")
+    return ApiClient.authenticate(key.strip()) if scheme.lower() == "bearer" else None
+
+
+def _unauthorised() -> JsonResponse:
+    response = _errors(401, {"authorization": [_("A valid API key is required.")]})
+    response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response
+
+
+def _as_json(item: Request, *, with_forwarded: bool = False) -> dict:
+    data = {
+        "reference": item.reference,
+        "state": item.state,
+        "received_at": item.received_at.isoformat(),
+    }
+    if with_forwarded:
+        data["forwarded_at"] = item.forwarded_at.isoformat() if item.forwarded_at else None
+    return data
+
+
+def _flatten(body: dict) -> tuple[dict, dict]:
+    """Map the nested JSON onto form fields; returns (data, structural errors)."""
+    patient = body.get("patient")
+    if not isinstance(patient, dict):
+        return {}, {"patient": [_("This field is required and must be an object.")]}
+    data = {key: body.get(key) for key in ("practice", "kind", "description")}
+    data.update({key: patient.get(key) for key in PATIENT_FIELDS})
+    wrong_type = [k for k, v in data.items() if v is not None and not isinstance(v, str)]
+    if wrong_type:
+        return {}, {_api_name(k): [_("This field must be a string.")] for k in wrong_type}
+    return {k: v for k, v in data.items() if v is not None}, {}
+
+
+def _api_name(field: str) -> str:
+    return f"patient.{field}" if field in PATIENT_FIELDS else field
+
+
+@csrf_exempt
+@require_POST
+def create_request(request: HttpRequest) -> JsonResponse:
+    client = _client(request)
+    if client is None:
+        return _unauthorised()
+    if len(request.body) > MAX_BODY_BYTES:
+        return _errors(413, {"body": [_("The request body is too large.")]})
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        return _errors(400, {"body": [_("The request body is not valid JSON.")]})
+    if not isinstance(body, dict):
+        return _errors(400, {"body": [_("The request body must be a JSON object.")]})
+    key = request.headers.get("Idempotency-Key", "").strip()
+    if len(key) > IDEMPOTENCY_KEY_MAX:
+        return _errors(400, {"Idempotency-Key": [_("The idempotency key is too long.")]})
+
+    data, structural = _flatten(body)
+    if structural:
+        return _errors(400, structural)
+    form = ApiIntakeForm(data)
+    if not form.is_valid():
+        return _errors(400, {_api_name(f): msgs for f, msgs in form.errors.items()})
+    cleaned = form.cleaned_data
+    fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    try:
+        item, created = intake.submit_from_api(
+            api_client=client,
+            idempotency_key=key or None,
+            fingerprint=fingerprint,
+            practice=cleaned["practice"],
+            kind=cleaned["kind"],
+            description=cleaned["description"],
+            patient=intake.PatientDetails(
+                name=cleaned["name"],
+                birth_date=cleaned["birth_date"],
+                email=cleaned["email"],
+                phone=cleaned["phone"],
+                patient_number=cleaned["patient_number"],
+                bsn=cleaned["bsn"],
+            ),
+        )
+    except intake.IdempotencyConflict:
+        return _errors(
+            409, {"Idempotency-Key": [_("This key was already used for a different request.")]}
+        )
+    response = JsonResponse(_as_json(item), status=201)
+    if not created:
+        response["Idempotent-Replayed"] = "true"
+    return response
+
+
+@require_GET
+def request_status(request: HttpRequest, reference: str) -> JsonResponse:
+    client = _client(request)
+    if client is None:
+        return _unauthorised()
+    # A client sees only the requests it submitted itself.
+    item = Request.objects.filter(api_client=client, reference=reference).first()
+    if item is None:
+        return _errors(404, {"reference": [_("No request with this reference.")]})
+    return JsonResponse(_as_json(item, with_forwarded=True))

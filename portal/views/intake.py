@@ -1,0 +1,134 @@
+"""The patient's web intake: find the practice, describe the request, confirm the e-mail code."""
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal.forms import KIND_EXPLANATIONS, CodeForm, PracticeSearchForm, WebIntakeForm
+from requests_app.models import PendingSubmission, Practice, Request
+from workflows import intake
+
+SESSION_PENDING = "intake_pending_token"
+SESSION_DONE = "intake_reference"
+
+
+def find_practices(query: str):
+    query = query.strip()
+    if len(query) < 2:
+        return Practice.objects.none()
+    compact = query.replace(" ", "").upper()
+    postcode = f"{compact[:4]} {compact[4:]}".strip() if compact[:4].isdigit() else None
+    match = Q(name__icontains=query) | Q(city__icontains=query)
+    if postcode:
+        match |= Q(postcode__startswith=postcode)
+    return Practice.objects.filter(match, active=True).order_by("name")[:25]
+
+
+def start(request: HttpRequest) -> HttpResponse:
+    form = PracticeSearchForm(request.GET or None)
+    practices = find_practices(form.cleaned_data["q"]) if form.is_valid() else []
+    return render(
+        request,
+        "intake/start.html",
+        {
+            "form": form,
+            "practices": practices,
+            "searched": bool(request.GET.get("q")),
+        },
+    )
+
+
+def details(request: HttpRequest, agb_code: str | None = None) -> HttpResponse:
+    practice = None
+    if agb_code is not None:
+        practice = get_object_or_404(Practice, agb_code=agb_code, active=True)
+    form = WebIntakeForm(request.POST or None, practice=practice)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        payload = {
+            "practice_id": practice.pk if practice else None,
+            "practice_given": data.get("practice_given", ""),
+            "kind": data["kind"],
+            "name": data["name"],
+            "birth_date": data["birth_date"].isoformat(),
+            "phone": data["phone"],
+            "patient_number": data["patient_number"],
+            "description": data["description"],
+        }
+        pending = intake.start_submission(
+            email=data["email"], payload=payload, language=translation.get_language() or "nl"
+        )
+        request.session[SESSION_PENDING] = pending.token
+        return redirect("intake:confirm")
+    kinds = [
+        (value, label, KIND_EXPLANATIONS[value]) for value, label in form.fields["kind"].choices
+    ]
+    return render(
+        request,
+        "intake/details.html",
+        {
+            "form": form,
+            "practice": practice,
+            "kinds": kinds,
+        },
+    )
+
+
+def _pending(request: HttpRequest) -> PendingSubmission | None:
+    token = request.session.get(SESSION_PENDING)
+    return PendingSubmission.objects.filter(token=token).first() if token else None
+
+
+def confirm(request: HttpRequest) -> HttpResponse:
+    pending = _pending(request)
+    if pending is None:
+        messages.info(request, _("Your session has ended. Please start again."))
+        return redirect("intake:start")
+    form = CodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result, stored = intake.confirm_submission(pending, form.cleaned_data["code"])
+        if stored is not None:
+            del request.session[SESSION_PENDING]
+            request.session[SESSION_DONE] = stored.reference
+            return redirect("intake:done")
+        pending.refresh_from_db()
+        errors = {
+            intake.Confirmation.WRONG: _("This code is not right. You can try %(n)d more times.")
+            % {"n": pending.attempts_left},
+            intake.Confirmation.EXPIRED: _("This code has expired. Ask for a new code below."),
+            intake.Confirmation.LOCKED: _("Too many wrong tries. Ask for a new code below."),
+        }
+        form.add_error("code", errors[result])
+    return render(request, "intake/confirm.html", {"form": form, "pending": pending})
+
+
+@require_POST
+def resend(request: HttpRequest) -> HttpResponse:
+    pending = _pending(request)
+    if pending is None:
+        return redirect("intake:start")
+    try:
+        intake.resend_code(pending)
+    except intake.ResendRefused:
+        messages.error(
+            request, _("No more codes can be sent for this request. Please start again.")
+        )
+    else:
+        messages.success(request, _("A new code has been sent. The previous code no longer works."))
+    return redirect("intake:confirm")
+
+
+def done(request: HttpRequest) -> HttpResponse:
+    reference = request.session.get(SESSION_DONE)
+    stored = Request.objects.filter(reference=reference).first() if reference else None
+    if stored is None:
+        return redirect("intake:start")
+    return render(
+        request,
+        "intake/done.html",
+        {"reference": stored.reference, "routed": stored.practice_id is not None},
+    )

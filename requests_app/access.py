@@ -1,0 +1,39 @@
+"""What an account may do: role checks used by transitions, selectors and views alike."""
+
+from django.contrib.auth.models import AnonymousUser
+
+from requests_app.roles import PRACTICE_ROLES, PROCESSOR_ROLES, Role
+
+
+def _is_staff_account(user) -> bool:
+    return user is not None and not isinstance(user, AnonymousUser) and user.is_active
+
+
+def practice_ids(user, roles=PRACTICE_ROLES) -> set[int]:
+    """The practices for which the account holds one of the given roles."""
+    if not _is_staff_account(user):
+        return set()
+    cache = getattr(user, "_membership_cache", None)
+    if cache is None:
+        cache = list(user.memberships.values_list("practice_id", "role"))
+        user._membership_cache = cache
+    return {pid for pid, role in cache if pid is not None and role in roles}
+
+
+def processor_roles(user) -> set[str]:
+    if not _is_staff_account(user):
+        return set()
+    practice_ids(user)  # fills the cache
+    return {role for pid, role in user._membership_cache if pid is None and role in PROCESSOR_ROLES}
+
+
+def is_practice_staff(user) -> bool:
+    return bool(practice_ids(user))
+
+
+def is_processor_support(user) -> bool:
+    return bool(processor_roles(user) & {Role.SUPPORT, Role.PROCESSOR_ADMIN})
+
+
+def works_for_practice(user, practice_id: int | None) -> bool:
+    return practice_id is not None and practice_id in practice_ids(user)

@@ -1,0 +1,47 @@
+"""Making a state change: the one path every transition of a request takes.
+
+It locks the row, checks that the transition is possible and that the actor may make it,
+applies it and writes the event row, all in one transaction. Side effects belong to the caller,
+after commit.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django_fsm import can_proceed, has_transition_perm
+
+from requests_app.models import Request, RequestEvent
+
+
+class TransitionRefused(Exception):
+    """The request is not in a state that allows this change (someone may have acted first)."""
+
+
+SYSTEM_LABEL = "system"
+
+
+def actor_label(actor) -> str:
+    return SYSTEM_LABEL if actor is None else actor.get_username()
+
+
+def perform_transition(request: Request, name: str, *, actor, note: str = "", **kwargs) -> Request:
+    """Apply transition `name` on behalf of `actor` (a user, or None for the portal itself)."""
+    with transaction.atomic():
+        locked = Request.objects.select_for_update().get(pk=request.pk)
+        method = getattr(locked, name)
+        if not can_proceed(method):
+            raise TransitionRefused(f"{name} is not possible from {locked.state}")
+        if not has_transition_perm(method, actor):
+            raise PermissionDenied(f"{actor_label(actor)} may not {name} {locked.reference}")
+        source = locked.state
+        method(**kwargs)
+        locked.save()
+        RequestEvent.objects.create(
+            request=locked,
+            actor=actor,
+            actor_label=actor_label(actor),
+            action=name,
+            from_state=source,
+            to_state=locked.state,
+            note=note,
+        )
+    return locked

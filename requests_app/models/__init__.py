@@ -1,0 +1,16 @@
+from requests_app.models.api_client import ApiClient
+from requests_app.models.intake import PendingSubmission
+from requests_app.models.practice import Membership, Practice
+from requests_app.models.request import Channel, Request, RequestEvent, RequestKind, RequestState
+
+__all__ = [
+    "ApiClient",
+    "Channel",
+    "Membership",
+    "PendingSubmission",
+    "Practice",
+    "Request",
+    "RequestEvent",
+    "RequestKind",
+    "RequestState",
+]

@@ -1,0 +1,65 @@
+"""Validation rules for what patients and practices give us, with errors in plain words."""
+
+import datetime
+import re
+
+import phonenumbers
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+AGB_RE = re.compile(r"^\d{8}$")
+POSTCODE_RE = re.compile(r"^[1-9]\d{3} ?[A-Z]{2}$")
+
+
+def validate_agb_code(value: str) -> None:
+    if not AGB_RE.match(value or ""):
+        raise ValidationError(_("An AGB code has exactly 8 digits."), code="agb")
+
+
+def normalise_postcode(value: str) -> str:
+    compact = (value or "").upper().replace(" ", "")
+    return f"{compact[:4]} {compact[4:]}" if len(compact) == 6 else value
+
+
+def validate_postcode(value: str) -> None:
+    if not POSTCODE_RE.match(value or ""):
+        raise ValidationError(_("Enter a Dutch postcode such as 3511 AB."), code="postcode")
+
+
+def is_valid_bsn(value: str) -> bool:
+    """The BSN 11-test: 9 digits, weights 9..2 and -1, sum divisible by 11."""
+    if not re.fullmatch(r"\d{9}", value or ""):
+        return False
+    digits = [int(c) for c in value]
+    total = sum(d * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - digits[8]
+    return total % 11 == 0 and value != "000000000"
+
+
+def validate_bsn(value: str) -> None:
+    if not is_valid_bsn(value):
+        raise ValidationError(_("This is not a valid citizen service number (BSN)."), code="bsn")
+
+
+def mask_bsn(value: str) -> str:
+    """Show only the last three digits: enough to compare, too little to misuse."""
+    return f"******{value[-3:]}" if value else ""
+
+
+def normalise_phone(value: str) -> str:
+    """Parse a Dutch or international number into E.164, or raise ValidationError."""
+    try:
+        number = phonenumbers.parse(value, "NL")
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationError(_("Enter a phone number such as 06 12345678."), code="phone") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise ValidationError(_("Enter a phone number such as 06 12345678."), code="phone")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def validate_birth_date(value: datetime.date) -> None:
+    today = timezone.localdate()
+    if value > today:
+        raise ValidationError(_("A date of birth cannot be in the future."), code="future")
+    if value.year < 1900:
+        raise ValidationError(_("Enter a date of birth after 1900."), code="too_old")

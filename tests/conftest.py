@@ -1,0 +1,108 @@
+import datetime
+import os
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from portal.celery import app as celery_app
+from requests_app.models import ApiClient, Membership, Practice
+from requests_app.roles import Role
+from tests.fakes.providers import FakeProviders
+from workflows.intake import PatientDetails
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(autouse=True)
+def tasks_in_process():
+    """Unit tests run tasks eagerly; the integration tests switch to a real worker."""
+    celery_app.conf.task_always_eager = True
+    yield
+
+
+@pytest.fixture(scope="session")
+def fake_server():
+    server = FakeProviders().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def providers(fake_server, settings):
+    """Point the real SendGrid and Twilio SDKs at the local fake server."""
+    fake_server.reset()
+    settings.SENDGRID_API_KEY = "SG.test-key"
+    settings.SENDGRID_API_HOST = fake_server.url
+    settings.TWILIO_ACCOUNT_SID = "AC" + "0" * 32
+    settings.TWILIO_AUTH_TOKEN = "test-token"
+    settings.TWILIO_FROM_NUMBER = "+3197010000000"
+    settings.TWILIO_API_BASE_URL = fake_server.url
+    return fake_server
+
+
+def make_practice(agb: str = "01234567", **overrides) -> Practice:
+    fields = {
+        "name": f"Huisartsenpraktijk {agb}",
+        "agb_code": agb,
+        "street": "Lindelaan 1",
+        "postcode": "3511AB",
+        "city": "Utrecht",
+        "dpo_name": "Anna de Vries",
+        "dpo_email": f"fg-{agb}@practice.example",
+        "dpo_phone": "+31612345678",
+        "standin_name": "Bert",
+        "standin_email": f"standin-{agb}@practice.example",
+    }
+    fields.update(overrides)
+    return Practice.objects.create(**fields)
+
+
+def make_user(email: str, role: Role, practice: Practice | None = None):
+    user = get_user_model().objects.create_user(
+        username=email, email=email, password="a-long-test-password"
+    )
+    Membership.objects.create(user=user, role=role, practice=practice)
+    return user
+
+
+@pytest.fixture
+def practice(db):
+    return make_practice()
+
+
+@pytest.fixture
+def other_practice(db):
+    return make_practice(
+        "07654321", name="Praktijk Elders", city="Zwolle", postcode="8011AA", dpo_phone=""
+    )
+
+
+@pytest.fixture
+def handler(practice):
+    return make_user("handler@practice.example", Role.HANDLER, practice)
+
+
+@pytest.fixture
+def other_handler(other_practice):
+    return make_user("handler@elders.example", Role.HANDLER, other_practice)
+
+
+@pytest.fixture
+def support(db):
+    return make_user("support@processor.example", Role.SUPPORT)
+
+
+@pytest.fixture
+def api_key(db):
+    _client, key = ApiClient.issue("patient-app")
+    return key
+
+
+@pytest.fixture
+def patient():
+    return PatientDetails(
+        name="Jan Jansen",
+        birth_date=datetime.date(1980, 5, 17),
+        email="jan@example.com",
+        phone="+31687654321",
+    )

@@ -1,0 +1,106 @@
+"""Ways to reach people: e-mail and SMS, each one small class behind one interface.
+
+A channel's `send` returns the provider's message id or raises DeliveryError, which says
+whether trying again could help (transient: a 503, a timeout) or not (permanent: a bad address).
+"""
+
+import logging
+import urllib.error
+from typing import Protocol
+
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}
+
+
+class DeliveryError(Exception):
+    def __init__(self, message: str, *, permanent: bool) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+
+
+class Channel(Protocol):
+    def send(self, *, to: str, subject: str, body: str, idempotency_key: str) -> str: ...
+
+
+class ConsoleChannel:
+    """Development channel: prints the message. The outbox row keeps it in the database."""
+
+    def __init__(self, medium: str) -> None:
+        self.medium = medium
+
+    def send(self, *, to: str, subject: str, body: str, idempotency_key: str) -> str:
+        print(f"\n----- {self.medium} to {to} -----\n{subject}\n\n{body}\n-----", flush=True)
+        return f"console-{idempotency_key}"
+
+
+class SendGridEmail:
+    def __init__(self) -> None:
+        from sendgrid import SendGridAPIClient
+
+        self.client = SendGridAPIClient(
+            api_key=settings.SENDGRID_API_KEY, host=settings.SENDGRID_API_HOST
+        )
+
+    def send(self, *, to: str, subject: str, body: str, idempotency_key: str) -> str:
+        from python_http_client.exceptions import HTTPError
+        from sendgrid.helpers.mail import CustomArg, Mail
+
+        mail = Mail(
+            from_email=settings.NOTIFY_FROM_EMAIL,
+            to_emails=to,
+            subject=subject,
+            plain_text_content=body,
+        )
+        mail.custom_arg = CustomArg("idempotency_key", idempotency_key)
+        try:
+            response = self.client.send(mail)
+        except HTTPError as exc:
+            raise DeliveryError(
+                f"SendGrid answered {exc.status_code}: {exc.body!r}"[:500],
+                permanent=exc.status_code not in TRANSIENT_HTTP,
+            ) from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise DeliveryError(f"SendGrid unreachable: {exc}", permanent=False) from exc
+        return response.headers.get("X-Message-Id", "") if response.headers else ""
+
+
+def sms_text(body: str) -> str:
+    # Non-breaking spaces push an SMS into UCS-2 encoding, which halves its length and
+    # doubles its price; plain spaces read the same.
+    return body.replace("\u00a0", " ").replace("\u202f", " ").strip()
+
+
+class TwilioSms:
+    def __init__(self) -> None:
+        from twilio.rest import Client
+
+        self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+        # Only tests and local fakes change this; production talks to Twilio itself.
+        self.client.api.base_url = settings.TWILIO_API_BASE_URL
+
+    def send(self, *, to: str, subject: str, body: str, idempotency_key: str) -> str:
+        from twilio.base.exceptions import TwilioException, TwilioRestException
+
+        try:
+            message = self.client.api.account.messages.create(
+                to=to, from_=settings.TWILIO_FROM_NUMBER, body=sms_text(body)
+            )
+        except TwilioRestException as exc:
+            raise DeliveryError(
+                f"Twilio answered {exc.status} (code {exc.code}): {exc.msg}"[:500],
+                permanent=exc.status not in TRANSIENT_HTTP,
+            ) from exc
+        except (TwilioException, OSError) as exc:  # requests' errors are OSErrors
+            raise DeliveryError(f"Twilio unreachable: {exc}", permanent=False) from exc
+        return message.sid or ""
+
+
+def channel_for(medium: str) -> Channel:
+    if medium == "email":
+        return SendGridEmail() if settings.SENDGRID_API_KEY else ConsoleChannel("e-mail")
+    if medium == "sms":
+        return TwilioSms() if settings.TWILIO_ACCOUNT_SID else ConsoleChannel("sms")
+    raise ValueError(f"unknown medium {medium}")

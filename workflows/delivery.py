@@ -1,0 +1,47 @@
+"""Sending one outbox row: claim it, hand it to its channel, record the outcome.
+
+Claiming is a conditional update, so two workers given the same row send it once. What a sent
+message sets in motion (a request becoming 'forwarded') happens in the same transaction as
+marking the row sent.
+"""
+
+import dataclasses
+import datetime
+import logging
+
+from django.db import transaction
+from django.utils import timezone
+
+from workflows import forwarding, outbox
+from workflows.channels import DeliveryError, channel_for
+from workflows.models import Purpose
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    status: str  # "sent", "retry", "failed" or "skipped" (someone else has it, or it is done)
+    retry_in: datetime.timedelta | None = None
+
+
+def deliver(notification_id: int) -> Outcome:
+    now = timezone.now()
+    notification = outbox.claim(notification_id, now)
+    if notification is None:
+        return Outcome("skipped")
+    try:
+        provider_id = channel_for(notification.medium).send(
+            to=notification.recipient,
+            subject=notification.subject,
+            body=notification.body,
+            idempotency_key=str(notification.idempotency_key),
+        )
+    except DeliveryError as exc:
+        delay = outbox.release_for_retry(notification, str(exc), permanent=exc.permanent, now=now)
+        return Outcome("failed") if delay is None else Outcome("retry", delay)
+    with transaction.atomic():
+        outbox.mark_sent(notification, provider_id, timezone.now())
+        if notification.purpose == Purpose.PRACTICE_NEW_REQUEST:
+            forwarding.record_practice_notified(notification)
+    return Outcome("sent")

@@ -1,0 +1,211 @@
+"""Taking in a patient's request: from the web form (after an e-mail code) or the app's API."""
+
+import dataclasses
+import datetime
+import enum
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from requests_app.lifecycle import perform_transition
+from requests_app.models import (
+    ApiClient,
+    Channel,
+    PendingSubmission,
+    Practice,
+    Request,
+    RequestEvent,
+)
+from requests_app.models.intake import DRAFT_TTL, CodeCheck
+from workflows import forwarding, outbox
+from workflows.models import Medium, Purpose
+
+# A patient may ask for a new code this many times for one submission.
+MAX_CODES_PER_SUBMISSION = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class PatientDetails:
+    name: str
+    birth_date: datetime.date
+    email: str
+    phone: str = ""
+    patient_number: str = ""
+    bsn: str = ""
+
+
+def submit_request(
+    *,
+    practice: Practice | None,
+    kind: str,
+    patient: PatientDetails,
+    description: str,
+    channel: Channel,
+    language: str = "nl",
+    practice_given: str = "",
+    api_client: ApiClient | None = None,
+    idempotency_key: str | None = None,
+    idempotency_fingerprint: str = "",
+) -> Request:
+    """Store a request with its first event and its outbox rows, in one transaction.
+
+    A request for an active practice is queued for forwarding at once; any other goes to
+    processor support as 'unrouted'.
+    """
+    with transaction.atomic():
+        request = Request.objects.create(
+            kind=kind,
+            practice=practice if practice is not None and practice.active else None,
+            practice_given=practice_given or (str(practice) if practice else ""),
+            patient_name=patient.name,
+            patient_birth_date=patient.birth_date,
+            patient_email=patient.email,
+            patient_phone=patient.phone,
+            patient_number=patient.patient_number,
+            bsn=patient.bsn,
+            description=description,
+            channel=channel,
+            language=language,
+            api_client=api_client,
+            idempotency_key=idempotency_key,
+            idempotency_fingerprint=idempotency_fingerprint,
+        )
+        RequestEvent.objects.create(
+            request=request,
+            actor_label=f"api:{api_client.name}" if api_client else "patient",
+            action="submit",
+            to_state=request.state,
+            note=Channel(channel).label,
+        )
+        if request.practice_id is None:
+            request = perform_transition(request, "hold_unrouted", actor=None)
+        else:
+            forwarding.notify_practice(request)
+        outbox.queue_message(
+            purpose=Purpose.PATIENT_RECEIPT,
+            medium=Medium.EMAIL,
+            recipient=patient.email,
+            template="patient_receipt",
+            language=language,
+            request=request,
+            context={"reference": request.reference},
+        )
+    return request
+
+
+def submit_from_api(
+    *, api_client: ApiClient, idempotency_key: str | None, fingerprint: str, **fields
+) -> tuple[Request, bool]:
+    """Submit on behalf of the app; a retried call with the same key returns the first request.
+
+    Returns (request, created). Raises IdempotencyConflict when the key was used for other data.
+    """
+    if idempotency_key:
+        existing = Request.objects.filter(
+            api_client=api_client, idempotency_key=idempotency_key
+        ).first()
+        if existing is not None:
+            return _replayed(existing, fingerprint), False
+    try:
+        request = submit_request(
+            api_client=api_client,
+            idempotency_key=idempotency_key or None,
+            idempotency_fingerprint=fingerprint,
+            channel=Channel.APP,
+            **fields,
+        )
+    except IntegrityError:
+        # Two retries raced; the other one stored it.
+        existing = Request.objects.get(api_client=api_client, idempotency_key=idempotency_key)
+        return _replayed(existing, fingerprint), False
+    return request, True
+
+
+class IdempotencyConflict(Exception):
+    pass
+
+
+def _replayed(existing: Request, fingerprint: str) -> Request:
+    if existing.idempotency_fingerprint != fingerprint:
+        raise IdempotencyConflict(existing.reference)
+    return existing
+
+
+# --- Web intake: confirm the e-mail address before anything is stored -------------------------
+def start_submission(*, email: str, payload: dict, language: str) -> PendingSubmission:
+    """Keep the draft and send a 6-digit code to the address the patient gave."""
+    with transaction.atomic():
+        pending = PendingSubmission(email=email, payload=payload, language=language)
+        code = pending.issue_code()
+        pending.save()
+        _send_code(pending, code)
+    return pending
+
+
+def _send_code(pending: PendingSubmission, code: str) -> None:
+    outbox.queue_message(
+        purpose=Purpose.INTAKE_CODE,
+        medium=Medium.EMAIL,
+        recipient=pending.email,
+        template="intake_code",
+        language=pending.language,
+        context={"code": code},
+        scrub_after_send=True,
+    )
+
+
+class ResendRefused(Exception):
+    pass
+
+
+def resend_code(pending: PendingSubmission) -> None:
+    if pending.codes_sent >= MAX_CODES_PER_SUBMISSION:
+        raise ResendRefused
+    with transaction.atomic():
+        code = pending.issue_code()
+        pending.save()
+        _send_code(pending, code)
+
+
+class Confirmation(enum.Enum):
+    STORED = "stored"
+    WRONG = "wrong"
+    EXPIRED = "expired"
+    LOCKED = "locked"
+
+
+def confirm_submission(
+    pending: PendingSubmission, code: str
+) -> tuple[Confirmation, Request | None]:
+    """Check the code; when right, store the request and forget the draft."""
+    with transaction.atomic():
+        locked = PendingSubmission.objects.select_for_update().get(pk=pending.pk)
+        result = locked.check_code(code)
+        if result is not CodeCheck.OK:
+            locked.save(update_fields=["attempts"])
+            return Confirmation(result.value), None
+        data = locked.payload
+        practice = Practice.objects.filter(pk=data.get("practice_id")).first()
+        request = submit_request(
+            practice=practice,
+            practice_given=data.get("practice_given", ""),
+            kind=data["kind"],
+            patient=PatientDetails(
+                name=data["name"],
+                birth_date=datetime.date.fromisoformat(data["birth_date"]),
+                email=locked.email,
+                phone=data.get("phone", ""),
+                patient_number=data.get("patient_number", ""),
+            ),
+            description=data["description"],
+            channel=Channel.WEB,
+            language=locked.language,
+        )
+        locked.delete()
+    return Confirmation.STORED, request
+
+
+def purge_stale_drafts(now: datetime.datetime | None = None) -> int:
+    now = now or timezone.now()
+    deleted, _ = PendingSubmission.objects.filter(created_at__lt=now - DRAFT_TTL).delete()
+    return deleted

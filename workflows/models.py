@@ -1,0 +1,57 @@
+"""The outbox: every message the portal must send, written in the same transaction as its cause."""
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+
+from requests_app.models import Request
+
+
+class Purpose(models.TextChoices):
+    INTAKE_CODE = "intake_code", "Intake e-mail code"
+    PATIENT_RECEIPT = "patient_receipt", "Receipt to the patient"
+    PRACTICE_NEW_REQUEST = "practice_new_request", "New request to the practice"
+
+
+class Medium(models.TextChoices):
+    EMAIL = "email", "E-mail"
+    SMS = "sms", "SMS"
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Notification(models.Model):
+    request = models.ForeignKey(
+        Request, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    purpose = models.CharField(max_length=30, choices=Purpose.choices)
+    medium = models.CharField(max_length=10, choices=Medium.choices)
+    recipient = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    # Sent with the message so a provider (or we) can recognise a repeat.
+    idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Bodies holding a secret (a sign-in code) are blanked once sent.
+    scrub_after_send = models.BooleanField(default=False)
+
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    provider_message_id = models.CharField(max_length=100, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.purpose} {self.medium} to {self.recipient} ({self.status})"

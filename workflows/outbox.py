@@ -1,0 +1,127 @@
+"""Writing messages to the outbox and handing them to workers after commit.
+
+A row is written inside the caller's transaction, so it exists exactly when its cause does.
+After commit a task is queued for it; if the broker is down the periodic sweep queues it later.
+Retries are bounded here, in one place: MAX_ATTEMPTS tries over about three hours.
+"""
+
+import datetime
+import logging
+
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from workflows.messages import render_message
+from workflows.models import Medium, Notification, Purpose, Status
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY = datetime.timedelta(seconds=10)
+LONGEST_RETRY = datetime.timedelta(hours=1)
+# A queued task normally runs within a second; the sweep leaves fresh rows to it.
+SWEEP_GRACE = datetime.timedelta(seconds=30)
+# A claim this old means the worker died while sending: the row is offered again.
+CLAIM_TIMEOUT = datetime.timedelta(minutes=5)
+
+
+def retry_delay(attempts: int) -> datetime.timedelta:
+    """10 s, 30 s, 90 s, … tripling, at most an hour."""
+    return min(FIRST_RETRY * (3 ** max(attempts - 1, 0)), LONGEST_RETRY)
+
+
+def queue_message(
+    *,
+    purpose: Purpose,
+    medium: Medium,
+    recipient: str,
+    template: str,
+    language: str,
+    context: dict,
+    request=None,
+    scrub_after_send: bool = False,
+) -> Notification:
+    subject, body = render_message(template, medium, language, context)
+    notification = Notification.objects.create(
+        request=request,
+        purpose=purpose,
+        medium=medium,
+        recipient=recipient,
+        subject=subject,
+        body=body,
+        scrub_after_send=scrub_after_send,
+    )
+    transaction.on_commit(lambda: dispatch(notification.pk))
+    return notification
+
+
+def dispatch(notification_id: int, *, countdown: float | None = None) -> bool:
+    """Queue the delivery task; a broker fault is logged, not raised (the sweep catches up)."""
+    from workflows.tasks import deliver_notification
+
+    try:
+        deliver_notification.apply_async((notification_id,), countdown=countdown)
+    except Exception:
+        log.warning(
+            "could not queue notification %s; the sweep will retry", notification_id, exc_info=True
+        )
+        return False
+    return True
+
+
+def claim(notification_id: int, now: datetime.datetime) -> Notification | None:
+    """Take a pending row for sending. Only one caller can win: the update is conditional."""
+    won = Notification.objects.filter(
+        pk=notification_id, status=Status.PENDING, next_attempt_at__lte=now
+    ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
+    return Notification.objects.get(pk=notification_id) if won else None
+
+
+def release_for_retry(
+    notification: Notification, error: str, *, permanent: bool, now: datetime.datetime
+) -> datetime.timedelta | None:
+    """Record a failed try; return the wait before the next one, or None when giving up."""
+    notification.last_error = error[:2000]
+    notification.claimed_at = None
+    if permanent or notification.attempts >= MAX_ATTEMPTS:
+        notification.status = Status.FAILED
+        notification.save(update_fields=["status", "last_error", "claimed_at"])
+        log.error("notification %s failed for good: %s", notification.pk, error)
+        return None
+    delay = retry_delay(notification.attempts)
+    notification.status = Status.PENDING
+    notification.next_attempt_at = now + delay
+    notification.save(update_fields=["status", "last_error", "claimed_at", "next_attempt_at"])
+    return delay
+
+
+def mark_sent(notification: Notification, provider_id: str, now: datetime.datetime) -> None:
+    notification.status = Status.SENT
+    notification.sent_at = now
+    notification.provider_message_id = provider_id[:100]
+    notification.last_error = ""
+    if notification.scrub_after_send:
+        notification.body = "[removed after sending]"
+    notification.save(
+        update_fields=["status", "sent_at", "provider_message_id", "last_error", "body"]
+    )
+
+
+def sweep(now: datetime.datetime | None = None) -> list[int]:
+    """Find rows nobody is working on (never queued, retry due, or a dead worker's claim),
+    make them pending again and queue them. Returns the ids queued."""
+    now = now or timezone.now()
+    Notification.objects.filter(status=Status.SENDING, claimed_at__lte=now - CLAIM_TIMEOUT).update(
+        status=Status.PENDING, claimed_at=None, next_attempt_at=now
+    )
+    due = list(
+        Notification.objects.filter(status=Status.PENDING)
+        .filter(
+            Q(next_attempt_at__lte=now - SWEEP_GRACE) | Q(next_attempt_at__lte=now, attempts__gt=0)
+        )
+        .values_list("pk", flat=True)[:1000]
+    )
+    for pk in due:
+        dispatch(pk)
+    return due

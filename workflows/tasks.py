@@ -1,0 +1,25 @@
+"""Celery tasks: thin wrappers over the plain functions in this package."""
+
+import logging
+
+from celery import shared_task
+
+from workflows import delivery, intake, outbox
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(name="workflows.tasks.deliver_notification")
+def deliver_notification(notification_id: int) -> str:
+    outcome = delivery.deliver(notification_id)
+    if outcome.status == "retry" and not deliver_notification.app.conf.task_always_eager:
+        # In-process (eager) mode has no timer to wait with: the sweep retries instead.
+        outbox.dispatch(notification_id, countdown=outcome.retry_in.total_seconds())
+    return outcome.status
+
+
+@shared_task(name="workflows.tasks.sweep_outbox")
+def sweep_outbox() -> int:
+    queued = outbox.sweep()
+    intake.purge_stale_drafts()
+    return len(queued)
