@@ -1,0 +1,158 @@
+"""The real thing: PostgreSQL, Redis as the broker and a Celery worker in its own process."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from django.conf import settings as django_settings
+
+from portal.celery import app as celery_app
+from requests_app.models import Channel, Request, RequestState
+from tests.conftest import IN_CI
+from workflows.intake import submit_request
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+
+pytestmark = [pytest.mark.integration]
+if not REDIS_URL and not IN_CI:
+    pytestmark.append(pytest.mark.skip(reason="TEST_REDIS_URL is not set (scripts/test sets it)"))
+
+
+def _database_url() -> str:
+    db = django_settings.DATABASES["default"]
+    if db["ENGINE"] != "django.db.backends.postgresql":
+        pytest.fail("the integration test needs PostgreSQL (DATABASE_URL)") if IN_CI else None
+        pytest.skip("the integration test needs PostgreSQL")
+    return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+@pytest.fixture
+def broker():
+    if not REDIS_URL:
+        pytest.fail("TEST_REDIS_URL must be set in CI")
+    import redis
+
+    redis.Redis.from_url(REDIS_URL).flushdb()
+    celery_app.conf.broker_url = REDIS_URL
+    celery_app.conf.task_always_eager = False
+    yield REDIS_URL
+    celery_app.conf.task_always_eager = True
+
+
+@pytest.fixture
+def worker(broker, providers, transactional_db):
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": broker,
+        "SENDGRID_API_KEY": "SG.test-key",
+        "SENDGRID_API_HOST": providers.url,
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "test-token",
+        "TWILIO_FROM_NUMBER": "+3197010000000",
+        "TWILIO_API_BASE_URL": providers.url,
+        "DB_CONN_MAX_AGE": "0",
+    }
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "portal",
+            "worker",
+            "-P",
+            "solo",
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+            "-l",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    yield process
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+
+
+def wait_until(check, timeout: float = 20.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_worker_forwards_a_committed_request_to_the_practice(practice, patient, providers, worker):
+    item = submit_request(
+        practice=practice,
+        kind="access",
+        patient=patient,
+        description="Inzage.",
+        channel=Channel.APP,
+    )
+    forwarded = wait_until(lambda: Request.objects.get(pk=item.pk).state == RequestState.FORWARDED)
+    output = "" if forwarded else worker.stdout.read1().decode(errors="replace")
+    assert forwarded, f"not forwarded; worker said:\n{output}"
+    calls = providers.wait_for(lambda calls: len(calls) >= 4)
+    recipients = sorted(r for m in calls if m.service == "sendgrid" for r in m.to)
+    assert recipients == sorted([*practice.privacy_emails(), patient.email])
+    assert [s.to for s in providers.sms()] == [[practice.dpo_phone]]
+    time.sleep(0.3)
+    assert len(providers.calls) == 4  # nothing sent twice
+
+
+def test_request_submitted_while_the_worker_is_down_is_forwarded_when_it_returns(
+    practice, patient, providers, broker, worker
+):
+    worker.terminate()
+    worker.wait(timeout=10)
+    item = submit_request(
+        practice=practice,
+        kind="access",
+        patient=patient,
+        description="Inzage.",
+        channel=Channel.APP,
+    )
+    time.sleep(0.5)
+    assert Request.objects.get(pk=item.pk).state == RequestState.RECEIVED
+    # The task waits in Redis; a new worker picks it up.
+    env_worker = subprocess.Popen(
+        worker.args,
+        cwd=ROOT,
+        env=_env_of(worker, providers, broker),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert wait_until(lambda: Request.objects.get(pk=item.pk).state == RequestState.FORWARDED)
+    finally:
+        env_worker.terminate()
+        env_worker.wait(timeout=10)
+
+
+def _env_of(worker, providers, broker) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": broker,
+        "SENDGRID_API_KEY": "SG.test-key",
+        "SENDGRID_API_HOST": providers.url,
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "test-token",
+        "TWILIO_FROM_NUMBER": "+3197010000000",
+        "TWILIO_API_BASE_URL": providers.url,
+        "DB_CONN_MAX_AGE": "0",
+    }

@@ -1,0 +1,121 @@
+import pytest
+
+from requests_app.models import Channel, Request, RequestState
+from tests.conftest import make_practice
+from workflows.intake import submit_request
+
+
+def submit(practice, patient, **kw):
+    return submit_request(
+        practice=practice,
+        kind="access",
+        patient=patient,
+        description="Inzage graag.",
+        channel=Channel.APP,
+        **kw,
+    )
+
+
+@pytest.fixture
+def mine(practice, patient, providers):
+    return submit(practice, patient)
+
+
+@pytest.fixture
+def theirs(other_practice, patient, providers):
+    return submit(other_practice, patient)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_handler_sees_own_practice_queue_only(client, handler, mine, theirs):
+    client.force_login(handler)
+    page = client.get("/staff/").content.decode()
+    assert mine.reference in page and theirs.reference not in page
+    assert client.get(f"/staff/requests/{mine.reference}/").status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["/staff/requests/{}/", "/staff/requests/{}/acknowledge/"])
+def test_another_practices_request_answers_404(client, handler, theirs, path):
+    client.force_login(handler)
+    url = path.format(theirs.reference)
+    response = client.post(url) if url.endswith("acknowledge/") else client.get(url)
+    assert response.status_code == 404
+    assert Request.objects.get(pk=theirs.pk).state == RequestState.FORWARDED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_detail_page_shows_history_and_masks_the_bsn(client, handler, practice, patient, providers):
+    import dataclasses
+
+    item = submit(practice, dataclasses.replace(patient, bsn="123456782"))
+    client.force_login(handler)
+    page = client.get(f"/staff/requests/{item.reference}/").content.decode()
+    assert "******782" in page and "123456782" not in page
+    assert page.count("<time") == 2  # submitted, forwarded
+
+
+@pytest.mark.django_db(transaction=True)
+def test_handler_acknowledges_from_the_detail_page(client, handler, mine):
+    client.force_login(handler)
+    response = client.post(f"/staff/requests/{mine.reference}/acknowledge/")
+    assert response.status_code == 302
+    item = Request.objects.get(pk=mine.pk)
+    assert item.state == RequestState.IN_REVIEW
+    assert item.events.last().actor == handler
+    # A second click (or a colleague's) is refused and changes nothing.
+    client.post(f"/staff/requests/{mine.reference}/acknowledge/")
+    assert item.events.filter(action="acknowledge").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_support_sees_unrouted_requests_but_not_practice_queues(client, support, mine, patient):
+    lost = submit(None, patient, practice_given="Dokter Pieters, Zwolle")
+    client.force_login(support)
+    page = client.get("/staff/unrouted/").content.decode()
+    assert lost.reference in page and "Dokter Pieters" in page
+    assert client.get(f"/staff/requests/{mine.reference}/").status_code == 404
+    assert client.get("/staff/").status_code == 302
+
+
+@pytest.mark.django_db(transaction=True)
+def test_support_routes_a_request_and_the_practice_is_notified(client, support, patient, providers):
+    lost = submit(None, patient, practice_given="Dokter Pieters, Zwolle")
+    target = make_practice("55556666", dpo_phone="")
+    client.force_login(support)
+    response = client.post(
+        f"/staff/requests/{lost.reference}/route/",
+        {"practice": target.pk, "note": "gevonden via AGB-register"},
+    )
+    assert response.status_code == 302
+    item = Request.objects.get(pk=lost.pk)
+    assert item.practice == target and item.state == RequestState.FORWARDED
+    assert [e.action for e in item.events.all()] == ["submit", "hold_unrouted", "route", "forward"]
+    assert sorted(r for m in providers.emails() for r in m.to if r != patient.email) == sorted(
+        target.privacy_emails()
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_handler_cannot_route(client, handler, practice, patient, providers):
+    lost = submit(None, patient, practice_given="?")
+    client.force_login(handler)
+    response = client.post(f"/staff/requests/{lost.reference}/route/", {"practice": practice.pk})
+    assert response.status_code == 404
+    assert Request.objects.get(pk=lost.pk).state == RequestState.UNROUTED
+
+
+@pytest.mark.django_db
+def test_staff_pages_need_sign_in_and_a_role(client, django_user_model):
+    assert client.get("/staff/").status_code == 302
+    nobody = django_user_model.objects.create_user("nobody", "nobody@example.com", "pw-long-enough")
+    client.force_login(nobody)
+    assert client.get("/staff/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_staff_sign_in_with_email_and_password(client, handler):
+    response = client.post(
+        "/accounts/login/", {"login": handler.email, "password": "a-long-test-password"}
+    )
+    assert response.status_code == 302 and response["Location"] == "/staff/"
