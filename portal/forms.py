@@ -41,13 +41,13 @@ class RequestDetailsForm(forms.Form):
         max_length=20,
         required=False,
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-        help_text=_("Optional. Only used to reach you about this request."),
+        help_text=_("Only used to reach you about this request."),
     )
     patient_number = forms.CharField(
         label=_("Patient number at the practice"),
         max_length=50,
         required=False,
-        help_text=_("Optional. Helps the practice find you faster."),
+        help_text=_("Helps the practice find you faster."),
     )
     description = forms.CharField(
         label=_("Your request"),

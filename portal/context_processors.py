@@ -1,0 +1,10 @@
+from requests_app import access
+
+
+def staff_roles(request) -> dict:
+    """Which staff menus to show; the views check the same rules again."""
+    user = getattr(request, "user", None)
+    return {
+        "is_practice_staff": access.is_practice_staff(user),
+        "is_processor_support": access.is_processor_support(user),
+    }

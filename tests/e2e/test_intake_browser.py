@@ -1,0 +1,92 @@
+"""A patient submits a request in a real browser (Debian's Chromium driven by Playwright);
+then a practice handler finds it in the queue. Screenshots go to SCREENSHOTS_DIR when set
+(the README's pictures are made this way)."""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from requests_app.models import Request, RequestState
+from requests_app.roles import Role
+from tests.conftest import IN_CI, make_practice, make_user
+
+CHROMIUM = "/usr/bin/chromium"
+# Playwright's sync API keeps an event loop running in this thread; the ORM calls made by the
+# test itself are ordinary blocking calls, so Django's async guard does not apply here.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+pytestmark = pytest.mark.e2e
+if not Path(CHROMIUM).exists() and not IN_CI:
+    pytestmark = [pytestmark, pytest.mark.skip(reason="Debian's chromium is not installed")]
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def shots(tmp_path):
+    target = Path(os.environ.get("SCREENSHOTS_DIR", tmp_path))
+    target.mkdir(parents=True, exist_ok=True)
+    return target
+
+
+def test_patient_submits_a_request_and_the_practice_sees_it(
+    live_server, browser, providers, shots, transactional_db
+):
+    practice = make_practice("01234567", name="Huisartsenpraktijk De Linde")
+    make_practice("02345678", name="Gezondheidscentrum Oost", city="Amsterdam", postcode="1091GH")
+    handler = make_user("handler@delinde.example", Role.HANDLER, practice)
+
+    page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="nl-NL")
+    page.goto(live_server.url + "/")
+    assert page.locator("html").get_attribute("lang") == "nl"
+    page.get_by_label(re.compile("huisartsenpraktijk", re.I)).fill("Utrecht")
+    page.get_by_role("button", name="Zoeken").click()
+    page.get_by_role("link", name=re.compile("De Linde")).click()
+
+    page.get_by_label("Inzage").check()
+    page.get_by_label("Volledige naam").fill("Jan Jansen")
+    page.get_by_label("Geboortedatum").fill("1980-05-17")
+    page.get_by_label("E-mailadres").fill("jan@example.com")
+    page.get_by_label(re.compile("Mobiel nummer")).fill("06 87654321")
+    page.get_by_label("Uw verzoek").fill("Ik wil graag weten welke gegevens u van mij heeft.")
+    page.get_by_label(re.compile("Ik bevestig")).check()
+    page.screenshot(path=str(shots / "intake-form.png"), full_page=True)
+    page.get_by_role("button", name="Verder").click()
+
+    mail = providers.wait_for(lambda calls: any(c.to == ["jan@example.com"] for c in calls))[-1]
+    code = re.search(r"\b(\d{6})\b", mail.text).group(1)
+    page.get_by_label("Code").fill(code)
+    page.get_by_role("button", name=re.compile("verzoek", re.I)).click()
+
+    reference = page.locator("#reference").inner_text().strip()
+    page.screenshot(path=str(shots / "intake-done.png"), full_page=True)
+    stored = Request.objects.get(reference=reference)
+    assert stored.practice == practice and stored.state == RequestState.FORWARDED
+
+    staff = browser.new_page(viewport={"width": 1100, "height": 700}, locale="nl-NL")
+    staff.goto(live_server.url + "/accounts/login/")
+    staff.get_by_label("E-mailadres").fill(handler.email)
+    staff.get_by_label("Wachtwoord").fill("a-long-test-password")
+    staff.get_by_role("button", name="Inloggen").click()
+    staff.get_by_role("link", name=reference).wait_for()
+    staff.screenshot(path=str(shots / "staff-queue.png"), full_page=True)
