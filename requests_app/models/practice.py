@@ -74,8 +74,8 @@ class Membership(models.Model):
             # Practice roles need a practice; processor roles must not have one.
             models.CheckConstraint(
                 condition=(
-                    Q(practice__isnull=False, role__in=[r.value for r in PRACTICE_ROLES])
-                    | Q(practice__isnull=True, role__in=[r.value for r in PROCESSOR_ROLES])
+                    Q(practice__isnull=False, role__in=sorted(PRACTICE_ROLES))
+                    | Q(practice__isnull=True, role__in=sorted(PROCESSOR_ROLES))
                 ),
                 name="membership_role_matches_practice",
             ),
