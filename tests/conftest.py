@@ -13,11 +13,24 @@ from workflows.intake import PatientDetails
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+def use_broker(url: str | None) -> None:
+    """Send tasks to the broker at `url`, or run them in-process when None.
+
+    Celery keeps its connection pools once made; they are dropped so the new URL is used.
+    """
+    celery_app.conf.task_always_eager = url is None
+    if url is not None:
+        celery_app.conf.broker_url = url
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
 @pytest.fixture(autouse=True)
 def tasks_in_process():
     """Unit tests run tasks eagerly; the integration tests switch to a real worker."""
-    celery_app.conf.task_always_eager = True
+    use_broker(None)
     yield
+    use_broker(None)
 
 
 @pytest.fixture(scope="session")

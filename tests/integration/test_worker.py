@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from portal.celery import app as celery_app
 from requests_app.models import Channel, Request, RequestState
-from tests.conftest import IN_CI
+from tests.conftest import IN_CI, use_broker
 from workflows.intake import submit_request
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -37,10 +36,9 @@ def broker():
     import redis
 
     redis.Redis.from_url(REDIS_URL).flushdb()
-    celery_app.conf.broker_url = REDIS_URL
-    celery_app.conf.task_always_eager = False
+    use_broker(REDIS_URL)
     yield REDIS_URL
-    celery_app.conf.task_always_eager = True
+    use_broker(None)
 
 
 @pytest.fixture

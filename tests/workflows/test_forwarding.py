@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from requests_app.models import Channel, Request, RequestState
+from tests.conftest import use_broker
 from workflows import delivery, outbox
 from workflows.intake import submit_request
 from workflows.models import Notification, Purpose, Status
@@ -145,15 +146,12 @@ def test_two_workers_claiming_the_same_row_send_it_once(practice, patient, provi
 
 @pytest.mark.django_db(transaction=True)
 def test_sweep_sends_rows_that_were_never_queued(practice, patient, providers, settings):
-    from portal.celery import app
-
     # The broker is down at submit time: queueing fails and nothing is sent.
-    app.conf.task_always_eager = False
-    app.conf.broker_url = "redis://127.0.0.1:1/0"
+    use_broker("redis://127.0.0.1:1/0")
     try:
         item = submit(practice, patient)
     finally:
-        app.conf.task_always_eager = True
+        use_broker(None)
     assert providers.calls == []
     assert Request.objects.get(pk=item.pk).state == RequestState.RECEIVED
 

@@ -1,0 +1,74 @@
+"""Settings come from the environment, with safe defaults (checked in a fresh interpreter)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PRINT_SETTINGS = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'engine': s.DATABASES['default']['ENGINE'], "
+    "'eager': s.CELERY_TASK_ALWAYS_EAGER, 'debug': s.DEBUG, 'sendgrid': bool(s.SENDGRID_API_KEY)}))"
+)
+CONFIG_VARS = {
+    "DATABASE_URL",
+    "CELERY_BROKER_URL",
+    "SENDGRID_API_KEY",
+    "TWILIO_ACCOUNT_SID",
+    "DEBUG",
+    "SECRET_KEY",
+}
+
+
+def run_with(env: dict) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    clean["DJANGO_SETTINGS_MODULE"] = "portal.settings"
+    return subprocess.run(
+        [sys.executable, "-c", PRINT_SETTINGS],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_without_configuration_it_runs_on_sqlite_with_tasks_in_process():
+    result = run_with({"SECRET_KEY": "k"})
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "engine": "django.db.backends.sqlite3",
+        "eager": True,
+        "debug": False,
+        "sendgrid": False,
+    }
+
+
+def test_environment_selects_postgresql_broker_and_sendgrid():
+    result = run_with(
+        {
+            "SECRET_KEY": "k",
+            "DATABASE_URL": "postgres://u@db:5432/portal",
+            "CELERY_BROKER_URL": "redis://r:6379/0",
+            "SENDGRID_API_KEY": "SG.x",
+        }
+    )
+    assert json.loads(result.stdout) == {
+        "engine": "django.db.backends.postgresql",
+        "eager": False,
+        "debug": False,
+        "sendgrid": True,
+    }
+
+
+def test_production_start_without_secret_key_refuses_with_a_clear_message():
+    result = run_with({})
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_debug_may_run_without_secret_key():
+    result = run_with({"DEBUG": "1"})
+    assert result.returncode == 0 and json.loads(result.stdout)["debug"] is True

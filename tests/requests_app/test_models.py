@@ -1,0 +1,33 @@
+import pytest
+from django.db import IntegrityError, transaction
+
+from requests_app.models import Membership
+from requests_app.roles import Role
+from tests.conftest import make_practice, make_user
+
+
+@pytest.mark.django_db
+def test_a_practice_role_needs_a_practice_and_a_processor_role_must_not_have_one(handler, practice):
+    for role, where in ((Role.HANDLER, None), (Role.SUPPORT, practice)):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            Membership.objects.create(user=handler, role=role, practice=where)
+
+
+@pytest.mark.django_db
+def test_agb_code_is_unique(practice):
+    with pytest.raises(IntegrityError), transaction.atomic():
+        make_practice(practice.agb_code)
+
+
+@pytest.mark.django_db
+def test_practice_postcode_is_stored_in_the_usual_form(db):
+    assert make_practice("12121212", postcode="3511ab").postcode == "3511 AB"
+
+
+@pytest.mark.django_db
+def test_one_account_can_work_for_several_practices(practice, other_practice):
+    from requests_app import access
+
+    user = make_user("locum@example.com", Role.HANDLER, practice)
+    Membership.objects.create(user=user, role=Role.HANDLER, practice=other_practice)
+    assert access.practice_ids(user) == {practice.pk, other_practice.pk}
