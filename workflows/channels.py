@@ -4,6 +4,7 @@ A channel's `send` returns the provider's message id or raises DeliveryError, wh
 whether trying again could help (transient: a 503, a timeout) or not (permanent: a bad address).
 """
 
+import functools
 import logging
 import urllib.error
 from typing import Protocol
@@ -100,7 +101,23 @@ class TwilioSms:
 
 def channel_for(medium: str) -> Channel:
     if medium == "email":
-        return SendGridEmail() if settings.SENDGRID_API_KEY else ConsoleChannel("e-mail")
+        if not settings.SENDGRID_API_KEY:
+            return ConsoleChannel("e-mail")
+        return _provider(SendGridEmail, settings.SENDGRID_API_KEY, settings.SENDGRID_API_HOST)
     if medium == "sms":
-        return TwilioSms() if settings.TWILIO_ACCOUNT_SID else ConsoleChannel("sms")
+        if not settings.TWILIO_ACCOUNT_SID:
+            return ConsoleChannel("sms")
+        return _provider(
+            TwilioSms,
+            settings.TWILIO_ACCOUNT_SID,
+            settings.TWILIO_AUTH_TOKEN,
+            settings.TWILIO_API_BASE_URL,
+        )
     raise ValueError(f"unknown medium {medium}")
+
+
+@functools.lru_cache(maxsize=8)
+def _provider(kind: type, *config: str) -> Channel:
+    """One client per configuration and process, so set-up and connections are reused.
+    The configuration is part of the cache key: changed settings get a new client."""
+    return kind()

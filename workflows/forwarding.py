@@ -12,38 +12,25 @@ from workflows.models import Medium, Notification, Purpose
 PRACTICE_LANGUAGE = "nl"
 
 
-def notify_practice(request: Request) -> list[Notification]:
-    """Queue the new-request message to every privacy contact of the request's practice.
-
-    Called inside the transaction that stores (or routes) the request; sending follows commit.
-    """
+def practice_messages(request: Request) -> list[Notification]:
+    """The new-request message for every privacy contact of the request's practice: e-mail to
+    each address, SMS to each mobile number. Unsaved; the caller enqueues them in the
+    transaction that stores or routes the request."""
     practice = request.practice
-    context = {"reference": request.reference}  # nothing about the patient or the request
-    rows = [
-        outbox.queue_message(
+    contacts = [(Medium.EMAIL, e) for e in practice.privacy_emails()]
+    contacts += [(Medium.SMS, p) for p in practice.privacy_phones()]
+    return [
+        outbox.message(
             purpose=Purpose.PRACTICE_NEW_REQUEST,
-            medium=Medium.EMAIL,
-            recipient=email,
+            medium=medium,
+            recipient=recipient,
             template="practice_new_request",
             language=PRACTICE_LANGUAGE,
-            context=context,
+            context={"reference": request.reference},  # nothing about the patient or request
             request=request,
         )
-        for email in practice.privacy_emails()
+        for medium, recipient in contacts
     ]
-    rows += [
-        outbox.queue_message(
-            purpose=Purpose.PRACTICE_NEW_REQUEST,
-            medium=Medium.SMS,
-            recipient=phone,
-            template="practice_new_request",
-            language=PRACTICE_LANGUAGE,
-            context=context,
-            request=request,
-        )
-        for phone in practice.privacy_phones()
-    ]
-    return rows
 
 
 def record_practice_notified(notification: Notification) -> None:
@@ -65,5 +52,5 @@ def route_request(request: Request, practice: Practice, *, actor, note: str = ""
     """Processor support assigns an unrouted request to a practice, which is then notified."""
     with transaction.atomic():
         routed = perform_transition(request, "route", actor=actor, note=note, practice=practice)
-        notify_practice(routed)
+        outbox.enqueue(practice_messages(routed))
     return routed

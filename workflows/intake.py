@@ -77,11 +77,12 @@ def submit_request(
             to_state=request.state,
             note=Channel(channel).label,
         )
+        messages = []
         if request.practice_id is None:
             request = perform_transition(request, "hold_unrouted", actor=None)
         else:
-            forwarding.notify_practice(request)
-        outbox.queue_message(
+            messages = forwarding.practice_messages(request)
+        receipt = outbox.message(
             purpose=Purpose.PATIENT_RECEIPT,
             medium=Medium.EMAIL,
             recipient=patient.email,
@@ -90,6 +91,7 @@ def submit_request(
             request=request,
             context={"reference": request.reference},
         )
+        outbox.enqueue([*messages, receipt])  # the practice's messages go out first
     return request
 
 
@@ -143,7 +145,7 @@ def start_submission(*, email: str, payload: dict, language: str) -> PendingSubm
 
 
 def _send_code(pending: PendingSubmission, code: str) -> None:
-    outbox.queue_message(
+    code_message = outbox.message(
         purpose=Purpose.INTAKE_CODE,
         medium=Medium.EMAIL,
         recipient=pending.email,
@@ -152,6 +154,7 @@ def _send_code(pending: PendingSubmission, code: str) -> None:
         context={"code": code},
         scrub_after_send=True,
     )
+    outbox.enqueue([code_message])
 
 
 class ResendRefused(Exception):

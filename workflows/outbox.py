@@ -24,6 +24,8 @@ LONGEST_RETRY = datetime.timedelta(hours=1)
 SWEEP_GRACE = datetime.timedelta(seconds=30)
 # A claim this old means the worker died while sending: the row is offered again.
 CLAIM_TIMEOUT = datetime.timedelta(minutes=5)
+# Rows per task when the sweep re-offers many, so that several workers share a backlog.
+SWEEP_BATCH = 20
 
 
 def retry_delay(attempts: int) -> datetime.timedelta:
@@ -31,7 +33,7 @@ def retry_delay(attempts: int) -> datetime.timedelta:
     return min(FIRST_RETRY * (3 ** max(attempts - 1, 0)), LONGEST_RETRY)
 
 
-def queue_message(
+def message(
     *,
     purpose: Purpose,
     medium: Medium,
@@ -42,8 +44,9 @@ def queue_message(
     request=None,
     scrub_after_send: bool = False,
 ) -> Notification:
+    """Render a message into an unsaved outbox row; `enqueue` stores and sends it."""
     subject, body = render_message(template, medium, language, context)
-    notification = Notification.objects.create(
+    return Notification(
         request=request,
         purpose=purpose,
         medium=medium,
@@ -52,20 +55,24 @@ def queue_message(
         body=body,
         scrub_after_send=scrub_after_send,
     )
-    transaction.on_commit(lambda: dispatch(notification.pk))
-    return notification
 
 
-def dispatch(notification_id: int, *, countdown: float | None = None) -> bool:
+def enqueue(rows: list[Notification]) -> list[Notification]:
+    """Store rows in the caller's transaction; after commit one task sends them, in order."""
+    stored = Notification.objects.bulk_create(rows)
+    ids = [row.pk for row in stored]
+    transaction.on_commit(lambda: dispatch(ids))
+    return stored
+
+
+def dispatch(notification_ids: list[int], *, countdown: float | None = None) -> bool:
     """Queue the delivery task; a broker fault is logged, not raised (the sweep catches up)."""
-    from workflows.tasks import deliver_notification
+    from workflows.tasks import deliver_notifications
 
     try:
-        deliver_notification.apply_async((notification_id,), countdown=countdown)
+        deliver_notifications.apply_async((notification_ids,), countdown=countdown)
     except Exception:
-        log.warning(
-            "could not queue notification %s; the sweep will retry", notification_id, exc_info=True
-        )
+        log.warning("could not queue %s; the sweep will retry", notification_ids, exc_info=True)
         return False
     return True
 
@@ -122,6 +129,6 @@ def sweep(now: datetime.datetime | None = None) -> list[int]:
         )
         .values_list("pk", flat=True)[:1000]
     )
-    for pk in due:
-        dispatch(pk)
+    for start in range(0, len(due), SWEEP_BATCH):
+        dispatch(due[start : start + SWEEP_BATCH])
     return due

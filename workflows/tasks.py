@@ -9,13 +9,17 @@ from workflows import delivery, intake, outbox
 log = logging.getLogger(__name__)
 
 
-@shared_task(name="workflows.tasks.deliver_notification")
-def deliver_notification(notification_id: int) -> str:
-    outcome = delivery.deliver(notification_id)
-    if outcome.status == "retry" and not deliver_notification.app.conf.task_always_eager:
-        # In-process (eager) mode has no timer to wait with: the sweep retries instead.
-        outbox.dispatch(notification_id, countdown=outcome.retry_in.total_seconds())
-    return outcome.status
+@shared_task(name="workflows.tasks.deliver_notifications")
+def deliver_notifications(notification_ids: list[int]) -> list[str]:
+    """Send the rows in order (the practice's messages come before the patient's receipt)."""
+    statuses = []
+    for notification_id in notification_ids:
+        outcome = delivery.deliver(notification_id)
+        if outcome.status == "retry" and not deliver_notifications.app.conf.task_always_eager:
+            # In-process (eager) mode has no timer to wait with: the sweep retries instead.
+            outbox.dispatch([notification_id], countdown=outcome.retry_in.total_seconds())
+        statuses.append(outcome.status)
+    return statuses
 
 
 @shared_task(name="workflows.tasks.sweep_outbox")

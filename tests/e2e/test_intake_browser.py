@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from requests_app.models import Request, RequestState
 from requests_app.roles import Role
@@ -40,6 +41,9 @@ def browser():
         )
         yield browser
         browser.close()
+        # ORM calls made while Playwright's loop runs open their own connection; close it
+        # here, in the same context, so the test database can be dropped afterwards.
+        connections.close_all()
 
 
 @pytest.fixture
