@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from workflows import forwarding, outbox
 from workflows.channels import DeliveryError, channel_for
-from workflows.models import Purpose
+from workflows.models import Notification, Purpose
 
 log = logging.getLogger(__name__)
 
@@ -25,11 +25,27 @@ class Outcome:
     retry_in: datetime.timedelta | None = None
 
 
-def deliver(notification_id: int) -> Outcome:
+def deliver(notification_ids: list[int]) -> list[Outcome]:
+    """Send the given rows in order; returns one outcome per id."""
     now = timezone.now()
-    notification = outbox.claim(notification_id, now)
-    if notification is None:
-        return Outcome("skipped")
+    claimed = outbox.claim(notification_ids, now)
+    requests = {}  # the latest state of each request, as forwarding changes it
+    outcomes = []
+    for notification_id in notification_ids:
+        notification = claimed.get(notification_id)
+        if notification is None:
+            outcomes.append(Outcome("skipped"))
+            continue
+        if notification.request_id in requests:
+            notification.request = requests[notification.request_id]
+        outcome = _send(notification, now)
+        if notification.request_id is not None:
+            requests[notification.request_id] = notification.request
+        outcomes.append(outcome)
+    return outcomes
+
+
+def _send(notification: Notification, now: datetime.datetime) -> Outcome:
     try:
         provider_id = channel_for(notification.medium).send(
             to=notification.recipient,
@@ -43,5 +59,5 @@ def deliver(notification_id: int) -> Outcome:
     with transaction.atomic():
         outbox.mark_sent(notification, provider_id, timezone.now())
         if notification.purpose == Purpose.PRACTICE_NEW_REQUEST:
-            forwarding.record_practice_notified(notification)
+            notification.request = forwarding.record_practice_notified(notification)
     return Outcome("sent")

@@ -33,19 +33,22 @@ def practice_messages(request: Request) -> list[Notification]:
     ]
 
 
-def record_practice_notified(notification: Notification) -> None:
-    """The first message that reaches the practice makes the request 'forwarded'."""
+def record_practice_notified(notification: Notification) -> Request | None:
+    """The first message that reaches the practice makes the request 'forwarded'.
+
+    Returns the request as it now stands."""
     request = notification.request
     if request is None or request.state != RequestState.RECEIVED:
-        return
+        return request
     # Another contact's message may have got there first; then there is nothing to do.
     with contextlib.suppress(TransitionRefused):
-        perform_transition(
+        request = perform_transition(
             request,
             "forward",
             actor=None,
             note=f"{notification.get_medium_display()} → {notification.recipient}",
         )
+    return request
 
 
 def route_request(request: Request, practice: Practice, *, actor, note: str = "") -> Request:

@@ -7,6 +7,7 @@ Retries are bounded here, in one place: MAX_ATTEMPTS tries over about three hour
 
 import datetime
 import logging
+import uuid
 
 from django.db import transaction
 from django.db.models import F, Q
@@ -77,12 +78,20 @@ def dispatch(notification_ids: list[int], *, countdown: float | None = None) -> 
     return True
 
 
-def claim(notification_id: int, now: datetime.datetime) -> Notification | None:
-    """Take a pending row for sending. Only one caller can win: the update is conditional."""
+def claim(notification_ids: list[int], now: datetime.datetime) -> dict[int, Notification]:
+    """Take the rows that are pending and due, for sending; returns them by id.
+
+    The update is conditional and marks the rows with a fresh token, so of two workers given
+    the same row only one gets it back.
+    """
+    token = uuid.uuid4()
     won = Notification.objects.filter(
-        pk=notification_id, status=Status.PENDING, next_attempt_at__lte=now
-    ).update(status=Status.SENDING, claimed_at=now, attempts=F("attempts") + 1)
-    return Notification.objects.get(pk=notification_id) if won else None
+        pk__in=notification_ids, status=Status.PENDING, next_attempt_at__lte=now
+    ).update(status=Status.SENDING, claimed_at=now, claim_token=token, attempts=F("attempts") + 1)
+    if not won:
+        return {}
+    rows = Notification.objects.filter(claim_token=token).select_related("request")
+    return {row.pk: row for row in rows}
 
 
 def release_for_retry(

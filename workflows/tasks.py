@@ -12,14 +12,12 @@ log = logging.getLogger(__name__)
 @shared_task(name="workflows.tasks.deliver_notifications")
 def deliver_notifications(notification_ids: list[int]) -> list[str]:
     """Send the rows in order (the practice's messages come before the patient's receipt)."""
-    statuses = []
-    for notification_id in notification_ids:
-        outcome = delivery.deliver(notification_id)
+    outcomes = delivery.deliver(notification_ids)
+    for notification_id, outcome in zip(notification_ids, outcomes, strict=True):
         if outcome.status == "retry" and not deliver_notifications.app.conf.task_always_eager:
             # In-process (eager) mode has no timer to wait with: the sweep retries instead.
             outbox.dispatch([notification_id], countdown=outcome.retry_in.total_seconds())
-        statuses.append(outcome.status)
-    return statuses
+    return [outcome.status for outcome in outcomes]
 
 
 @shared_task(name="workflows.tasks.sweep_outbox")

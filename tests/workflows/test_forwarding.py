@@ -119,7 +119,7 @@ def test_retries_stop_after_the_last_attempt(practice, patient, providers):
         Notification.objects.filter(pk=row.pk, status=Status.PENDING).update(
             next_attempt_at=timezone.now()
         )
-        delivery.deliver(row.pk)
+        delivery.deliver([row.pk])
     row.refresh_from_db()
     assert (row.status, row.attempts) == (Status.FAILED, outbox.MAX_ATTEMPTS)
 
@@ -128,8 +128,8 @@ def test_retries_stop_after_the_last_attempt(practice, patient, providers):
 def test_a_row_is_sent_at_most_once(practice, patient, providers):
     item = submit(practice, patient)
     sent_before = len(providers.calls)
-    for row in Notification.objects.filter(request=item):
-        assert delivery.deliver(row.pk).status == "skipped"
+    rows = list(Notification.objects.filter(request=item).values_list("pk", flat=True))
+    assert [o.status for o in delivery.deliver(rows)] == ["skipped"] * len(rows)
     assert len(providers.calls) == sent_before
 
 
@@ -140,8 +140,8 @@ def test_two_workers_claiming_the_same_row_send_it_once(practice, patient, provi
     row = Notification.objects.filter(request=item).first()
     Notification.objects.filter(pk=row.pk).update(status=Status.PENDING, attempts=0)
     now = timezone.now()
-    first, second = outbox.claim(row.pk, now), outbox.claim(row.pk, now)
-    assert first is not None and second is None
+    first, second = outbox.claim([row.pk], now), outbox.claim([row.pk], now)
+    assert list(first) == [row.pk] and second == {}
 
 
 @pytest.mark.django_db(transaction=True)
