@@ -111,6 +111,20 @@ def portal_env(*, db_url: str, broker_url: str = "", provider_url: str = "") -> 
 
 
 # --- PostgreSQL and Redis ---------------------------------------------------------------------
+def add_target_args(parser, *, db_name: str, redis_db: int) -> None:
+    """The options both scripts share: where the database, the broker and the output go."""
+    parser.add_argument("--db-name", default=db_name)
+    parser.add_argument("--pg-admin-url", default=DEFAULT_PG_ADMIN_URL)
+    parser.add_argument("--redis", default=DEFAULT_REDIS, help="Redis base URL, no db")
+    parser.add_argument("--redis-db", type=int, default=redis_db)
+    parser.add_argument("--json", type=Path, help="also write raw figures to this JSON file")
+
+
+def check_targets(args) -> None:
+    check_db_name(args.db_name)
+    check_redis_db(args.redis_db)
+
+
 def check_db_name(name: str) -> str:
     if not _DB_NAME.match(name) or "bench" not in name:
         raise SystemExit(

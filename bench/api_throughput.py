@@ -38,7 +38,6 @@ import sys
 import threading
 import time
 import uuid
-from pathlib import Path
 
 import _harness as h
 
@@ -63,18 +62,13 @@ def parse_args() -> argparse.Namespace:
         default=600.0,
         help="stop a level after this long and mark it truncated (600)",
     )
-    parser.add_argument("--db-name", default="portal_bench_api")
-    parser.add_argument("--pg-admin-url", default=h.DEFAULT_PG_ADMIN_URL)
-    parser.add_argument("--redis", default=h.DEFAULT_REDIS, help="Redis base URL, no db")
-    parser.add_argument("--redis-db", type=int, default=13)
-    parser.add_argument("--json", type=Path, help="also write raw figures to this JSON file")
+    h.add_target_args(parser, db_name="portal_bench_api", redis_db=13)
     args = parser.parse_args()
     if args.requests < 1 or args.warmup < 0 or args.workers < 1 or args.threads < 1:
         parser.error("counts must be positive")
     if any(c < 1 or c > 256 for c in args.concurrency):
         parser.error("concurrency must be between 1 and 256")
-    h.check_db_name(args.db_name)
-    h.check_redis_db(args.redis_db)
+    h.check_targets(args)
     return args
 
 

@@ -37,7 +37,6 @@ import re
 import sys
 import time
 import uuid
-from pathlib import Path
 
 import _harness as h
 
@@ -69,16 +68,11 @@ def parse_args() -> argparse.Namespace:
         default=120.0,
         help="seconds to wait for outstanding e-mails after the last submission (120)",
     )
-    parser.add_argument("--db-name", default="portal_bench")
-    parser.add_argument("--pg-admin-url", default=h.DEFAULT_PG_ADMIN_URL)
-    parser.add_argument("--redis", default=h.DEFAULT_REDIS, help="Redis base URL, no db")
-    parser.add_argument("--redis-db", type=int, default=14)
-    parser.add_argument("--json", type=Path, help="also write raw figures to this JSON file")
+    h.add_target_args(parser, db_name="portal_bench", redis_db=14)
     args = parser.parse_args()
     if args.count < 1 or args.warmup < 0 or args.worker_concurrency < 1 or args.web_workers < 1:
         parser.error("counts must be positive")
-    h.check_db_name(args.db_name)
-    h.check_redis_db(args.redis_db)
+    h.check_targets(args)
     return args
 
 

@@ -5,10 +5,10 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from portal.celery import app as celery_app
-from requests_app.models import ApiClient, Membership, Practice
+from requests_app.models import ApiClient, Channel, Membership, Practice, Request
 from requests_app.roles import Role
 from tests.fakes.providers import FakeProviders
-from workflows.intake import PatientDetails
+from workflows.intake import PatientDetails, submit_request
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -118,4 +118,24 @@ def patient():
         birth_date=datetime.date(1980, 5, 17),
         email="jan@example.com",
         phone="+31687654321",
+    )
+
+
+def submit(
+    practice,
+    patient,
+    *,
+    kind="access",
+    description="Welke gegevens heeft u?",
+    channel=Channel.WEB,
+    **kwargs,
+) -> Request:
+    """A request as intake stores it (messages are sent on commit)."""
+    return submit_request(
+        practice=practice,
+        kind=kind,
+        patient=patient,
+        description=description,
+        channel=channel,
+        **kwargs,
     )

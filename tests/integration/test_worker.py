@@ -9,12 +9,26 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from requests_app.models import Channel, Request, RequestState
-from tests.conftest import IN_CI, use_broker
-from workflows.intake import submit_request
+from requests_app.models import Request, RequestState
+from tests.conftest import IN_CI, submit, use_broker
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
+WORKER_ARGS = [
+    sys.executable,
+    "-m",
+    "celery",
+    "-A",
+    "portal",
+    "worker",
+    "-P",
+    "solo",
+    "--without-gossip",
+    "--without-mingle",
+    "--without-heartbeat",
+    "-l",
+    "warning",
+]
 
 pytestmark = [pytest.mark.integration]
 if not REDIS_URL and not IN_CI:
@@ -24,9 +38,36 @@ if not REDIS_URL and not IN_CI:
 def _database_url() -> str:
     db = django_settings.DATABASES["default"]
     if db["ENGINE"] != "django.db.backends.postgresql":
-        pytest.fail("the integration test needs PostgreSQL (DATABASE_URL)") if IN_CI else None
+        if IN_CI:
+            pytest.fail("the integration test needs PostgreSQL (DATABASE_URL)")
         pytest.skip("the integration test needs PostgreSQL")
     return f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def start_worker(providers, broker: str, **output) -> subprocess.Popen:
+    """A worker process on the test database and broker, sending to the fake providers."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "CELERY_BROKER_URL": broker,
+        "SENDGRID_API_KEY": "SG.test-key",
+        "SENDGRID_API_HOST": providers.url,
+        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
+        "TWILIO_AUTH_TOKEN": "test-token",
+        "TWILIO_FROM_NUMBER": "+3197010000000",
+        "TWILIO_API_BASE_URL": providers.url,
+        "DB_CONN_MAX_AGE": "0",
+    }
+    output = output or {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
+    return subprocess.Popen(WORKER_ARGS, cwd=ROOT, env=env, **output)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
 
 
 @pytest.fixture
@@ -43,48 +84,12 @@ def broker():
 
 @pytest.fixture
 def worker(broker, providers, transactional_db):
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": broker,
-        "SENDGRID_API_KEY": "SG.test-key",
-        "SENDGRID_API_HOST": providers.url,
-        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-        "TWILIO_AUTH_TOKEN": "test-token",
-        "TWILIO_FROM_NUMBER": "+3197010000000",
-        "TWILIO_API_BASE_URL": providers.url,
-        "DB_CONN_MAX_AGE": "0",
-    }
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "celery",
-            "-A",
-            "portal",
-            "worker",
-            "-P",
-            "solo",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-            "-l",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    process = start_worker(providers, broker)
     yield process
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    stop(process)
 
 
-def wait_until(check, timeout: float = 20.0):
+def wait_until(check, timeout: float = 20.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
@@ -93,15 +98,13 @@ def wait_until(check, timeout: float = 20.0):
     return False
 
 
+def state_of(item: Request) -> str:
+    return Request.objects.get(pk=item.pk).state
+
+
 def test_worker_forwards_a_committed_request_to_the_practice(practice, patient, providers, worker):
-    item = submit_request(
-        practice=practice,
-        kind="access",
-        patient=patient,
-        description="Inzage.",
-        channel=Channel.APP,
-    )
-    forwarded = wait_until(lambda: Request.objects.get(pk=item.pk).state == RequestState.FORWARDED)
+    item = submit(practice, patient)
+    forwarded = wait_until(lambda: state_of(item) == RequestState.FORWARDED)
     output = "" if forwarded else worker.stdout.read1().decode(errors="replace")
     assert forwarded, f"not forwarded; worker said:\n{output}"
     calls = providers.wait_for(lambda calls: len(calls) >= 4)
@@ -115,42 +118,13 @@ def test_worker_forwards_a_committed_request_to_the_practice(practice, patient, 
 def test_request_submitted_while_the_worker_is_down_is_forwarded_when_it_returns(
     practice, patient, providers, broker, worker
 ):
-    worker.terminate()
-    worker.wait(timeout=10)
-    item = submit_request(
-        practice=practice,
-        kind="access",
-        patient=patient,
-        description="Inzage.",
-        channel=Channel.APP,
-    )
+    stop(worker)
+    item = submit(practice, patient)
     time.sleep(0.5)
-    assert Request.objects.get(pk=item.pk).state == RequestState.RECEIVED
+    assert state_of(item) == RequestState.RECEIVED
     # The task waits in Redis; a new worker picks it up.
-    env_worker = subprocess.Popen(
-        worker.args,
-        cwd=ROOT,
-        env=_env_of(worker, providers, broker),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    again = start_worker(providers, broker, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        assert wait_until(lambda: Request.objects.get(pk=item.pk).state == RequestState.FORWARDED)
+        assert wait_until(lambda: state_of(item) == RequestState.FORWARDED)
     finally:
-        env_worker.terminate()
-        env_worker.wait(timeout=10)
-
-
-def _env_of(worker, providers, broker) -> dict:
-    return {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": broker,
-        "SENDGRID_API_KEY": "SG.test-key",
-        "SENDGRID_API_HOST": providers.url,
-        "TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-        "TWILIO_AUTH_TOKEN": "test-token",
-        "TWILIO_FROM_NUMBER": "+3197010000000",
-        "TWILIO_API_BASE_URL": providers.url,
-        "DB_CONN_MAX_AGE": "0",
-    }
+        stop(again)

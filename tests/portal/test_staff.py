@@ -1,19 +1,7 @@
 import pytest
 
-from requests_app.models import Channel, Request, RequestState
-from tests.conftest import make_practice
-from workflows.intake import submit_request
-
-
-def submit(practice, patient, **kw):
-    return submit_request(
-        practice=practice,
-        kind="access",
-        patient=patient,
-        description="Inzage graag.",
-        channel=Channel.APP,
-        **kw,
-    )
+from requests_app.models import Request, RequestState
+from tests.conftest import make_practice, submit
 
 
 @pytest.fixture

@@ -2,25 +2,13 @@ import pytest
 from django.core.exceptions import PermissionDenied
 
 from requests_app.lifecycle import TransitionRefused, perform_transition
-from requests_app.models import Channel, Request, RequestState
-from tests.conftest import make_practice
-from workflows.intake import submit_request
-
-
-def new_request(practice, patient, **kwargs) -> Request:
-    return submit_request(
-        practice=practice,
-        kind="access",
-        patient=patient,
-        description="Welke gegevens heeft u?",
-        channel=Channel.WEB,
-        **kwargs,
-    )
+from requests_app.models import Request, RequestState
+from tests.conftest import make_practice, submit
 
 
 @pytest.mark.django_db(transaction=True)
 def test_acknowledge_by_a_handler_of_the_practice_moves_to_in_review(practice, handler, patient):
-    item = new_request(practice, patient)
+    item = submit(practice, patient)
     assert Request.objects.get(pk=item.pk).state == RequestState.FORWARDED
     done = perform_transition(item, "acknowledge", actor=handler, note="ik pak het op")
     assert done.state == RequestState.IN_REVIEW
@@ -37,7 +25,7 @@ def test_acknowledge_by_a_handler_of_the_practice_moves_to_in_review(practice, h
 def test_acknowledge_by_another_practice_is_refused_and_changes_nothing(
     practice, other_handler, patient
 ):
-    item = new_request(practice, patient)
+    item = submit(practice, patient)
     events_before = item.events.count()
     with pytest.raises(PermissionDenied):
         perform_transition(item, "acknowledge", actor=other_handler)
@@ -47,7 +35,7 @@ def test_acknowledge_by_another_practice_is_refused_and_changes_nothing(
 
 @pytest.mark.django_db(transaction=True)
 def test_acknowledge_twice_is_refused(practice, handler, patient):
-    item = new_request(practice, patient)
+    item = submit(practice, patient)
     perform_transition(item, "acknowledge", actor=handler)
     with pytest.raises(TransitionRefused):
         perform_transition(item, "acknowledge", actor=handler)
@@ -55,7 +43,7 @@ def test_acknowledge_twice_is_refused(practice, handler, patient):
 
 @pytest.mark.django_db(transaction=True)
 def test_no_person_can_mark_a_request_forwarded(practice, handler, support, patient):
-    item = new_request(practice, patient)
+    item = submit(practice, patient)
     Request.objects.filter(pk=item.pk).update(state=RequestState.RECEIVED)
     for person in (handler, support):
         with pytest.raises(PermissionDenied):
@@ -64,7 +52,7 @@ def test_no_person_can_mark_a_request_forwarded(practice, handler, support, pati
 
 @pytest.mark.django_db(transaction=True)
 def test_support_routes_an_unrouted_request(support, patient):
-    item = new_request(None, patient, practice_given="Dokter Jansen, Zwolle")
+    item = submit(None, patient, practice_given="Dokter Jansen, Zwolle")
     assert item.state == RequestState.UNROUTED
     target = make_practice("11112222")
     routed = perform_transition(item, "route", actor=support, practice=target)
@@ -73,7 +61,7 @@ def test_support_routes_an_unrouted_request(support, patient):
 
 @pytest.mark.django_db(transaction=True)
 def test_practice_staff_cannot_route(handler, practice, patient):
-    item = new_request(None, patient, practice_given="?")
+    item = submit(None, patient, practice_given="?")
     with pytest.raises(PermissionDenied):
         perform_transition(item, "route", actor=handler, practice=practice)
     assert Request.objects.get(pk=item.pk).state == RequestState.UNROUTED
@@ -81,6 +69,6 @@ def test_practice_staff_cannot_route(handler, practice, patient):
 
 @pytest.mark.django_db(transaction=True)
 def test_state_cannot_be_set_directly(practice, patient):
-    item = new_request(practice, patient)
+    item = submit(practice, patient)
     with pytest.raises(AttributeError):
         item.state = RequestState.IN_REVIEW

@@ -5,20 +5,19 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from requests_app.models import Channel, Request, RequestState
+from requests_app.models import Request, RequestState
+from tests import conftest
 from tests.conftest import use_broker
 from workflows import delivery, outbox
-from workflows.intake import submit_request
 from workflows.models import Notification, Purpose, Status
 
 
 def submit(practice, patient):
-    return submit_request(
-        practice=practice,
+    return conftest.submit(
+        practice,
+        patient,
         kind="erasure",
-        patient=patient,
         description="Verwijder mijn berichten over mijn diabetes.",
-        channel=Channel.WEB,
     )
 
 
