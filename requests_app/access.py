@@ -37,3 +37,12 @@ def is_processor_support(user) -> bool:
 
 def works_for_practice(user, practice_id: int | None) -> bool:
     return practice_id is not None and practice_id in practice_ids(user)
+
+
+def is_patient_of(user, email: str) -> bool:
+    """A patient account is one signed in by a code to this e-mail address, with no staff role."""
+    if not _is_staff_account(user) or not email:
+        return False
+    if practice_ids(user) or processor_roles(user):
+        return False
+    return user.email.strip().lower() == email.strip().lower()

@@ -16,6 +16,10 @@ class TransitionRefused(Exception):
     """The request is not in a state that allows this change (someone may have acted first)."""
 
 
+class StaleRequest(TransitionRefused):
+    """The request changed since the form was shown: reload and decide again."""
+
+
 SYSTEM_LABEL = "system"
 
 
@@ -23,10 +27,24 @@ def actor_label(actor) -> str:
     return SYSTEM_LABEL if actor is None else actor.get_username()
 
 
-def perform_transition(request: Request, name: str, *, actor, note: str = "", **kwargs) -> Request:
-    """Apply transition `name` on behalf of `actor` (a user, or None for the portal itself)."""
+def perform_transition(
+    request: Request,
+    name: str,
+    *,
+    actor,
+    note: str = "",
+    expected_version: int | None = None,
+    **kwargs,
+) -> Request:
+    """Apply transition `name` on behalf of `actor` (a user, or None for the portal itself).
+
+    With `expected_version` (the version a form was made from) a request that changed in the
+    meantime is refused with StaleRequest instead of being overwritten.
+    """
     with transaction.atomic():
         locked = Request.objects.select_for_update().get(pk=request.pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise StaleRequest(f"{locked.reference} changed (version {locked.version})")
         method = getattr(locked, name)
         if not can_proceed(method):
             raise TransitionRefused(f"{name} is not possible from {locked.state}")
@@ -34,6 +52,7 @@ def perform_transition(request: Request, name: str, *, actor, note: str = "", **
             raise PermissionDenied(f"{actor_label(actor)} may not {name} {locked.reference}")
         source = locked.state
         method(**kwargs)
+        locked.version += 1
         locked.save()
         RequestEvent.objects.create(
             request=locked,

@@ -17,7 +17,7 @@ from requests_app.models import (
     RequestEvent,
 )
 from requests_app.models.intake import DRAFT_TTL, CodeCheck
-from workflows import forwarding, outbox
+from workflows import deadlines, forwarding, outbox
 from workflows.models import Medium, Purpose
 
 # A patient may ask for a new code this many times for one submission.
@@ -52,6 +52,7 @@ def submit_request(
     A request for an active practice is queued for forwarding at once; any other goes to
     processor support as 'unrouted'.
     """
+    received_at = timezone.now()
     with transaction.atomic():
         request = Request.objects.create(
             kind=kind,
@@ -69,6 +70,8 @@ def submit_request(
             api_client=api_client,
             idempotency_key=idempotency_key,
             idempotency_fingerprint=idempotency_fingerprint,
+            received_at=received_at,
+            response_due=deadlines.response_due(kind, received_at),
         )
         RequestEvent.objects.create(
             request=request,

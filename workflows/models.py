@@ -12,6 +12,7 @@ class Purpose(models.TextChoices):
     INTAKE_CODE = "intake_code", "Intake e-mail code"
     PATIENT_RECEIPT = "patient_receipt", "Receipt to the patient"
     PRACTICE_NEW_REQUEST = "practice_new_request", "New request to the practice"
+    PATIENT_UPDATE = "patient_update", "News for the patient"
 
 
 class Medium(models.TextChoices):

@@ -1,4 +1,5 @@
 from requests_app.models.api_client import ApiClient
+from requests_app.models.calendar import EquatedHoliday
 from requests_app.models.intake import PendingSubmission
 from requests_app.models.practice import Membership, Practice
 from requests_app.models.request import Channel, Request, RequestEvent, RequestKind, RequestState
@@ -6,6 +7,7 @@ from requests_app.models.request import Channel, Request, RequestEvent, RequestK
 __all__ = [
     "ApiClient",
     "Channel",
+    "EquatedHoliday",
     "Membership",
     "PendingSubmission",
     "Practice",

@@ -26,6 +26,13 @@ class Practice(models.Model):
     standin_name = models.CharField(_("stand-in name"), max_length=200, blank=True)
     standin_email = models.EmailField(_("stand-in e-mail"), blank=True)
     standin_phone = models.CharField(_("stand-in mobile"), max_length=20, blank=True)
+    # Wkkgz: named in every complaint decision.
+    complaints_officer = models.CharField(
+        _("complaints officer (klachtenfunctionaris)"), max_length=300, blank=True
+    )
+    disputes_body = models.CharField(
+        _("disputes body (geschilleninstantie)"), max_length=300, blank=True
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:

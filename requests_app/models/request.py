@@ -5,9 +5,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import GET_STATE, FSMField, transition
 
 from requests_app import access
+from requests_app.legal import ComplaintVerdict, LegalGround
 from requests_app.models.api_client import ApiClient
 from requests_app.models.practice import Practice
 from requests_app.references import new_reference
@@ -29,6 +30,46 @@ class RequestState(models.TextChoices):
     UNROUTED = "unrouted", _("Awaiting routing")
     FORWARDED = "forwarded", _("Forwarded to the practice")
     IN_REVIEW = "in_review", _("In review")
+    AWAITING_PATIENT = "awaiting_patient", _("Waiting for the patient")
+    IN_PROGRESS = "in_progress", _("In progress (identity verified)")
+    GRANTED = "granted", _("Granted")
+    PARTIALLY_GRANTED = "partially_granted", _("Partially granted")
+    REFUSED = "refused", _("Refused")
+    FULFILLED = "fulfilled", _("Fulfilled")
+    # Complaints (Wkkgz) have their own steps.
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    INVESTIGATING = "investigating", _("Investigating")
+    DECIDED = "decided", _("Decided")
+    CLOSED = "closed", _("Closed")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+
+
+S = RequestState
+# Before an answer: the deadline runs, the patient may withdraw, the practice may extend.
+OPEN_STATES = [
+    S.RECEIVED,
+    S.UNROUTED,
+    S.FORWARDED,
+    S.IN_REVIEW,
+    S.AWAITING_PATIENT,
+    S.IN_PROGRESS,
+    S.ACKNOWLEDGED,
+    S.INVESTIGATING,
+]
+# States the practice works in (after forwarding, before the decision).
+PRACTICE_OPEN_STATES = [
+    S.FORWARDED,
+    S.IN_REVIEW,
+    S.AWAITING_PATIENT,
+    S.IN_PROGRESS,
+    S.ACKNOWLEDGED,
+    S.INVESTIGATING,
+]
+FINISHED_STATES = [S.CLOSED, S.WITHDRAWN]
+
+
+class DecisionIncomplete(ValueError):
+    """A decision lacks what the law requires it to state."""
 
 
 class Channel(models.TextChoices):
@@ -48,6 +89,41 @@ def by_practice_staff(request: "Request", user) -> bool:
 
 def by_processor_support(request: "Request", user) -> bool:
     return access.is_processor_support(user)
+
+
+def by_patient(request: "Request", user) -> bool:
+    """The patient, signed in with a code sent to the request's e-mail address."""
+    return access.is_patient_of(user, request.patient_email)
+
+
+def by_practice_staff_or_system(request: "Request", user) -> bool:
+    return user is None or by_practice_staff(request, user)
+
+
+def is_complaint(request: "Request") -> bool:
+    return request.kind == RequestKind.COMPLAINT
+
+
+def is_data_request(request: "Request") -> bool:
+    return request.kind != RequestKind.COMPLAINT
+
+
+def identity_verified(request: "Request") -> bool:
+    return request.identity_verified_at is not None
+
+
+def may_extend(request: "Request") -> bool:
+    """Once only, and only before the first deadline has passed (GDPR art. 12(3))."""
+    return (
+        request.extended_at is None
+        and request.response_due is not None
+        and timezone.localdate() <= request.response_due
+    )
+
+
+def complaint_settings_complete(request: "Request") -> bool:
+    practice = request.practice
+    return bool(practice and practice.complaints_officer and practice.disputes_body)
 
 
 class Request(models.Model):
@@ -82,6 +158,44 @@ class Request(models.Model):
     state = FSMField(
         _("state"), default=RequestState.RECEIVED, choices=RequestState.choices, protected=True
     )
+    # Optimistic locking: every change raises it; a form sends the version it was made from.
+    version = models.PositiveIntegerField(default=0, editable=False)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+        verbose_name=_("handler"),
+    )
+
+    # The legal clock (workflows.deadlines computes the dates).
+    response_due = models.DateField(_("answer due"), null=True, blank=True)
+    original_due = models.DateField(_("first deadline"), null=True, blank=True)
+    extended_at = models.DateTimeField(_("extended"), null=True, blank=True)
+    extension_reason = models.TextField(_("reason for the extension"), blank=True)
+    acknowledged_at = models.DateTimeField(_("acknowledged"), null=True, blank=True)
+    # Where an 'awaiting patient' step returns to.
+    resume_state = models.CharField(max_length=20, blank=True)
+
+    identity_verified_at = models.DateTimeField(_("identity verified"), null=True, blank=True)
+    identity_method = models.CharField(_("how identity was verified"), max_length=300, blank=True)
+
+    decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision_reason = models.TextField(_("reasons"), blank=True)
+    legal_ground = models.CharField(
+        _("legal ground"), max_length=30, choices=LegalGround.choices, blank=True
+    )
+    manifestly_unfounded = models.BooleanField(
+        _("manifestly unfounded or excessive"), default=False
+    )
+    verdict = models.CharField(
+        _("verdict"), max_length=20, choices=ComplaintVerdict.choices, blank=True
+    )
+    measures = models.TextField(_("measures"), blank=True)
+    measures_due = models.DateField(_("measures done by"), null=True, blank=True)
+    fulfilled_at = models.DateTimeField(_("fulfilled"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -90,6 +204,7 @@ class Request(models.Model):
         indexes = [
             models.Index(fields=["practice", "state", "received_at"]),
             models.Index(fields=["state", "received_at"]),
+            models.Index(fields=["practice", "response_due"]),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -113,20 +228,19 @@ class Request(models.Model):
     def bsn_masked(self) -> str:
         return mask_bsn(self.bsn)
 
-    # --- Lifecycle (issue 2 part; the practice's full lifecycle builds on this) ---------------
-    @transition(
-        field=state,
-        source=RequestState.RECEIVED,
-        target=RequestState.UNROUTED,
-        permission=by_system,
-    )
+    @property
+    def is_open(self) -> bool:
+        return self.state in OPEN_STATES
+
+    # --- Lifecycle. Only requests_app.lifecycle.perform_transition calls these. ---------------
+    @transition(field=state, source=S.RECEIVED, target=S.UNROUTED, permission=by_system)
     def hold_unrouted(self) -> None:
         """No active practice to send it to: processor support must route it by hand."""
 
     @transition(
         field=state,
-        source=RequestState.RECEIVED,
-        target=RequestState.FORWARDED,
+        source=S.RECEIVED,
+        target=S.FORWARDED,
         permission=by_system,
         conditions=[lambda r: r.practice_id is not None],
     )
@@ -134,23 +248,171 @@ class Request(models.Model):
         """The practice has been notified (art. 6.2): its clock of 'without delay' stops here."""
         self.forwarded_at = timezone.now()
 
-    @transition(
-        field=state,
-        source=RequestState.UNROUTED,
-        target=RequestState.RECEIVED,
-        permission=by_processor_support,
-    )
+    @transition(field=state, source=S.UNROUTED, target=S.RECEIVED, permission=by_processor_support)
     def route(self, practice: Practice) -> None:
         self.practice = practice
 
     @transition(
         field=state,
-        source=RequestState.FORWARDED,
-        target=RequestState.IN_REVIEW,
+        source=S.FORWARDED,
+        target=GET_STATE(
+            lambda r, *a, **k: S.ACKNOWLEDGED if is_complaint(r) else S.IN_REVIEW,
+            states=[S.ACKNOWLEDGED, S.IN_REVIEW],
+        ),
         permission=by_practice_staff,
     )
     def acknowledge(self) -> None:
-        """A practice handler has taken note of the request."""
+        """A practice handler has taken the request on."""
+        self.acknowledged_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=S.IN_REVIEW,
+        target=S.IN_PROGRESS,
+        permission=by_practice_staff,
+        conditions=[is_data_request],
+    )
+    def verify_identity(self, how: str) -> None:
+        """GDPR art. 12(6): no decision before the practice is sure who is asking."""
+        if not how.strip():
+            raise DecisionIncomplete("say how the identity was verified")
+        self.identity_verified_at = timezone.now()
+        self.identity_method = how.strip()
+
+    @transition(
+        field=state,
+        source=[S.IN_REVIEW, S.IN_PROGRESS, S.INVESTIGATING],
+        target=S.AWAITING_PATIENT,
+        permission=by_practice_staff,
+    )
+    def ask_patient(self) -> None:
+        self.resume_state = self.state
+
+    @transition(
+        field=state,
+        source=S.AWAITING_PATIENT,
+        target=GET_STATE(
+            lambda r, *a, **k: r.resume_state, states=[S.IN_REVIEW, S.IN_PROGRESS, S.INVESTIGATING]
+        ),
+        permission=by_practice_staff_or_system,
+    )
+    def resume(self) -> None:
+        """The patient answered (or the practice goes on without the answer)."""
+
+    @transition(
+        field=state,
+        source=S.IN_PROGRESS,
+        target=S.GRANTED,
+        permission=by_practice_staff,
+        conditions=[is_data_request, identity_verified],
+    )
+    def grant(self, reason: str = "") -> None:
+        self._record_decision(reason, "")
+
+    @transition(
+        field=state,
+        source=S.IN_PROGRESS,
+        target=S.PARTIALLY_GRANTED,
+        permission=by_practice_staff,
+        conditions=[is_data_request, identity_verified],
+    )
+    def grant_partially(self, reason: str, legal_ground: str) -> None:
+        self._require_grounds(reason, legal_ground)
+        self._record_decision(reason, legal_ground)
+
+    @transition(
+        field=state,
+        source=[S.IN_REVIEW, S.IN_PROGRESS],
+        target=S.REFUSED,
+        permission=by_practice_staff,
+        conditions=[is_data_request],
+    )
+    def refuse(self, reason: str, legal_ground: str) -> None:
+        """A refusal states its reasons and ground (art. 12(4)). Before the identity is verified
+        the only possible ground is that it could not be."""
+        self._require_grounds(reason, legal_ground)
+        if not identity_verified(self) and legal_ground != LegalGround.IDENTITY:
+            raise DecisionIncomplete("verify the identity before deciding on other grounds")
+        self.manifestly_unfounded = legal_ground == LegalGround.MANIFESTLY_UNFOUNDED
+        self._record_decision(reason, legal_ground)
+
+    @transition(
+        field=state,
+        source=[S.GRANTED, S.PARTIALLY_GRANTED],
+        target=S.FULFILLED,
+        permission=by_practice_staff,
+    )
+    def fulfil(self) -> None:
+        self.fulfilled_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=S.ACKNOWLEDGED,
+        target=S.INVESTIGATING,
+        permission=by_practice_staff,
+        conditions=[is_complaint],
+    )
+    def investigate(self) -> None:
+        pass
+
+    @transition(
+        field=state,
+        source=S.INVESTIGATING,
+        target=S.DECIDED,
+        permission=by_practice_staff,
+        conditions=[is_complaint, complaint_settings_complete],
+    )
+    def decide_complaint(
+        self, verdict: str, reason: str, measures: str = "", measures_due=None
+    ) -> None:
+        """Wkkgz art. 17: a written, reasoned decision; measures with the date they will be done."""
+        if verdict not in ComplaintVerdict.values or not reason.strip():
+            raise DecisionIncomplete("a verdict and its reasons are required")
+        if measures.strip() and measures_due is None:
+            raise DecisionIncomplete("say when the measures will be done")
+        self.verdict = verdict
+        self.measures = measures.strip()
+        self.measures_due = measures_due
+        self._record_decision(reason, "")
+
+    @transition(
+        field=state,
+        source=[S.FULFILLED, S.REFUSED, S.DECIDED],
+        target=S.CLOSED,
+        permission=by_practice_staff,
+    )
+    def close(self) -> None:
+        self.closed_at = timezone.now()
+
+    @transition(field=state, source=OPEN_STATES, target=S.WITHDRAWN, permission=by_patient)
+    def withdraw(self) -> None:
+        self.closed_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=PRACTICE_OPEN_STATES,
+        target=GET_STATE(lambda r, *a, **k: r.state, states=PRACTICE_OPEN_STATES),
+        permission=by_practice_staff,
+        conditions=[may_extend],
+    )
+    def extend(self, reason: str, new_due) -> None:
+        """GDPR art. 12(3): two more months (Wkkgz: four more weeks), once, with reasons that
+        the patient is told within the first period."""
+        if not reason.strip():
+            raise DecisionIncomplete("give the reasons for the extension")
+        self.original_due = self.response_due
+        self.response_due = new_due
+        self.extended_at = timezone.now()
+        self.extension_reason = reason.strip()
+
+    def _require_grounds(self, reason: str, legal_ground: str) -> None:
+        if not reason.strip() or legal_ground not in LegalGround.values:
+            raise DecisionIncomplete("a reasoned decision with its legal ground is required")
+
+    def _record_decision(self, reason: str, legal_ground: str) -> None:
+        self.decided_at = timezone.now()
+        self.decision_reason = reason.strip()
+        self.legal_ground = legal_ground
 
 
 class RequestEvent(models.Model):
