@@ -1,9 +1,14 @@
 """Reading patient data. Every query that returns requests to a person goes through here."""
 
-from django.db.models import Q, QuerySet
+import datetime
+
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
 
 from requests_app import access
 from requests_app.models import Request, RequestState
+from requests_app.models.request import FINISHED_STATES, OPEN_STATES
+from requests_app.references import normalise_reference
 
 
 def requests_visible_to(user) -> QuerySet[Request]:
@@ -15,7 +20,7 @@ def requests_visible_to(user) -> QuerySet[Request]:
         scope |= Q(practice_id__in=practices)
     if access.is_processor_support(user):
         scope |= Q(state=RequestState.UNROUTED)
-    return Request.objects.filter(scope).select_related("practice")
+    return Request.objects.filter(scope).select_related("practice", "assigned_to")
 
 
 def practice_queue(user) -> QuerySet[Request]:
@@ -24,3 +29,55 @@ def practice_queue(user) -> QuerySet[Request]:
 
 def unrouted_queue(user) -> QuerySet[Request]:
     return requests_visible_to(user).filter(state=RequestState.UNROUTED)
+
+
+QUEUE_ORDERS = {
+    "due": ("response_due", "received_at"),
+    "-due": ("-response_due", "-received_at"),
+    "received": ("received_at",),
+    "-received": ("-received_at",),
+}
+DUE_SOON_DAYS = 7
+
+
+def filtered_queue(
+    user,
+    *,
+    state: str = "",
+    kind: str = "",
+    due: str = "",
+    assigned: str = "",
+    search: str = "",
+    order: str = "due",
+    today: datetime.date | None = None,
+) -> QuerySet[Request]:
+    """The practice queue with the queue page's filters. `due` is "overdue" or "week";
+    `assigned` is "me" or "nobody"; `state` may also be "open" (the default view) or "all"."""
+    today = today or timezone.localdate()
+    queryset = practice_queue(user)
+    if state == "open" or not state:
+        queryset = queryset.exclude(state__in=FINISHED_STATES)
+    elif state != "all":
+        queryset = queryset.filter(state=state)
+    if kind:
+        queryset = queryset.filter(kind=kind)
+    if due == "overdue":
+        queryset = queryset.filter(state__in=OPEN_STATES, response_due__lt=today)
+    elif due == "week":
+        soon = today + datetime.timedelta(days=DUE_SOON_DAYS)
+        queryset = queryset.filter(state__in=OPEN_STATES, response_due__range=(today, soon))
+    if assigned == "me":
+        queryset = queryset.filter(assigned_to=user)
+    elif assigned == "nobody":
+        queryset = queryset.filter(assigned_to__isnull=True)
+    search = search.strip()
+    if search:
+        queryset = queryset.filter(
+            Q(reference=normalise_reference(search)) | Q(patient_name__icontains=search)
+        )
+    return queryset.order_by(*QUEUE_ORDERS.get(order, QUEUE_ORDERS["due"]))
+
+
+def state_counts(user) -> dict[str, int]:
+    rows = practice_queue(user).order_by().values("state").annotate(n=Count("pk"))
+    return {row["state"]: row["n"] for row in rows}

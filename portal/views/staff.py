@@ -1,23 +1,30 @@
 """Practice staff and processor support: queues and request pages, scoped by the selectors."""
 
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
+from portal.casework_forms import ACTIONS, AssignForm
 from portal.forms import RouteForm
 from requests_app import access, selectors
-from requests_app.lifecycle import TransitionRefused, perform_transition
+from requests_app.lifecycle import StaleRequest, TransitionRefused
+from requests_app.models import RequestKind, RequestState
+from requests_app.models.request import DecisionIncomplete
+from workflows import casework
 from workflows.forwarding import route_request
 
 PAGE_SIZE = 50
+FILTERS = ("state", "kind", "due", "assigned", "q", "order")
 
 
 def staff_required(view):
@@ -33,23 +40,46 @@ def staff_required(view):
     return wrapper
 
 
-def _paged(request: HttpRequest, queryset):
-    return Paginator(queryset.order_by("-received_at"), PAGE_SIZE).get_page(request.GET.get("page"))
-
-
 @staff_required
 def queue(request: HttpRequest) -> HttpResponse:
     if not access.is_practice_staff(request.user):
         return redirect("staff:unrouted")  # processor support has no practice queue
-    page = _paged(request, selectors.practice_queue(request.user))
-    return render(request, "staff/queue.html", {"page": page})
+    chosen = {name: request.GET.get(name, "") for name in FILTERS}
+    items = selectors.filtered_queue(
+        request.user,
+        state=chosen["state"],
+        kind=chosen["kind"],
+        due=chosen["due"],
+        assigned=chosen["assigned"],
+        search=chosen["q"],
+        order=chosen["order"] or "due",
+    )
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = selectors.state_counts(request.user)
+    return render(
+        request,
+        "staff/queue.html",
+        {
+            "page": page,
+            "chosen": chosen,
+            "query": urlencode({k: v for k, v in chosen.items() if v}),
+            "states": [
+                (s, label, counts.get(s, 0))
+                for s, label in RequestState.choices
+                if s != RequestState.UNROUTED
+            ],
+            "kinds": RequestKind.choices,
+            "total": sum(counts.values()),
+        },
+    )
 
 
 @staff_required
 def unrouted(request: HttpRequest) -> HttpResponse:
     if not access.is_processor_support(request.user):
         raise PermissionDenied
-    page = _paged(request, selectors.unrouted_queue(request.user))
+    items = selectors.unrouted_queue(request.user).order_by("received_at")
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "staff/unrouted.html", {"page": page})
 
 
@@ -57,32 +87,119 @@ def _visible(request: HttpRequest, reference: str):
     return get_object_or_404(selectors.requests_visible_to(request.user), reference=reference)
 
 
-@staff_required
-def detail(request: HttpRequest, reference: str) -> HttpResponse:
-    item = _visible(request, reference)
+def _action_forms(item, user, bound=None) -> list:
+    """The actions this user may take now, each with its form (one of them maybe bound)."""
+    available = [t.name for t in item.get_available_user_state_transitions(user)]
+    forms = []
+    for name, (form_class, label) in ACTIONS.items():
+        if name not in available:
+            continue
+        if bound is not None and bound.prefix == name:
+            form = bound
+        else:
+            form = form_class(prefix=name, initial={"version": item.version})
+        forms.append((name, label, form))
+    return forms
+
+
+def _practice_staff(item):
+    return get_user_model().objects.filter(memberships__practice=item.practice_id).distinct()
+
+
+def _detail(request: HttpRequest, item, *, bound=None, route_form=None, status=200):
     can_route = has_transition_perm(item.route, request.user)
+    works_here = access.works_for_practice(request.user, item.practice_id)
     return render(
         request,
         "staff/detail.html",
         {
             "item": item,
             "events": item.events.select_related("actor"),
-            "can_acknowledge": has_transition_perm(item.acknowledge, request.user),
-            "route_form": RouteForm() if can_route else None,
+            "actions": _action_forms(item, request.user, bound) if works_here else [],
+            "assign_form": AssignForm(
+                staff=_practice_staff(item),
+                initial={"version": item.version, "assignee": item.assigned_to_id},
+            )
+            if works_here
+            else None,
+            "route_form": route_form or (RouteForm() if can_route else None),
         },
+        status=status,
     )
 
 
 @staff_required
+def detail(request: HttpRequest, reference: str) -> HttpResponse:
+    return _detail(request, _visible(request, reference))
+
+
+@staff_required
 @require_POST
-def acknowledge(request: HttpRequest, reference: str) -> HttpResponse:
+def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
     item = _visible(request, reference)
+    if action not in ACTIONS:
+        raise Http404
+    form = ACTIONS[action][0](request.POST, prefix=action)
+    if not form.is_valid():
+        return _detail(request, item, bound=form, status=400)
     try:
-        perform_transition(item, "acknowledge", actor=request.user)
+        casework.act(
+            item,
+            action,
+            actor=request.user,
+            version=form.cleaned_data["version"],
+            note=form.cleaned_data.get("note", ""),
+            **form.action_fields(),
+        )
+    except StaleRequest:
+        messages.error(
+            request,
+            _(
+                "This request was changed by someone else in the meantime. "
+                "Check the page as it is now and try again."
+            ),
+        )
     except TransitionRefused:
-        messages.error(request, _("This request has changed in the meantime. Please reload."))
+        messages.error(request, _("This step is not possible in the request's current state."))
+    except DecisionIncomplete:
+        messages.error(
+            request,
+            _(
+                "This decision is not possible yet: verify the patient's "
+                "identity first, or complete the reasons and legal ground."
+            ),
+        )
     else:
-        messages.success(request, _("You have acknowledged request %(ref)s.") % {"ref": reference})
+        messages.success(request, _("Saved: %(step)s.") % {"step": ACTIONS[action][1]})
+    return redirect("staff:detail", reference=reference)
+
+
+@staff_required
+@require_POST
+def assign(request: HttpRequest, reference: str) -> HttpResponse:
+    item = _visible(request, reference)
+    if not access.works_for_practice(request.user, item.practice_id):
+        raise PermissionDenied
+    form = AssignForm(request.POST, staff=_practice_staff(item))
+    if not form.is_valid():
+        return _detail(request, item, status=400)
+    try:
+        casework.assign(
+            item,
+            actor=request.user,
+            version=form.cleaned_data["version"],
+            assignee=form.cleaned_data["assignee"],
+        )
+    except StaleRequest:
+        messages.error(
+            request,
+            _(
+                "This request was changed by someone else in the meantime. "
+                "Check the page as it is now and try again."
+            ),
+        )
+    else:
+        messages.success(request, _("The handler has been saved."))
     return redirect("staff:detail", reference=reference)
 
 
@@ -94,23 +211,13 @@ def route(request: HttpRequest, reference: str) -> HttpResponse:
         raise PermissionDenied
     form = RouteForm(request.POST)
     if not form.is_valid():
-        return render(
-            request,
-            "staff/detail.html",
-            {
-                "item": item,
-                "events": item.events.select_related("actor"),
-                "can_acknowledge": False,
-                "route_form": form,
-            },
-            status=400,
-        )
+        return _detail(request, item, route_form=form, status=400)
     try:
         route_request(
             item, form.cleaned_data["practice"], actor=request.user, note=form.cleaned_data["note"]
         )
     except TransitionRefused:
-        messages.error(request, _("This request has changed in the meantime. Please reload."))
+        messages.error(request, _("This step is not possible in the request's current state."))
         return redirect("staff:unrouted")
     messages.success(
         request,

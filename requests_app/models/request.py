@@ -182,6 +182,17 @@ class Request(models.Model):
     identity_method = models.CharField(_("how identity was verified"), max_length=300, blank=True)
 
     decided_at = models.DateTimeField(_("decided"), null=True, blank=True)
+    decision = models.CharField(
+        _("decision"),
+        max_length=20,
+        blank=True,
+        choices=[
+            (S.GRANTED, S.GRANTED.label),
+            (S.PARTIALLY_GRANTED, S.PARTIALLY_GRANTED.label),
+            (S.REFUSED, S.REFUSED.label),
+            (S.DECIDED, S.DECIDED.label),
+        ],
+    )
     decision_reason = models.TextField(_("reasons"), blank=True)
     legal_ground = models.CharField(
         _("legal ground"), max_length=30, choices=LegalGround.choices, blank=True
@@ -231,6 +242,23 @@ class Request(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def days_left(self) -> int | None:
+        """Calendar days until the answer is due (negative: overdue); None once answered."""
+        if self.response_due is None or not self.is_open:
+            return None
+        return (self.response_due - timezone.localdate()).days
+
+    @property
+    def handler_name(self) -> str:
+        user = self.assigned_to
+        return (user.get_full_name() or user.email) if user else ""
+
+    @property
+    def days_overdue(self) -> int:
+        left = self.days_left
+        return -left if left is not None and left < 0 else 0
 
     # --- Lifecycle. Only requests_app.lifecycle.perform_transition calls these. ---------------
     @transition(field=state, source=S.RECEIVED, target=S.UNROUTED, permission=by_system)
@@ -307,7 +335,7 @@ class Request(models.Model):
         conditions=[is_data_request, identity_verified],
     )
     def grant(self, reason: str = "") -> None:
-        self._record_decision(reason, "")
+        self._record_decision(S.GRANTED, reason, "")
 
     @transition(
         field=state,
@@ -334,7 +362,7 @@ class Request(models.Model):
         if not identity_verified(self) and legal_ground != LegalGround.IDENTITY:
             raise DecisionIncomplete("verify the identity before deciding on other grounds")
         self.manifestly_unfounded = legal_ground == LegalGround.MANIFESTLY_UNFOUNDED
-        self._record_decision(reason, legal_ground)
+        self._record_decision(S.REFUSED, reason, legal_ground)
 
     @transition(
         field=state,
@@ -373,7 +401,7 @@ class Request(models.Model):
         self.verdict = verdict
         self.measures = measures.strip()
         self.measures_due = measures_due
-        self._record_decision(reason, "")
+        self._record_decision(S.DECIDED, reason, "")
 
     @transition(
         field=state,
@@ -409,7 +437,8 @@ class Request(models.Model):
         if not reason.strip() or legal_ground not in LegalGround.values:
             raise DecisionIncomplete("a reasoned decision with its legal ground is required")
 
-    def _record_decision(self, reason: str, legal_ground: str) -> None:
+    def _record_decision(self, decision: str, reason: str, legal_ground: str) -> None:
+        self.decision = decision
         self.decided_at = timezone.now()
         self.decision_reason = reason.strip()
         self.legal_ground = legal_ground
@@ -436,5 +465,31 @@ class RequestEvent(models.Model):
         return f"{self.request_id} {self.action} {self.from_state}->{self.to_state}"
 
     @property
+    def action_label(self) -> str:
+        return str(ACTION_LABELS.get(self.action, self.action))
+
+    @property
     def to_state_label(self) -> str:
         return RequestState(self.to_state).label if self.to_state in RequestState.values else ""
+
+
+ACTION_LABELS = {
+    "submit": _("Submitted"),
+    "hold_unrouted": _("Held for routing"),
+    "forward": _("Forwarded to the practice"),
+    "route": _("Routed to a practice"),
+    "acknowledge": _("Acknowledged"),
+    "verify_identity": _("Identity verified"),
+    "ask_patient": _("Asked the patient"),
+    "resume": _("Continued"),
+    "grant": _("Granted"),
+    "grant_partially": _("Partially granted"),
+    "refuse": _("Refused"),
+    "fulfil": _("Carried out"),
+    "investigate": _("Investigation started"),
+    "decide_complaint": _("Complaint decided"),
+    "close": _("Closed"),
+    "withdraw": _("Withdrawn by the patient"),
+    "extend": _("Deadline extended"),
+    "assign": _("Handler assigned"),
+}

@@ -23,11 +23,18 @@ def test_handler_sees_own_practice_queue_only(client, handler, mine, theirs):
 
 
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("path", ["/staff/requests/{}/", "/staff/requests/{}/acknowledge/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/staff/requests/{}/", "/staff/requests/{}/act/acknowledge/", "/staff/requests/{}/assign/"],
+)
 def test_another_practices_request_answers_404(client, handler, theirs, path):
     client.force_login(handler)
     url = path.format(theirs.reference)
-    response = client.post(url) if url.endswith("acknowledge/") else client.get(url)
+    response = (
+        client.get(url)
+        if url.endswith(f"s/{theirs.reference}/")
+        else client.post(url, {"acknowledge-version": 0, "version": 0})
+    )
     assert response.status_code == 404
     assert Request.objects.get(pk=theirs.pk).state == RequestState.FORWARDED
 
@@ -46,14 +53,21 @@ def test_detail_page_shows_history_and_masks_the_bsn(client, handler, practice, 
 @pytest.mark.django_db(transaction=True)
 def test_handler_acknowledges_from_the_detail_page(client, handler, mine):
     client.force_login(handler)
-    response = client.post(f"/staff/requests/{mine.reference}/acknowledge/")
+    page = client.get(f"/staff/requests/{mine.reference}/").content.decode()
+    assert f'action="/staff/requests/{mine.reference}/act/acknowledge/"' in page
+    url = f"/staff/requests/{mine.reference}/act/acknowledge/"
+    shown = Request.objects.get(pk=mine.pk).version
+    response = client.post(url, {"acknowledge-version": shown})
     assert response.status_code == 302
     item = Request.objects.get(pk=mine.pk)
     assert item.state == RequestState.IN_REVIEW
     assert item.events.last().actor == handler
-    # A second click (or a colleague's) is refused and changes nothing.
-    client.post(f"/staff/requests/{mine.reference}/acknowledge/")
+    # A second click from the same, now stale, page is refused and changes nothing.
+    response = client.post(url, {"acknowledge-version": shown}, follow=True)
     assert item.events.filter(action="acknowledge").count() == 1
+    assert "in the meantime" in response.content.decode() or "ondertussen" in (
+        response.content.decode()
+    )
 
 
 @pytest.mark.django_db(transaction=True)
@@ -107,3 +121,40 @@ def test_staff_sign_in_with_email_and_password(client, handler):
         "/accounts/login/", {"login": handler.email, "password": "a-long-test-password"}
     )
     assert response.status_code == 302 and response["Location"] == "/staff/"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refusal_without_a_legal_ground_shows_the_error_and_changes_nothing(client, handler, mine):
+    from workflows import casework
+
+    item = Request.objects.get(pk=mine.pk)
+    item = casework.act(item, "acknowledge", actor=handler, version=item.version)
+    item = casework.act(item, "verify_identity", actor=handler, version=item.version, how="pas")
+    client.force_login(handler)
+    response = client.post(
+        f"/staff/requests/{mine.reference}/act/refuse/",
+        {"refuse-version": item.version, "refuse-reason": "Nee."},
+    )
+    assert response.status_code == 400
+    assert 'id="id_refuse-legal_ground_error"' in response.content.decode()
+    assert Request.objects.get(pk=mine.pk).state == RequestState.IN_PROGRESS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refused_request_shows_the_patient_letter_with_the_right_to_complain(client, handler, mine):
+    from requests_app.legal import LegalGround
+    from workflows import casework
+
+    item = Request.objects.get(pk=mine.pk)
+    for action, fields in (
+        ("acknowledge", {}),
+        ("verify_identity", {"how": "pas"}),
+        (
+            "refuse",
+            {"reason": "Gegevens van een ander.", "legal_ground": LegalGround.RIGHTS_OF_OTHERS},
+        ),
+    ):
+        item = casework.act(item, action, actor=handler, version=item.version, **fields)
+    client.force_login(handler)
+    page = client.get(f"/staff/requests/{mine.reference}/").content.decode()
+    assert "Autoriteit Persoonsgegevens" in page and "Gegevens van een ander." in page

@@ -1,0 +1,143 @@
+"""One small form per staff action on a request; each turns into keyword arguments for
+workflows.casework.act. Every form carries the version of the request it was shown with."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from requests_app.legal import ComplaintVerdict, LegalGround
+
+
+class ActionForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    note = forms.CharField(
+        label=_("Note for the history"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    label = _("Save")
+
+    def action_fields(self) -> dict:
+        return {}
+
+
+class SimpleAction(ActionForm):
+    pass
+
+
+class VerifyIdentityForm(ActionForm):
+    how = forms.CharField(
+        label=_("How did you verify the identity?"),
+        max_length=300,
+        help_text=_("For example: ID shown at the desk, known patient by phone."),
+    )
+
+    def action_fields(self) -> dict:
+        return {"how": self.cleaned_data["how"]}
+
+
+class AskPatientForm(ActionForm):
+    note = forms.CharField(
+        label=_("Your question to the patient"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class GrantForm(ActionForm):
+    reason = forms.CharField(
+        label=_("Explanation for the patient"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def action_fields(self) -> dict:
+        return {"reason": self.cleaned_data["reason"]}
+
+
+class GroundedDecisionForm(ActionForm):
+    reason = forms.CharField(
+        label=_("Reasons (shown to the patient)"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    legal_ground = forms.ChoiceField(label=_("Legal ground"), choices=LegalGround.choices)
+
+    def action_fields(self) -> dict:
+        return {
+            "reason": self.cleaned_data["reason"],
+            "legal_ground": self.cleaned_data["legal_ground"],
+        }
+
+
+class ExtendForm(ActionForm):
+    reason = forms.CharField(
+        label=_("Why more time is needed (shown to the patient)"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+    def action_fields(self) -> dict:
+        return {"reason": self.cleaned_data["reason"]}
+
+
+class ComplaintDecisionForm(ActionForm):
+    verdict = forms.ChoiceField(label=_("Verdict"), choices=ComplaintVerdict.choices)
+    reason = forms.CharField(
+        label=_("Reasons (shown to the patient)"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    measures = forms.CharField(
+        label=_("Measures decided"),
+        max_length=5000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    measures_due = forms.DateField(
+        label=_("Measures done by"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("measures") and not data.get("measures_due"):
+            self.add_error("measures_due", _("Say when the measures will be done."))
+        return data
+
+    def action_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "verdict": data["verdict"],
+            "reason": data["reason"],
+            "measures": data["measures"],
+            "measures_due": data["measures_due"],
+        }
+
+
+# action -> (form, button label)
+ACTIONS = {
+    "acknowledge": (SimpleAction, _("Acknowledge: I am handling this request")),
+    "verify_identity": (VerifyIdentityForm, _("Identity verified")),
+    "ask_patient": (AskPatientForm, _("Ask the patient")),
+    "resume": (SimpleAction, _("Continue without waiting")),
+    "grant": (GrantForm, _("Grant")),
+    "grant_partially": (GroundedDecisionForm, _("Grant in part")),
+    "refuse": (GroundedDecisionForm, _("Refuse")),
+    "fulfil": (SimpleAction, _("Mark as carried out")),
+    "investigate": (SimpleAction, _("Start the investigation")),
+    "decide_complaint": (ComplaintDecisionForm, _("Record the decision")),
+    "close": (SimpleAction, _("Close")),
+    "extend": (ExtendForm, _("Extend the deadline")),
+}
+
+
+class AssignForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    assignee = forms.ModelChoiceField(
+        label=_("Handler"), queryset=None, required=False, empty_label=_("Nobody")
+    )
+
+    def __init__(self, *args, staff=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = staff
