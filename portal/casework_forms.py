@@ -41,6 +41,41 @@ class AskPatientForm(ActionForm):
         label=_("Your question to the patient"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The patient reads this after signing in."),
+    )
+    stops_clock = forms.BooleanField(
+        label=_("The deadline waits while we wait for the answer"),
+        required=False,
+        help_text=_("Only when the information is really needed and asked for without delay."),
+    )
+    clock_reason = forms.CharField(
+        label=_("Why the deadline waits"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("stops_clock") and not data.get("clock_reason", "").strip():
+            self.add_error("clock_reason", _("Record why the deadline waits."))
+        return data
+
+    def action_fields(self) -> dict:
+        return {
+            "stops_clock": self.cleaned_data["stops_clock"],
+            "clock_reason": self.cleaned_data["clock_reason"],
+        }
+
+
+class MessageForm(forms.Form):
+    body = forms.CharField(
+        label=_("Message to the patient"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "The patient gets an e-mail that there is news and reads this after signing in."
+        ),
     )
 
 

@@ -113,8 +113,13 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "portal.accounts.StaffAccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
+# Patients sign in with a 6-character code mailed to the address of their request.
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 15 * 60
+ACCOUNT_LOGIN_BY_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "staff:queue"
+LOGIN_REDIRECT_URL = "staff:queue"  # patients: see StaffAccountAdapter.get_login_redirect_url
 ACCOUNT_LOGOUT_REDIRECT_URL = "intake:start"
 
 LANGUAGE_CODE = "nl"

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from portal.views import api, intake, staff
+from portal.views import api, intake, patient, staff
 
 intake_urls = (
     [
@@ -22,9 +22,19 @@ staff_urls = (
         path("requests/<str:reference>/", staff.detail, name="detail"),
         path("requests/<str:reference>/act/<str:action>/", staff.act, name="act"),
         path("requests/<str:reference>/assign/", staff.assign, name="assign"),
+        path("requests/<str:reference>/message/", staff.message, name="message"),
         path("requests/<str:reference>/route/", staff.route, name="route"),
     ],
     "staff",
+)
+
+patient_urls = (
+    [
+        path("", patient.track, name="track"),
+        path("<str:reference>/reply/", patient.reply, name="reply"),
+        path("<str:reference>/withdraw/", patient.withdraw, name="withdraw"),
+    ],
+    "patient",
 )
 
 api_urls = (
@@ -38,6 +48,7 @@ api_urls = (
 urlpatterns = [
     path("", include(intake_urls)),
     path("staff/", include(staff_urls)),
+    path("track/", include(patient_urls)),
     path("api/v1/", include(api_urls)),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

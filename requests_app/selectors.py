@@ -81,3 +81,12 @@ def filtered_queue(
 def state_counts(user) -> dict[str, int]:
     rows = practice_queue(user).order_by().values("state").annotate(n=Count("pk"))
     return {row["state"]: row["n"] for row in rows}
+
+
+def requests_of_patient(user) -> QuerySet[Request]:
+    """A signed-in patient's own requests (matched on the e-mail address they signed in with)."""
+    if not getattr(user, "is_authenticated", False) or not user.email:
+        return Request.objects.none()
+    if access.is_practice_staff(user) or access.is_processor_support(user):
+        return Request.objects.none()
+    return Request.objects.filter(patient_email__iexact=user.email).select_related("practice")

@@ -26,6 +26,14 @@ def use_broker(url: str | None) -> None:
 
 
 @pytest.fixture(autouse=True)
+def fresh_rate_limits():
+    """Rate limits live in the cache; each test starts with none used."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def tasks_in_process():
     """Unit tests run tasks eagerly; the integration tests switch to a real worker."""
     use_broker(None)

@@ -1,12 +1,15 @@
 """What practice staff do with a request: each action is one checked transition (with its event
 row) plus what must follow it, such as telling the patient. Views call these functions."""
 
+import datetime
+
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils import timezone
 
 from requests_app import access
 from requests_app.lifecycle import StaleRequest, perform_transition
-from requests_app.models import Request, RequestEvent
+from requests_app.models import PatientWait, Request, RequestEvent, RequestMessage, Sender
 from workflows import deadlines, outbox
 from workflows.models import Medium, Purpose
 
@@ -23,7 +26,15 @@ PATIENT_IS_TOLD = {
 
 
 def act(
-    request: Request, action: str, *, actor, version: int | None, note: str = "", **fields
+    request: Request,
+    action: str,
+    *,
+    actor,
+    version: int | None,
+    note: str = "",
+    stops_clock: bool = False,
+    clock_reason: str = "",
+    **fields,
 ) -> Request:
     """Apply a staff action; raises StaleRequest, TransitionRefused, PermissionDenied or
     DecisionIncomplete (with nothing changed) when it cannot be done."""
@@ -33,9 +44,51 @@ def act(
         changed = perform_transition(
             request, action, actor=actor, note=note, expected_version=version, **fields
         )
+        if action == "ask_patient":
+            RequestMessage.objects.create(
+                request=changed, sender=Sender.PRACTICE, author=actor, body=note
+            )
+            PatientWait.objects.create(
+                request=changed,
+                stops_clock=stops_clock,
+                clock_reason=clock_reason,
+                due_before=changed.response_due,
+            )
+        if action == "resume":
+            changed = end_wait(changed)
         if action in PATIENT_IS_TOLD:
             tell_patient(changed)
     return changed
+
+
+def end_wait(request: Request) -> Request:
+    """Close the open waiting period; when it stops the clock, the deadline moves by the days
+    waited (the first deadline stays recorded beside it)."""
+    wait = request.waits.filter(ended_at__isnull=True).last()
+    if wait is None:
+        return request
+    wait.ended_at = timezone.now()
+    if wait.stops_clock and request.response_due:
+        waited = (timezone.localdate(wait.ended_at) - timezone.localdate(wait.started_at)).days
+        new_due = deadlines.next_working_day(request.response_due + datetime.timedelta(days=waited))
+        Request.objects.filter(pk=request.pk).update(
+            response_due=new_due, original_due=request.original_due or request.response_due
+        )
+        request = Request.objects.get(pk=request.pk)
+    wait.due_after = request.response_due
+    wait.save()
+    return request
+
+
+def write_to_patient(request: Request, *, actor, body: str) -> RequestMessage:
+    if not access.works_for_practice(actor, request.practice_id):
+        raise PermissionDenied
+    with transaction.atomic():
+        message = RequestMessage.objects.create(
+            request=request, sender=Sender.PRACTICE, author=actor, body=body
+        )
+        tell_patient(request)
+    return message
 
 
 def tell_patient(request: Request) -> None:
@@ -48,6 +101,25 @@ def tell_patient(request: Request) -> None:
                 recipient=request.patient_email,
                 template="patient_update",
                 language=request.language,
+                request=request,
+                context={"reference": request.reference},
+            )
+        ]
+    )
+
+
+def tell_practice(request: Request) -> None:
+    """The patient answered or withdrew: the handler (or else the privacy contact) is told."""
+    handler = request.assigned_to
+    recipient = handler.email if handler and handler.email else request.practice.dpo_email
+    outbox.enqueue(
+        [
+            outbox.message(
+                purpose=Purpose.PRACTICE_UPDATE,
+                medium=Medium.EMAIL,
+                recipient=recipient,
+                template="practice_update",
+                language="nl",
                 request=request,
                 context={"reference": request.reference},
             )

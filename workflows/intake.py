@@ -17,7 +17,7 @@ from requests_app.models import (
     RequestEvent,
 )
 from requests_app.models.intake import DRAFT_TTL, CodeCheck
-from workflows import deadlines, forwarding, outbox
+from workflows import deadlines, forwarding, outbox, patients
 from workflows.models import Medium, Purpose
 
 # A patient may ask for a new code this many times for one submission.
@@ -80,6 +80,7 @@ def submit_request(
             to_state=request.state,
             note=Channel(channel).label,
         )
+        patients.account_for(patient.email)
         messages = []
         if request.practice_id is None:
             request = perform_transition(request, "hold_unrouted", actor=None)

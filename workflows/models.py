@@ -13,6 +13,8 @@ class Purpose(models.TextChoices):
     PATIENT_RECEIPT = "patient_receipt", "Receipt to the patient"
     PRACTICE_NEW_REQUEST = "practice_new_request", "New request to the practice"
     PATIENT_UPDATE = "patient_update", "News for the patient"
+    PRACTICE_UPDATE = "practice_update", "Patient answered or withdrew"
+    ACCOUNT_MAIL = "account_mail", "Sign-in e-mail"
 
 
 class Medium(models.TextChoices):

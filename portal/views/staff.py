@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
-from portal.casework_forms import ACTIONS, AssignForm
+from portal.casework_forms import ACTIONS, AssignForm, MessageForm
 from portal.forms import RouteForm
 from requests_app import access, selectors
 from requests_app.lifecycle import StaleRequest, TransitionRefused
@@ -106,26 +106,30 @@ def _practice_staff(item):
     return get_user_model().objects.filter(memberships__practice=item.practice_id).distinct()
 
 
-def _detail(request: HttpRequest, item, *, bound=None, route_form=None, status=200):
+def _detail(
+    request: HttpRequest, item, *, bound=None, route_form=None, message_form=None, status=200
+):
     can_route = has_transition_perm(item.route, request.user)
     works_here = access.works_for_practice(request.user, item.practice_id)
-    return render(
-        request,
-        "staff/detail.html",
-        {
-            "item": item,
-            "events": item.events.select_related("actor"),
-            "actions": _action_forms(item, request.user, bound) if works_here else [],
-            "assign_form": AssignForm(
-                staff=_practice_staff(item),
-                initial={"version": item.version, "assignee": item.assigned_to_id},
-            )
-            if works_here
-            else None,
-            "route_form": route_form or (RouteForm() if can_route else None),
-        },
-        status=status,
-    )
+    context = {
+        "item": item,
+        "events": item.events.select_related("actor"),
+        "route_form": route_form or (RouteForm() if can_route else None),
+        "actions": [],
+        "assign_form": None,
+        "message_form": None,
+        "conversation": item.messages.select_related("author"),
+        "waits": item.waits.all(),
+    }
+    if works_here:
+        context["actions"] = _action_forms(item, request.user, bound)
+        context["assign_form"] = AssignForm(
+            staff=_practice_staff(item),
+            initial={"version": item.version, "assignee": item.assigned_to_id},
+        )
+        if item.is_open:
+            context["message_form"] = message_form or MessageForm()
+    return render(request, "staff/detail.html", context, status=status)
 
 
 @staff_required
@@ -171,6 +175,18 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
         )
     else:
         messages.success(request, _("Saved: %(step)s.") % {"step": ACTIONS[action][1]})
+    return redirect("staff:detail", reference=reference)
+
+
+@staff_required
+@require_POST
+def message(request: HttpRequest, reference: str) -> HttpResponse:
+    item = _visible(request, reference)
+    form = MessageForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, item, message_form=form, status=400)
+    casework.write_to_patient(item, actor=request.user, body=form.cleaned_data["body"])
+    messages.success(request, _("Your message has been sent to the patient."))
     return redirect("staff:detail", reference=reference)
 
 

@@ -1,5 +1,6 @@
 from requests_app.models.api_client import ApiClient
 from requests_app.models.calendar import EquatedHoliday
+from requests_app.models.conversation import PatientWait, RequestMessage, Sender
 from requests_app.models.intake import PendingSubmission
 from requests_app.models.practice import Membership, Practice
 from requests_app.models.request import Channel, Request, RequestEvent, RequestKind, RequestState
@@ -9,10 +10,13 @@ __all__ = [
     "Channel",
     "EquatedHoliday",
     "Membership",
+    "PatientWait",
     "PendingSubmission",
     "Practice",
     "Request",
     "RequestEvent",
     "RequestKind",
+    "RequestMessage",
     "RequestState",
+    "Sender",
 ]

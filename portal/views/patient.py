@@ -1,0 +1,98 @@
+"""The patient's own pages after signing in with a code: status, messages, answer, withdraw."""
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from requests_app import selectors
+from requests_app.lifecycle import TransitionRefused
+from requests_app.models import RequestState
+from workflows import patients
+
+S = RequestState
+CODE_LOGIN = "account_request_login_code"
+# What a patient reads for each state: plain words, nothing about internal steps.
+PATIENT_STATE = {
+    S.RECEIVED: gettext_lazy("Received; being forwarded to your practice"),
+    S.UNROUTED: gettext_lazy("Received; we are finding your practice"),
+    S.FORWARDED: gettext_lazy("With your practice"),
+    S.IN_REVIEW: gettext_lazy("Your practice is handling it"),
+    S.IN_PROGRESS: gettext_lazy("Your practice is handling it"),
+    S.ACKNOWLEDGED: gettext_lazy("Your practice is handling it"),
+    S.INVESTIGATING: gettext_lazy("Your practice is handling it"),
+    S.AWAITING_PATIENT: gettext_lazy("Your practice is waiting for your answer"),
+    S.GRANTED: gettext_lazy("Decided"),
+    S.PARTIALLY_GRANTED: gettext_lazy("Decided"),
+    S.REFUSED: gettext_lazy("Decided"),
+    S.DECIDED: gettext_lazy("Decided"),
+    S.FULFILLED: gettext_lazy("Carried out"),
+    S.CLOSED: gettext_lazy("Closed"),
+    S.WITHDRAWN: gettext_lazy("Withdrawn by you"),
+}
+
+
+class ReplyForm(forms.Form):
+    body = forms.CharField(
+        label=gettext_lazy("Your answer"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy("Please do not include medical details."),
+    )
+
+
+class WithdrawForm(forms.Form):
+    confirm = forms.BooleanField(label=gettext_lazy("Yes, I withdraw this request"))
+
+
+def _mine(request: HttpRequest, reference: str):
+    return get_object_or_404(selectors.requests_of_patient(request.user), reference=reference)
+
+
+@login_required(login_url=CODE_LOGIN)
+def track(request: HttpRequest) -> HttpResponse:
+    items = selectors.requests_of_patient(request.user).prefetch_related("messages")
+    return render(
+        request,
+        "patient/track.html",
+        {
+            "items": [(item, PATIENT_STATE[item.state]) for item in items],
+            "reply_form": ReplyForm(),
+            "withdraw_form": WithdrawForm(),
+        },
+    )
+
+
+@login_required(login_url=CODE_LOGIN)
+@require_POST
+def reply(request: HttpRequest, reference: str) -> HttpResponse:
+    item = _mine(request, reference)
+    form = ReplyForm(request.POST)
+    if form.is_valid():
+        patients.reply(item, patient=request.user, body=form.cleaned_data["body"])
+        messages.success(request, _("Your answer has been sent to your practice."))
+    else:
+        messages.error(request, _("Please write an answer of at most 5000 characters."))
+    return redirect("patient:track")
+
+
+@login_required(login_url=CODE_LOGIN)
+@require_POST
+def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
+    item = _mine(request, reference)
+    if not WithdrawForm(request.POST).is_valid():
+        messages.error(request, _("Tick the box to confirm that you withdraw the request."))
+        return redirect("patient:track")
+    try:
+        patients.withdraw(item, patient=request.user)
+    except TransitionRefused:
+        messages.error(request, _("This request can no longer be withdrawn."))
+    else:
+        messages.success(
+            request, _("Your request %(ref)s has been withdrawn.") % {"ref": reference}
+        )
+    return redirect("patient:track")

@@ -1,0 +1,53 @@
+"""What the patient does after intake: sign in with a code, answer the practice, withdraw."""
+
+import hashlib
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+
+from requests_app.lifecycle import perform_transition
+from requests_app.models import Request, RequestMessage, RequestState, Sender
+from requests_app.models.request import by_patient
+from workflows import casework
+
+
+def account_for(email: str):
+    """The patient's sign-in account: no password, reached by a code sent to this address."""
+    email = email.strip().lower()
+    username = "patient-" + hashlib.sha256(email.encode()).hexdigest()[:24]
+    users = get_user_model().objects
+    user = users.filter(username=username).first()
+    if user is None:
+        try:
+            with transaction.atomic():
+                user = users.create_user(username=username, email=email)
+        except IntegrityError:  # created by a concurrent intake
+            user = users.get(username=username)
+    return user
+
+
+def reply(request: Request, *, patient, body: str) -> RequestMessage:
+    """The patient answers; a request that waited for them goes on where it was."""
+    if not by_patient(request, patient):
+        raise PermissionDenied
+    with transaction.atomic():
+        message = RequestMessage.objects.create(
+            request=request, sender=Sender.PATIENT, author=patient, body=body
+        )
+        if request.state == RequestState.AWAITING_PATIENT:
+            resumed = perform_transition(request, "resume", actor=None, note="patient answered")
+            casework.end_wait(resumed)
+        if request.practice_id:
+            casework.tell_practice(request)
+    return message
+
+
+def withdraw(request: Request, *, patient) -> Request:
+    with transaction.atomic():
+        withdrawn = perform_transition(
+            request, "withdraw", actor=patient, note="withdrawn by the patient"
+        )
+        if withdrawn.practice_id:
+            casework.tell_practice(withdrawn)
+    return withdrawn
