@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -160,8 +161,17 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Publishing must not hang a web request when the broker is down: fail fast, the sweep catches up.
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2}
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
+CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "workflows.tasks.sweep_outbox", "schedule": 60.0},
+    "daily-digest": {
+        "task": "workflows.tasks.send_daily_digests",
+        "schedule": crontab(hour=7, minute=0),
+    },
+    "escalate-unacknowledged": {
+        "task": "workflows.tasks.escalate_unacknowledged",
+        "schedule": crontab(minute="*/30"),
+    },
 }
 
 # --- Notification channels -------------------------------------------------------------------

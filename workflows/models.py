@@ -15,6 +15,8 @@ class Purpose(models.TextChoices):
     PATIENT_UPDATE = "patient_update", "News for the patient"
     PRACTICE_UPDATE = "practice_update", "Patient answered or withdrew"
     ACCOUNT_MAIL = "account_mail", "Sign-in e-mail"
+    DAILY_DIGEST = "daily_digest", "Daily deadline digest"
+    ESCALATION = "escalation", "Not acknowledged in time"
 
 
 class Medium(models.TextChoices):
@@ -40,6 +42,8 @@ class Notification(models.Model):
     body = models.TextField()
     # Sent with the message so a provider (or we) can recognise a repeat.
     idempotency_key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Scheduled messages carry a key saying what they are about, so a job run twice sends once.
+    dedupe_key = models.CharField(max_length=200, unique=True, null=True, blank=True)
     # Bodies holding a secret (a sign-in code) are blanked once sent.
     scrub_after_send = models.BooleanField(default=False)
 

@@ -9,7 +9,7 @@ import datetime
 import logging
 import uuid
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -64,6 +64,22 @@ def enqueue(rows: list[Notification]) -> list[Notification]:
     ids = [row.pk for row in stored]
     transaction.on_commit(lambda: dispatch(ids))
     return stored
+
+
+def enqueue_once(rows: list[Notification]) -> list[Notification]:
+    """Like enqueue, for rows with a dedupe_key: those already in the outbox are left out."""
+    keys = [row.dedupe_key for row in rows]
+    seen = set(
+        Notification.objects.filter(dedupe_key__in=keys).values_list("dedupe_key", flat=True)
+    )
+    fresh = [row for row in rows if row.dedupe_key not in seen]
+    if not fresh:
+        return []
+    try:
+        with transaction.atomic():
+            return enqueue(fresh)
+    except IntegrityError:  # a concurrent run stored them first; it sends them
+        return []
 
 
 def dispatch(notification_ids: list[int], *, countdown: float | None = None) -> bool:

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from workflows import delivery, intake, outbox
+from workflows import delivery, intake, outbox, reminders
 
 log = logging.getLogger(__name__)
 
@@ -25,3 +25,13 @@ def sweep_outbox() -> int:
     queued = outbox.sweep()
     intake.purge_stale_drafts()
     return len(queued)
+
+
+@shared_task(name="workflows.tasks.send_daily_digests")
+def send_daily_digests() -> int:
+    return len(reminders.send_daily_digests())
+
+
+@shared_task(name="workflows.tasks.escalate_unacknowledged")
+def escalate_unacknowledged() -> int:
+    return len(reminders.escalate_unacknowledged())
