@@ -31,3 +31,10 @@ def test_one_account_can_work_for_several_practices(practice, other_practice):
     user = make_user("locum@example.com", Role.HANDLER, practice)
     Membership.objects.create(user=user, role=Role.HANDLER, practice=other_practice)
     assert access.practice_ids(user) == {practice.pk, other_practice.pk}
+
+
+@pytest.mark.django_db
+def test_admin_lists_configuration_but_no_patient_data(admin_client):
+    assert admin_client.get("/admin/requests_app/equatedholiday/").status_code == 200
+    assert admin_client.get("/admin/requests_app/practice/").status_code == 200
+    assert admin_client.get("/admin/requests_app/request/").status_code == 404

@@ -105,6 +105,8 @@ class Command(BaseCommand):
                     "dpo_phone": phone,
                     "standin_name": "Praktijkmanager",
                     "standin_email": f"manager@{email.split('@')[1]}",
+                    "complaints_officer": "Klachtenfunctionaris SKGE, 088 0229100",
+                    "disputes_body": "Geschilleninstantie Huisartsenzorg (via SKGE)",
                 },
             )
         user_model = get_user_model()
