@@ -2,55 +2,15 @@
 then a practice handler finds it in the queue. Screenshots go to SCREENSHOTS_DIR when set
 (the README's pictures are made this way)."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
-from django.db import connections
 
 from requests_app.models import Request, RequestState
 from requests_app.roles import Role
-from tests.conftest import IN_CI, make_practice, make_user
-
-CHROMIUM = "/usr/bin/chromium"
-# Playwright's sync API keeps an event loop running in this thread; the ORM calls made by the
-# test itself are ordinary blocking calls, so Django's async guard does not apply here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+from tests.conftest import make_practice, make_user
 
 pytestmark = pytest.mark.e2e
-if not Path(CHROMIUM).exists() and not IN_CI:
-    pytestmark = [pytestmark, pytest.mark.skip(reason="Debian's chromium is not installed")]
-
-
-@pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-        # ORM calls made while Playwright's loop runs open their own connection; close it
-        # here, in the same context, so the test database can be dropped afterwards.
-        connections.close_all()
-
-
-@pytest.fixture
-def shots(tmp_path):
-    target = Path(os.environ.get("SCREENSHOTS_DIR", tmp_path))
-    target.mkdir(parents=True, exist_ok=True)
-    return target
 
 
 def test_patient_submits_a_request_and_the_practice_sees_it(

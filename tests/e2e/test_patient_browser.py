@@ -1,0 +1,52 @@
+"""A patient follows a request in the browser: signs in with an e-mailed code, reads the
+practice's question and answers it; the practice sees the answer. Screenshots go to
+SCREENSHOTS_DIR when set."""
+
+import re
+
+import pytest
+
+from requests_app.models import Request, RequestState
+from tests.conftest import submit
+from workflows import casework
+
+pytestmark = pytest.mark.e2e
+
+
+def test_patient_answers_a_question_from_the_practice(
+    live_server, browser, providers, shots, transactional_db, practice, handler, patient
+):
+    item = submit(practice, patient)
+    item = casework.act(
+        Request.objects.get(pk=item.pk),
+        "acknowledge",
+        actor=handler,
+        version=Request.objects.get(pk=item.pk).version,
+    )
+    casework.act(
+        item,
+        "ask_patient",
+        actor=handler,
+        version=item.version,
+        note="Over welke periode wilt u inzage?",
+    )
+    providers.reset()
+
+    page = browser.new_page(viewport={"width": 1000, "height": 900}, locale="nl-NL")
+    page.goto(live_server.url + "/track/")
+    page.locator("input[name=email]").fill(patient.email)
+    page.locator("form button[type=submit].primary").click()
+    mail = providers.wait_for(lambda calls: any(c.to == [patient.email] for c in calls))[-1]
+    code = re.search(r"^\s*(\d{6})\s*$", mail.text, re.M).group(1)
+    page.locator("input[name=code]").fill(code)
+    page.locator("form button[type=submit].primary").click()
+
+    page.get_by_text("Over welke periode wilt u inzage?").wait_for()
+    page.locator("textarea[name=body]").fill("Alles van 2025, graag.")
+    page.locator(f"form[action='/track/{item.reference}/reply/'] button").click()
+    page.get_by_text("Alles van 2025, graag.").wait_for()
+    page.screenshot(path=str(shots / "patient-track.png"), full_page=True)
+
+    answered = Request.objects.get(pk=item.pk)
+    assert answered.state == RequestState.IN_REVIEW
+    assert answered.messages.last().body == "Alles van 2025, graag."
