@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
@@ -24,6 +25,10 @@ from workflows import casework
 from workflows.forwarding import route_request
 
 PAGE_SIZE = 50
+STALE = gettext_noop(
+    "This request was changed by someone else in the meantime. "
+    "Check the page as it is now and try again."
+)
 FILTERS = ("state", "kind", "due", "assigned", "q", "order")
 
 
@@ -156,13 +161,7 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
             **form.action_fields(),
         )
     except StaleRequest:
-        messages.error(
-            request,
-            _(
-                "This request was changed by someone else in the meantime. "
-                "Check the page as it is now and try again."
-            ),
-        )
+        messages.error(request, _(STALE))
     except TransitionRefused:
         messages.error(request, _("This step is not possible in the request's current state."))
     except DecisionIncomplete:
@@ -207,13 +206,7 @@ def assign(request: HttpRequest, reference: str) -> HttpResponse:
             assignee=form.cleaned_data["assignee"],
         )
     except StaleRequest:
-        messages.error(
-            request,
-            _(
-                "This request was changed by someone else in the meantime. "
-                "Check the page as it is now and try again."
-            ),
-        )
+        messages.error(request, _(STALE))
     else:
         messages.success(request, _("The handler has been saved."))
     return redirect("staff:detail", reference=reference)
