@@ -5,6 +5,7 @@ import hashlib
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_noop
 
 from requests_app.lifecycle import perform_transition
 from requests_app.models import Request, RequestMessage, RequestState, Sender
@@ -36,7 +37,9 @@ def reply(request: Request, *, patient, body: str) -> RequestMessage:
             request=request, sender=Sender.PATIENT, author=patient, body=body
         )
         if request.state == RequestState.AWAITING_PATIENT:
-            resumed = perform_transition(request, "resume", actor=None, note="patient answered")
+            resumed = perform_transition(
+                request, "resume", actor=None, note=gettext_noop("patient answered")
+            )
             casework.end_wait(resumed)
         if request.practice_id:
             casework.tell_practice(request)
@@ -46,7 +49,7 @@ def reply(request: Request, *, patient, body: str) -> RequestMessage:
 def withdraw(request: Request, *, patient) -> Request:
     with transaction.atomic():
         withdrawn = perform_transition(
-            request, "withdraw", actor=patient, note="withdrawn by the patient"
+            request, "withdraw", actor=patient, note=gettext_noop("withdrawn by the patient")
         )
         if withdrawn.practice_id:
             casework.tell_practice(withdrawn)

@@ -477,6 +477,10 @@ class RequestEvent(models.Model):
         return f"{self.request_id} {self.action} {self.from_state}->{self.to_state}"
 
     @property
+    def actor_display(self) -> str:
+        return str(ACTOR_LABELS.get(self.actor_label, self.actor_label))
+
+    @property
     def action_label(self) -> str:
         return str(ACTION_LABELS.get(self.action, self.action))
 
@@ -505,3 +509,5 @@ ACTION_LABELS = {
     "extend": _("Deadline extended"),
     "assign": _("Handler assigned"),
 }
+
+ACTOR_LABELS = {"system": _("portal"), "patient": _("patient")}

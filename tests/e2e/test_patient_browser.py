@@ -50,3 +50,12 @@ def test_patient_answers_a_question_from_the_practice(
     answered = Request.objects.get(pk=item.pk)
     assert answered.state == RequestState.IN_REVIEW
     assert answered.messages.last().body == "Alles van 2025, graag."
+
+    staff = browser.new_page(viewport={"width": 1100, "height": 900}, locale="nl-NL")
+    staff.goto(live_server.url + "/accounts/login/")
+    staff.get_by_label("E-mailadres").fill(handler.email)
+    staff.get_by_label("Wachtwoord").fill("a-long-test-password")
+    staff.get_by_role("button", name="Inloggen").click()
+    staff.goto(live_server.url + f"/staff/requests/{item.reference}/")
+    staff.get_by_text("Alles van 2025, graag.").wait_for()
+    staff.screenshot(path=str(shots / "staff-detail.png"), full_page=True)
