@@ -358,7 +358,7 @@ class Request(models.Model):
     )
     def grant_partially(self, reason: str, legal_ground: str) -> None:
         self._require_grounds(reason, legal_ground)
-        self._record_decision(reason, legal_ground)
+        self._record_decision(S.PARTIALLY_GRANTED, reason, legal_ground)
 
     @transition(
         field=state,

@@ -256,3 +256,72 @@ def test_assign_to_a_handler_of_the_practice_only(forwarded, handler, other_hand
         casework.assign(assigned, actor=handler, version=assigned.version, assignee=other_handler)
     with pytest.raises(StaleRequest):
         casework.assign(assigned, actor=handler, version=item.version, assignee=None)
+
+
+IDENTITY = ("verify_identity", {"how": "paspoort"})
+PATHS = {
+    # action: (kind, steps before it, its fields, state after it)
+    "acknowledge": ("access", [], {}, S.IN_REVIEW),
+    "verify_identity": ("access", ["acknowledge"], {"how": "paspoort"}, S.IN_PROGRESS),
+    "ask_patient": ("access", ["acknowledge"], {"note": "?"}, S.AWAITING_PATIENT),
+    "resume": ("access", ["acknowledge", ("ask_patient", {"note": "?"})], {}, S.IN_REVIEW),
+    "grant": ("access", ["acknowledge", IDENTITY], {}, S.GRANTED),
+    "grant_partially": (
+        "access",
+        ["acknowledge", IDENTITY],
+        {"reason": "Deels.", "legal_ground": LegalGround.RIGHTS_OF_OTHERS},
+        S.PARTIALLY_GRANTED,
+    ),
+    "refuse": (
+        "access",
+        ["acknowledge", IDENTITY],
+        {"reason": "Nee.", "legal_ground": LegalGround.LEGAL_CLAIMS},
+        S.REFUSED,
+    ),
+    "fulfil": ("access", ["acknowledge", IDENTITY, "grant"], {}, S.FULFILLED),
+    "close": ("access", ["acknowledge", IDENTITY, "grant", "fulfil"], {}, S.CLOSED),
+    "investigate": ("complaint", ["acknowledge"], {}, S.INVESTIGATING),
+    "decide_complaint": (
+        "complaint",
+        ["acknowledge", "investigate"],
+        {"verdict": "unfounded", "reason": "Geen fout."},
+        S.DECIDED,
+    ),
+    "extend": ("access", [], {"reason": "Drie bronnen."}, S.FORWARDED),
+}
+
+
+@pytest.mark.parametrize("action", list(PATHS))
+def test_each_staff_step_is_allowed_to_the_practice_and_refused_to_others(
+    action, practice, patient, providers, handler, other_handler, support
+):
+    kind, steps, fields, after = PATHS[action]
+    practice.complaints_officer = "Klachtenfunctionaris"
+    practice.disputes_body = "Geschilleninstantie"
+    practice.save()
+    item = submit(practice, patient, kind=kind)
+    for step in steps:
+        name, step_fields = step if isinstance(step, tuple) else (step, {})
+        item = do(item, name, handler, **step_fields)
+    before = fresh(item)
+    for outsider in (other_handler, support):
+        with pytest.raises(PermissionDenied):
+            do(item, action, outsider, **fields)
+    assert fresh(item).state == before.state and fresh(item).version == before.version
+    done = do(item, action, handler, **fields)
+    assert done.state == after
+    assert done.events.last().action == action and done.events.last().actor == handler
+
+
+@pytest.mark.parametrize("action", ["fulfil", "close", "resume", "grant", "investigate"])
+def test_steps_out_of_order_are_refused(action, forwarded, handler):
+    with pytest.raises(TransitionRefused):
+        do(forwarded, action, handler)
+    assert fresh(forwarded).state == S.FORWARDED
+
+
+def test_no_person_can_hold_a_request_for_routing(practice, patient, providers, support):
+    item = submit(practice, patient)
+    Request.objects.filter(pk=item.pk).update(state=S.RECEIVED)
+    with pytest.raises(PermissionDenied):
+        do(item, "hold_unrouted", support)
