@@ -138,10 +138,10 @@ class Command(BaseCommand):
             f"Staff sign in at {settings.PORTAL_BASE_URL}/accounts/login/ with "
             f"password {DEMO_PASSWORD!r}:"
         )
-        self.stdout.write(
-            f"Patients follow their requests at {settings.PORTAL_BASE_URL}/track/ "
-            "with a code that appears on this console (e.g. jan.jansen@example.com)."
-        )
         for email, _first, _last, role, agb in USERS:
             where = practices[agb].name if agb else "processor"
             self.stdout.write(f"  {email:<28} {Role(role).label} – {where}")
+        self.stdout.write(
+            f"Patients follow their requests at {settings.PORTAL_BASE_URL}/track/ with a code "
+            "that is printed on this console (try jan.jansen@example.com)."
+        )
