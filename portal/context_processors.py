@@ -1,4 +1,5 @@
 from requests_app import access
+from requests_app.roles import Role
 
 
 def staff_roles(request) -> dict:
@@ -7,4 +8,5 @@ def staff_roles(request) -> dict:
     return {
         "is_practice_staff": access.is_practice_staff(user),
         "is_processor_support": access.is_processor_support(user),
+        "is_dpo": bool(access.practice_ids(user, roles={Role.DPO})),
     }

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from portal.views import api, intake, patient, staff
+from portal.views import api, audit_log, intake, patient, staff
 
 intake_urls = (
     [
@@ -19,6 +19,8 @@ staff_urls = (
     [
         path("", staff.queue, name="queue"),
         path("unrouted/", staff.unrouted, name="unrouted"),
+        path("audit/", audit_log.search, name="audit"),
+        path("audit/export.csv", audit_log.export, name="audit_export"),
         path("requests/<str:reference>/", staff.detail, name="detail"),
         path("requests/<str:reference>/act/<str:action>/", staff.act, name="act"),
         path("requests/<str:reference>/assign/", staff.assign, name="assign"),

@@ -9,7 +9,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django_fsm import can_proceed, has_transition_perm
 
-from requests_app.models import Request, RequestEvent
+from requests_app import audit
+from requests_app.models import AuditAction, Request, RequestEvent
 
 
 class TransitionRefused(Exception):
@@ -62,5 +63,13 @@ def perform_transition(
             from_state=source,
             to_state=locked.state,
             note=note,
+        )
+        audit.record(
+            f"request.{name}",
+            AuditAction.UPDATE,
+            user=actor,
+            user_label=actor_label(actor),
+            request=locked,
+            details={"from": source, "to": locked.state},
         )
     return locked

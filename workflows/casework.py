@@ -7,9 +7,16 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
-from requests_app import access
+from requests_app import access, audit
 from requests_app.lifecycle import StaleRequest, perform_transition
-from requests_app.models import PatientWait, Request, RequestEvent, RequestMessage, Sender
+from requests_app.models import (
+    AuditAction,
+    PatientWait,
+    Request,
+    RequestEvent,
+    RequestMessage,
+    Sender,
+)
 from workflows import deadlines, outbox
 from workflows.models import Medium, Purpose
 
@@ -87,6 +94,7 @@ def write_to_patient(request: Request, *, actor, body: str) -> RequestMessage:
         message = RequestMessage.objects.create(
             request=request, sender=Sender.PRACTICE, author=actor, body=body
         )
+        audit.record("request.message", AuditAction.CREATE, user=actor, request=request)
         tell_patient(request)
     return message
 
@@ -140,6 +148,13 @@ def assign(request: Request, *, actor, version: int | None, assignee) -> Request
         locked.assigned_to = assignee
         locked.version += 1
         locked.save(update_fields=["assigned_to", "version"])
+        audit.record(
+            "request.assign",
+            AuditAction.UPDATE,
+            user=actor,
+            request=locked,
+            details={"assignee": assignee.get_username() if assignee else None},
+        )
         RequestEvent.objects.create(
             request=locked,
             actor=actor,

@@ -7,9 +7,11 @@ import enum
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from requests_app import audit
 from requests_app.lifecycle import perform_transition
 from requests_app.models import (
     ApiClient,
+    AuditAction,
     Channel,
     PendingSubmission,
     Practice,
@@ -79,6 +81,13 @@ def submit_request(
             action="submit",
             to_state=request.state,
             note=Channel(channel).label,
+        )
+        audit.record(
+            "request.create",
+            AuditAction.CREATE,
+            user_label=f"api:{api_client.name}" if api_client else "patient",
+            request=request,
+            details={"channel": channel},
         )
         patients.account_for(patient.email)
         messages = []

@@ -7,8 +7,9 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_noop
 
+from requests_app import audit
 from requests_app.lifecycle import perform_transition
-from requests_app.models import Request, RequestMessage, RequestState, Sender
+from requests_app.models import AuditAction, Request, RequestMessage, RequestState, Sender
 from requests_app.models.request import by_patient
 from workflows import casework
 
@@ -33,6 +34,7 @@ def reply(request: Request, *, patient, body: str) -> RequestMessage:
     if not by_patient(request, patient):
         raise PermissionDenied
     with transaction.atomic():
+        audit.record("request.message", AuditAction.CREATE, user=patient, request=request)
         message = RequestMessage.objects.create(
             request=request, sender=Sender.PATIENT, author=patient, body=body
         )

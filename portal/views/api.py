@@ -9,7 +9,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.forms import ApiIntakeForm
-from requests_app.models import ApiClient, Request
+from requests_app import audit
+from requests_app.models import ApiClient, AuditAction, Request
 from workflows import intake
 
 PATIENT_FIELDS = ("name", "birth_date", "email", "phone", "patient_number", "bsn")
@@ -122,4 +123,5 @@ def request_status(request: HttpRequest, reference: str) -> JsonResponse:
     item = Request.objects.filter(api_client=client, reference=reference).first()
     if item is None:
         return _errors(404, {"reference": [_("No request with this reference.")]})
+    audit.record("request.status", AuditAction.READ, user_label=f"api:{client.name}", request=item)
     return JsonResponse(_as_json(item, with_forwarded=True))

@@ -9,9 +9,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from requests_app import selectors
+from requests_app import audit, selectors
 from requests_app.lifecycle import TransitionRefused
-from requests_app.models import RequestState
+from requests_app.models import AuditAction, RequestState
 from workflows import patients
 
 S = RequestState
@@ -55,7 +55,9 @@ def _mine(request: HttpRequest, reference: str):
 
 @login_required(login_url=CODE_LOGIN)
 def track(request: HttpRequest) -> HttpResponse:
-    items = selectors.requests_of_patient(request.user).prefetch_related("messages")
+    items = list(selectors.requests_of_patient(request.user).prefetch_related("messages"))
+    for item in items:
+        audit.record("patient.view", AuditAction.READ, user=request.user, request=item)
     return render(
         request,
         "patient/track.html",

@@ -9,7 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
@@ -17,9 +17,9 @@ from django_fsm import has_transition_perm
 
 from portal.casework_forms import ACTIONS, AssignForm, MessageForm
 from portal.forms import RouteForm
-from requests_app import access, selectors
+from requests_app import access, audit, selectors
 from requests_app.lifecycle import StaleRequest, TransitionRefused
-from requests_app.models import RequestKind, RequestState
+from requests_app.models import AuditAction, AuditOutcome, RequestKind, RequestState
 from requests_app.models.request import DecisionIncomplete
 from workflows import casework
 from workflows.forwarding import route_request
@@ -60,6 +60,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         order=chosen["order"] or "due",
     )
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    _audit_list(request, "queue.view", page, chosen)
     counts = selectors.state_counts(request.user)
     return render(
         request,
@@ -85,11 +86,37 @@ def unrouted(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     items = selectors.unrouted_queue(request.user).order_by("received_at")
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    _audit_list(request, "unrouted.view", page, {})
     return render(request, "staff/unrouted.html", {"page": page})
 
 
+def _audit_list(request: HttpRequest, event: str, page, filters: dict) -> None:
+    """A list shows patients' names: log which requests were shown, and the search used."""
+    audit.record(
+        event,
+        AuditAction.READ,
+        user=request.user,
+        object_type="list",
+        details={
+            "filters": {k: v for k, v in filters.items() if v},
+            "shown": [item.reference for item in page.object_list],
+        },
+    )
+
+
 def _visible(request: HttpRequest, reference: str):
-    return get_object_or_404(selectors.requests_visible_to(request.user), reference=reference)
+    item = selectors.requests_visible_to(request.user).filter(reference=reference).first()
+    if item is None:
+        audit.record(
+            "request.view",
+            AuditAction.READ,
+            user=request.user,
+            outcome=AuditOutcome.DENIED,
+            object_type="request",
+            object_id=reference[:20],
+        )
+        raise Http404
+    return item
 
 
 def _action_forms(item, user, bound=None) -> list:
@@ -139,7 +166,9 @@ def _detail(
 
 @staff_required
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
-    return _detail(request, _visible(request, reference))
+    item = _visible(request, reference)
+    audit.record("request.view", AuditAction.READ, user=request.user, request=item)
+    return _detail(request, item)
 
 
 @staff_required

@@ -1,4 +1,5 @@
 from requests_app.models.api_client import ApiClient
+from requests_app.models.audit import AuditAction, AuditChainHead, AuditOutcome, AuditRecord
 from requests_app.models.calendar import EquatedHoliday
 from requests_app.models.conversation import PatientWait, RequestMessage, Sender
 from requests_app.models.intake import PendingSubmission
@@ -6,6 +7,10 @@ from requests_app.models.practice import Membership, Practice
 from requests_app.models.request import Channel, Request, RequestEvent, RequestKind, RequestState
 
 __all__ = [
+    "AuditAction",
+    "AuditChainHead",
+    "AuditOutcome",
+    "AuditRecord",
     "ApiClient",
     "Channel",
     "EquatedHoliday",

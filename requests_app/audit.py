@@ -1,0 +1,119 @@
+"""Writing and checking the NEN 7513 audit log. `record` is called wherever personal data is
+viewed, searched, exported or changed; the request context (source IP) comes from middleware."""
+
+import contextvars
+import dataclasses
+
+from django.db import transaction
+
+from requests_app import access
+from requests_app.models import AuditAction, AuditChainHead, AuditOutcome, AuditRecord, Request
+
+
+@dataclasses.dataclass(frozen=True)
+class Origin:
+    source_ip: str | None = None
+
+
+current_origin: contextvars.ContextVar[Origin] = contextvars.ContextVar(
+    "audit_origin",
+    default=Origin(),  # noqa: B039 - a frozen dataclass, immutable
+)
+
+
+def _roles(user) -> str:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    access.practice_ids(user)  # fills the cache
+    return ",".join(sorted({role for _pid, role in user._membership_cache}))
+
+
+def record(
+    event_type: str,
+    action: AuditAction,
+    *,
+    user=None,
+    user_label: str = "",
+    request: Request | None = None,
+    outcome: AuditOutcome = AuditOutcome.SUCCESS,
+    purpose: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    practice_id: int | None = None,
+    details: dict | None = None,
+) -> AuditRecord:
+    """Append one record to the chain. With `request`, the patient, object, purpose and practice
+    come from it."""
+    if request is not None:
+        object_type = object_type or "request"
+        object_id = object_id or request.reference
+        purpose = purpose or request.reference
+        practice_id = practice_id or request.practice_id
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    entry = AuditRecord(
+        event_type=event_type,
+        action=action,
+        outcome=outcome,
+        user=user if authenticated else None,
+        user_label=user_label or (user.get_username() if authenticated else "anonymous"),
+        roles=_roles(user) or ("patient" if authenticated else ""),
+        purpose=purpose,
+        source_ip=current_origin.get().source_ip,
+        patient_id=request.patient_email if request is not None else "",
+        patient_id_type="email" if request is not None else "",
+        object_type=object_type,
+        object_id=object_id,
+        practice_id_ref=practice_id,
+        details=details or {},
+    )
+    with transaction.atomic():
+        head = AuditChainHead.objects.select_for_update().get_or_create(pk=1)[0]
+        entry.seq = head.seq + 1
+        entry.prev_hash = head.hash
+        entry.hash = entry.compute_hash()
+        entry.save()
+        head.seq, head.hash = entry.seq, entry.hash
+        head.save(update_fields=["seq", "hash"])
+    return entry
+
+
+@dataclasses.dataclass(frozen=True)
+class ChainReport:
+    checked: int
+    problem: str = ""
+
+    @property
+    def intact(self) -> bool:
+        return not self.problem
+
+
+def verify_chain(batch: int = 5000) -> ChainReport:
+    """Walk the chain in order; report the first changed, missing or reordered record."""
+    previous_hash, expected_seq, checked = "0" * 64, 1, 0
+    last_seq = 0
+    while True:
+        rows = list(AuditRecord.objects.filter(seq__gt=last_seq).order_by("seq")[:batch])
+        if not rows:
+            break
+        for entry in rows:
+            if entry.seq != expected_seq:
+                return ChainReport(
+                    checked, f"record #{expected_seq} is missing (next present is #{entry.seq})"
+                )
+            if entry.prev_hash != previous_hash:
+                return ChainReport(
+                    checked,
+                    f"record #{entry.seq} does not follow #{entry.seq - 1} (reordered or replaced)",
+                )
+            if entry.compute_hash() != entry.hash:
+                return ChainReport(checked, f"record #{entry.seq} was changed after it was written")
+            previous_hash, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
+            last_seq = entry.seq
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is not None and head.seq != checked:
+        return ChainReport(
+            checked,
+            f"the chain should end at #{head.seq} but ends at #{checked}"
+            " (records at the end are missing)",
+        )
+    return ChainReport(checked)

@@ -1,0 +1,105 @@
+"""The NEN 7513 audit log: one record per view, search, export or change of personal data.
+
+Records form a hash chain (each carries the SHA-256 of its predecessor) and PostgreSQL refuses
+updates and deletes of them (a trigger, see the migration), so a changed, removed or reordered
+record is found by `manage.py verify_audit_log`.
+"""
+
+import hashlib
+import json
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "C", "create"
+    READ = "R", "read"
+    UPDATE = "U", "update"
+    DELETE = "D", "delete"
+    EXECUTE = "E", "execute"
+
+
+class AuditOutcome(models.TextChoices):
+    SUCCESS = "success", "success"
+    DENIED = "denied", "denied"
+    FAILURE = "failure", "failure"
+
+
+class AuditRecord(models.Model):
+    # Position in the chain: 1, 2, 3, … without gaps (a gap is a deleted record).
+    seq = models.PositiveBigIntegerField(unique=True)
+    at = models.DateTimeField(default=timezone.now)
+    event_type = models.CharField(max_length=60)
+    action = models.CharField(max_length=1, choices=AuditAction.choices)
+    outcome = models.CharField(
+        max_length=10, choices=AuditOutcome.choices, default=AuditOutcome.SUCCESS
+    )
+    # Who, in which role, for what purpose (NEN 7513: user, role, purpose of use).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    user_label = models.CharField(max_length=200)
+    roles = models.CharField(max_length=200, blank=True)
+    purpose = models.CharField(max_length=200, blank=True)
+    # Where from (network access point).
+    source_ip = models.GenericIPAddressField(null=True, blank=True)
+    # Whose data (patient identifier and its type) and which object.
+    patient_id = models.CharField(max_length=254, blank=True)
+    patient_id_type = models.CharField(max_length=30, blank=True)
+    object_type = models.CharField(max_length=60, blank=True)
+    object_id = models.CharField(max_length=100, blank=True)
+    practice_id_ref = models.BigIntegerField(null=True, blank=True, db_index=True)
+    source_system = models.CharField(max_length=60, default="dsr-portal")
+    details = models.JSONField(default=dict, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [
+            models.Index(fields=["practice_id_ref", "at"]),
+            models.Index(fields=["patient_id"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.event_type} {self.user_label}"
+
+    def canonical(self) -> bytes:
+        """The fields the hash covers, in a fixed form."""
+        fields = {
+            "seq": self.seq,
+            "at": self.at.isoformat(timespec="microseconds"),
+            "event_type": self.event_type,
+            "action": self.action,
+            "outcome": self.outcome,
+            "user_id": self.user_id,
+            "user_label": self.user_label,
+            "roles": self.roles,
+            "purpose": self.purpose,
+            "source_ip": self.source_ip,
+            "patient_id": self.patient_id,
+            "patient_id_type": self.patient_id_type,
+            "object_type": self.object_type,
+            "object_id": self.object_id,
+            "practice": self.practice_id_ref,
+            "source_system": self.source_system,
+            "details": self.details,
+            "prev_hash": self.prev_hash,
+        }
+        return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+    def compute_hash(self) -> str:
+        return hashlib.sha256(self.canonical()).hexdigest()
+
+
+class AuditChainHead(models.Model):
+    """One row: the last record's position and hash. Locking it serialises writers, so the
+    chain has no forks."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default="0" * 64)
+
+    def __str__(self) -> str:
+        return f"audit head #{self.seq}"
