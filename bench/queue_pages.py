@@ -208,7 +208,28 @@ def measure(samples: int) -> dict:
             "p95": h.percentile(times, 95) * 1000,
             "max": times[-1] * 1000,
         }
+    results["(one audit record alone)"] = _audit_cost(samples)
     return results
+
+
+def _audit_cost(samples: int) -> dict:
+    """What the NEN 7513 log adds to each page: one chained record, timed on its own."""
+    from requests_app import audit
+    from requests_app.models import AuditAction, Request
+
+    item = Request.objects.first()
+    times = []
+    for _ in range(samples):
+        started = time.perf_counter()
+        audit.record("bench.read", AuditAction.READ, user_label="bench", request=item)
+        times.append(time.perf_counter() - started)
+    times.sort()
+    return {
+        "n": len(times),
+        "median": statistics.median(times) * 1000,
+        "p95": h.percentile(times, 95) * 1000,
+        "max": times[-1] * 1000,
+    }
 
 
 def main() -> int:
