@@ -1,5 +1,8 @@
-"""Request-wide context for the audit log: where the request came from."""
+"""Per-request rules: the audit log's origin, and the second factor staff must have."""
 
+from django.shortcuts import redirect
+
+from requests_app import access
 from requests_app.audit import Origin, current_origin
 
 
@@ -15,3 +18,34 @@ class AuditOriginMiddleware:
             return self.get_response(request)
         finally:
             current_origin.reset(token)
+
+
+class StaffSecondFactorMiddleware:
+    """A staff account without a second factor (TOTP or a security key) may only set one up:
+    every other page sends it to the set-up page. Patients are not affected."""
+
+    ALLOWED_PREFIXES = ("/accounts/", "/i18n/", "/static/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if (
+            user.is_authenticated
+            and not request.path.startswith(self.ALLOWED_PREFIXES)
+            and (
+                access.is_practice_staff(user) or access.is_processor_support(user) or user.is_staff
+            )
+            and not has_second_factor(user)
+        ):
+            return redirect("mfa_activate_totp")
+        return self.get_response(request)
+
+
+def has_second_factor(user) -> bool:
+    from allauth.mfa.models import Authenticator
+
+    return Authenticator.objects.filter(
+        user=user, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
+    ).exists()

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
     "django_fsm",
     "requests_app",
     "workflows",
@@ -66,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "portal.middleware.AuditOriginMiddleware",
+    "portal.middleware.StaffSecondFactorMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -120,6 +122,15 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 15 * 60
 ACCOUNT_LOGIN_BY_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+
+# Staff need a second factor before they see any patient data (portal.middleware).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = "Privacyverzoeken"
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # the demo runs on http://127.0.0.1
+
+# Sessions end after 15 minutes without activity.
+SESSION_COOKIE_AGE = 15 * 60
+SESSION_SAVE_EVERY_REQUEST = True
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "staff:queue"  # patients: see StaffAccountAdapter.get_login_redirect_url
 ACCOUNT_LOGOUT_REDIRECT_URL = "intake:start"

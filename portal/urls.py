@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -46,6 +47,9 @@ api_urls = (
     ],
     "api",
 )
+
+# The admin signs in through allauth too, so its second factor applies there as well.
+admin.site.login = secure_admin_login(admin.site.login)
 
 urlpatterns = [
     path("", include(intake_urls)),

@@ -78,12 +78,28 @@ def make_practice(agb: str = "01234567", **overrides) -> Practice:
     return Practice.objects.create(**fields)
 
 
-def make_user(email: str, role: Role, practice: Practice | None = None):
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+
+
+def make_user(email: str, role: Role, practice: Practice | None = None, *, mfa: bool = True):
+    """A staff account; with `mfa` it has an authenticator app set up (TOTP_SECRET)."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
     user = get_user_model().objects.create_user(
         username=email, email=email, password="a-long-test-password"
     )
     Membership.objects.create(user=user, role=role, practice=practice)
+    if mfa:
+        TOTP.activate(user, TOTP_SECRET)
     return user
+
+
+def totp_code(secret: str = TOTP_SECRET) -> str:
+    """The code an authenticator app shows right now."""
+    from allauth.mfa.totp.internal import auth
+
+    counters = list(auth.yield_hotp_counters_from_time())
+    return auth.format_hotp_value(auth.hotp_value(secret, counters[len(counters) // 2]))
 
 
 @pytest.fixture

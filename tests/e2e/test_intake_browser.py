@@ -8,7 +8,7 @@ import pytest
 
 from requests_app.models import Request, RequestState
 from requests_app.roles import Role
-from tests.conftest import make_practice, make_user
+from tests.conftest import make_practice, make_user, totp_code
 
 pytestmark = pytest.mark.e2e
 
@@ -52,5 +52,7 @@ def test_patient_submits_a_request_and_the_practice_sees_it(
     staff.get_by_label("E-mailadres").fill(handler.email)
     staff.get_by_label("Wachtwoord").fill("a-long-test-password")
     staff.get_by_role("button", name="Inloggen").click()
+    staff.locator("input[name=code]").fill(totp_code())  # the authenticator app's code
+    staff.locator("input[name=code]").press("Enter")
     staff.get_by_role("link", name=reference).wait_for()
     staff.screenshot(path=str(shots / "staff-queue.png"), full_page=True)

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from requests_app.models import Request, RequestState
-from tests.conftest import submit
+from tests.conftest import submit, totp_code
 from workflows import casework
 
 pytestmark = pytest.mark.e2e
@@ -56,6 +56,8 @@ def test_patient_answers_a_question_from_the_practice(
     staff.get_by_label("E-mailadres").fill(handler.email)
     staff.get_by_label("Wachtwoord").fill("a-long-test-password")
     staff.get_by_role("button", name="Inloggen").click()
+    staff.locator("input[name=code]").fill(totp_code())  # the authenticator app's code
+    staff.locator("input[name=code]").press("Enter")
     staff.goto(live_server.url + f"/staff/requests/{item.reference}/")
     staff.get_by_text("Alles van 2025, graag.").wait_for()
     staff.screenshot(path=str(shots / "staff-detail.png"), full_page=True)

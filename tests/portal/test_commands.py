@@ -13,3 +13,15 @@ def test_seed_demo_is_idempotent_and_prints_logins(capsys):
     assert first == second and all(first)
     out = capsys.readouterr().out
     assert "support@processor.example" in out and "http://127.0.0.1:8000/" in out
+
+
+@pytest.mark.django_db(transaction=True)
+def test_demo_staff_sign_in_with_password_and_the_printed_code(client, capsys):
+    call_command("seed_demo")
+    call_command("demo_totp")
+    code = capsys.readouterr().out.strip().splitlines()[-1].split()[0]
+    client.post(
+        "/accounts/login/", {"login": "handler@delinde.example", "password": "demo-portal-2026"}
+    )
+    response = client.post("/accounts/2fa/authenticate/", {"code": code})
+    assert response.status_code == 302 and response["Location"] == "/staff/"

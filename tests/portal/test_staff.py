@@ -4,7 +4,8 @@ from django.utils.translation import gettext
 
 from portal.views.staff import STALE
 from requests_app.models import Request, RequestState
-from tests.conftest import make_practice, submit
+from requests_app.roles import Role
+from tests.conftest import make_practice, make_user, submit, totp_code
 
 
 @pytest.fixture
@@ -119,11 +120,36 @@ def test_staff_pages_need_sign_in_and_a_role(client, django_user_model):
 
 
 @pytest.mark.django_db
-def test_staff_sign_in_with_email_and_password(client, handler):
+def test_staff_sign_in_needs_password_and_second_factor(client, handler):
     response = client.post(
         "/accounts/login/", {"login": handler.email, "password": "a-long-test-password"}
     )
+    assert response.status_code == 302 and response["Location"] == "/accounts/2fa/authenticate/"
+    assert client.get("/staff/").status_code == 302  # not signed in yet
+    response = client.post("/accounts/2fa/authenticate/", {"code": "000000"})
+    assert response.status_code == 200  # wrong code: asked again
+    response = client.post("/accounts/2fa/authenticate/", {"code": totp_code()})
     assert response.status_code == 302 and response["Location"] == "/staff/"
+    assert client.get("/staff/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_staff_without_a_second_factor_must_set_one_up_first(client, practice):
+    newcomer = make_user("new@practice.example", Role.HANDLER, practice, mfa=False)
+    client.force_login(newcomer)
+    for path in ("/staff/", "/staff/unrouted/", "/staff/audit/"):
+        response = client.get(path)
+        assert response.status_code == 302
+        assert response["Location"] == "/accounts/2fa/totp/activate/"
+    # The set-up page itself is reachable (allauth first asks for the password again).
+    setup = client.get("/accounts/2fa/totp/activate/")
+    assert setup.status_code == 200 or setup["Location"].startswith("/accounts/reauthenticate/")
+
+
+@pytest.mark.django_db
+def test_admin_sign_in_goes_through_the_same_sign_in_with_second_factor(client):
+    response = client.get("/admin/login/")
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
 
 
 @pytest.mark.django_db(transaction=True)

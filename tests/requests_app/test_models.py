@@ -34,7 +34,11 @@ def test_one_account_can_work_for_several_practices(practice, other_practice):
 
 
 @pytest.mark.django_db
-def test_admin_lists_configuration_but_no_patient_data(admin_client):
+def test_admin_lists_configuration_but_no_patient_data(admin_client, admin_user):
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    assert admin_client.get("/admin/requests_app/practice/").status_code == 302  # no 2nd factor
+    TOTP.activate(admin_user, "JBSWY3DPEHPK3PXP")
     assert admin_client.get("/admin/requests_app/equatedholiday/").status_code == 200
     assert admin_client.get("/admin/requests_app/practice/").status_code == 200
     assert admin_client.get("/admin/requests_app/request/").status_code == 404

@@ -5,6 +5,7 @@ Safe to run again: it creates what is missing and changes nothing that exists.
 
 import datetime
 
+from allauth.mfa.totp.internal.auth import TOTP
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -14,6 +15,9 @@ from requests_app.roles import Role
 from workflows.intake import PatientDetails, submit_request
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - printed for the demo on purpose
+# Staff need a second factor: the demo accounts share this authenticator-app secret, and
+# `manage.py demo_totp` prints the code it gives right now.
+DEMO_TOTP_SECRET = "DEMOPORTALDEMOPORTALDEMOPORTAL22"  # noqa: S105 - demo only, printed on purpose
 
 PRACTICES = [
     (
@@ -117,6 +121,7 @@ class Command(BaseCommand):
             if created:
                 user.set_password(DEMO_PASSWORD)
                 user.save()
+                TOTP.activate(user, DEMO_TOTP_SECRET)
             Membership.objects.get_or_create(
                 user=user, role=role, practice=practices[agb] if agb else None
             )
@@ -144,4 +149,8 @@ class Command(BaseCommand):
         self.stdout.write(
             f"Patients follow their requests at {settings.PORTAL_BASE_URL}/track/ with a code "
             "that is printed on this console (try jan.jansen@example.com)."
+        )
+        self.stdout.write(
+            f"Staff also need a code from an authenticator app: add the secret {DEMO_TOTP_SECRET} "
+            "to one, or run `python manage.py demo_totp` for the current code."
         )
