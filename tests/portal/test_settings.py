@@ -72,3 +72,25 @@ def test_production_start_without_secret_key_refuses_with_a_clear_message():
 def test_debug_may_run_without_secret_key():
     result = run_with({"DEBUG": "1"})
     assert result.returncode == 0 and json.loads(result.stdout)["debug"] is True
+
+
+def test_production_settings_pass_the_deployment_checks():
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    env = {
+        **clean,
+        "DJANGO_SETTINGS_MODULE": "portal.settings",
+        "HTTPS": "1",
+        "SECRET_KEY": "k" * 20 + "-long-and-random-production-secret-0123456789",
+        "ALLOWED_HOSTS": "privacy.example.nl",
+        "PORTAL_BASE_URL": "https://privacy.example.nl",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
