@@ -13,6 +13,7 @@ PRINT_SETTINGS = (
     "'eager': s.CELERY_TASK_ALWAYS_EAGER, 'debug': s.DEBUG, 'sendgrid': bool(s.SENDGRID_API_KEY)}))"
 )
 CONFIG_VARS = {
+    "DJANGO_ALLOW_ASYNC_UNSAFE",  # set for the browser tests only
     "DATABASE_URL",
     "CELERY_BROKER_URL",
     "SENDGRID_API_KEY",
