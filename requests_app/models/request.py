@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import GET_STATE, FSMField, transition
 
 from requests_app import access
+from requests_app.fields import EncryptedTextField
 from requests_app.legal import ComplaintVerdict, LegalGround
 from requests_app.models.api_client import ApiClient
 from requests_app.models.practice import Practice
@@ -153,7 +154,7 @@ class Request(models.Model):
     patient_phone = models.CharField(_("mobile number"), max_length=20, blank=True)
     patient_number = models.CharField(_("patient number"), max_length=50, blank=True)
     # Only ever supplied by the app; never asked for on the web form (data minimisation).
-    bsn = models.CharField(_("BSN"), max_length=9, blank=True)
+    bsn = EncryptedTextField(_("BSN"), blank=True)  # stored encrypted, shown masked
     description = models.TextField(_("description"), max_length=5000)
     language = models.CharField(max_length=5, default="nl")
 

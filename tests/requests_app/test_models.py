@@ -42,3 +42,21 @@ def test_admin_lists_configuration_but_no_patient_data(admin_client, admin_user)
     assert admin_client.get("/admin/requests_app/equatedholiday/").status_code == 200
     assert admin_client.get("/admin/requests_app/practice/").status_code == 200
     assert admin_client.get("/admin/requests_app/request/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_bsn_is_stored_encrypted_and_read_back(practice, patient):
+    import dataclasses
+
+    from django.db import connection
+
+    from tests.conftest import submit
+
+    item = submit(practice, dataclasses.replace(patient, bsn="123456782"))
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT bsn FROM requests_app_request WHERE id = %s", [item.pk])
+        stored = cursor.fetchone()[0]
+    assert "123456782" not in stored and stored.startswith("enc1:")
+    from requests_app.models import Request
+
+    assert Request.objects.get(pk=item.pk).bsn == "123456782"

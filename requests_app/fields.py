@@ -1,0 +1,48 @@
+"""A text field stored encrypted (Fernet: AES-128-CBC with HMAC-SHA256), for values such as the
+BSN that must never sit in the database, a backup or a log in the clear."""
+
+import base64
+import hashlib
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+
+PREFIX = "enc1:"
+
+
+def _fernet() -> Fernet:
+    key = getattr(settings, "FIELD_ENCRYPTION_KEY", "")
+    if not key:
+        # Derived from SECRET_KEY when no key of its own is configured; production sets one
+        # (see README) so that rotating SECRET_KEY does not make the stored values unreadable.
+        key = base64.urlsafe_b64encode(
+            hashlib.sha256(("field-encryption:" + settings.SECRET_KEY).encode()).digest()
+        ).decode()
+    try:
+        return Fernet(key)
+    except ValueError as exc:
+        raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be 32 url-safe base64 bytes") from exc
+
+
+def encrypt(value: str) -> str:
+    return PREFIX + _fernet().encrypt(value.encode()).decode()
+
+
+def decrypt(stored: str) -> str:
+    if not stored.startswith(PREFIX):
+        return stored  # written before encryption was introduced
+    try:
+        return _fernet().decrypt(stored[len(PREFIX) :].encode()).decode()
+    except InvalidToken as exc:
+        raise ImproperlyConfigured("stored value cannot be decrypted with this key") from exc
+
+
+class EncryptedTextField(models.TextField):
+    def from_db_value(self, value, expression, connection):
+        return decrypt(value) if value else value
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        return encrypt(value) if value else value
