@@ -99,6 +99,20 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Rate limits and sign-in attempt counters live in the cache: share it between web workers in
+# production (CACHE_URL=redis://…); without it each process counts on its own.
+CACHE_URL = os.environ.get("CACHE_URL", "")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}
+        if CACHE_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# Intake: per e-mail address (web and app) and per IP address (web), per hour.
+INTAKE_LIMIT_PER_EMAIL = int(os.environ.get("INTAKE_LIMIT_PER_EMAIL", "5"))
+INTAKE_LIMIT_PER_IP = int(os.environ.get("INTAKE_LIMIT_PER_IP", "20"))
+
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

@@ -3,11 +3,13 @@
 import hashlib
 import json
 
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
+from portal import ratelimit
 from portal.forms import ApiIntakeForm
 from requests_app import audit
 from requests_app.models import ApiClient, AuditAction, Request
@@ -86,6 +88,18 @@ def create_request(request: HttpRequest) -> JsonResponse:
     if not form.is_valid():
         return _errors(400, {_api_name(f): msgs for f, msgs in form.errors.items()})
     cleaned = form.cleaned_data
+    replay = key and Request.objects.filter(api_client=client, idempotency_key=key).exists()
+    if not replay and not ratelimit.allow(
+        "intake-email",
+        cleaned["email"],
+        limit=settings.INTAKE_LIMIT_PER_EMAIL,
+        window_seconds=60 * 60,
+    ):
+        response = _errors(
+            429, {"rate_limit": [_("Too many requests for this e-mail address; try again later.")]}
+        )
+        response["Retry-After"] = "3600"
+        return response
     fingerprint = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     try:
         item, created = intake.submit_from_api(

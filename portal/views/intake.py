@@ -1,5 +1,6 @@
 """The patient's web intake: find the practice, describe the request, confirm the e-mail code."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
@@ -8,6 +9,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal import ratelimit
 from portal.forms import KIND_EXPLANATIONS, CodeForm, PracticeSearchForm, WebIntakeForm
 from requests_app.models import PendingSubmission, Practice, Request
 from workflows import intake
@@ -47,7 +49,7 @@ def details(request: HttpRequest, agb_code: str | None = None) -> HttpResponse:
     if agb_code is not None:
         practice = get_object_or_404(Practice, agb_code=agb_code, active=True)
     form = WebIntakeForm(request.POST or None, practice=practice)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and _within_limits(request, form):
         data = form.cleaned_data
         payload = {
             "practice_id": practice.pk if practice else None,
@@ -76,6 +78,33 @@ def details(request: HttpRequest, agb_code: str | None = None) -> HttpResponse:
             "kinds": kinds,
         },
     )
+
+
+def _within_limits(request: HttpRequest, form) -> bool:
+    """Flood protection: at most a few submissions an hour per IP and per e-mail address."""
+    hour = 60 * 60
+    by_ip = ratelimit.allow(
+        "intake-ip",
+        ratelimit.client_ip(request),
+        limit=settings.INTAKE_LIMIT_PER_IP,
+        window_seconds=hour,
+    )
+    by_email = ratelimit.allow(
+        "intake-email",
+        form.cleaned_data["email"],
+        limit=settings.INTAKE_LIMIT_PER_EMAIL,
+        window_seconds=hour,
+    )
+    if by_ip and by_email:
+        return True
+    form.add_error(
+        None,
+        _(
+            "Too many requests were sent from here or for this e-mail address. "
+            "Please try again in an hour, or contact your practice."
+        ),
+    )
+    return False
 
 
 def _pending(request: HttpRequest) -> PendingSubmission | None:
