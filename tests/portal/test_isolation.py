@@ -1,0 +1,109 @@
+"""Walk every URL the portal defines: another practice's (or another patient's) request is never
+reachable, and each role is refused the pages it may not use."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.conftest import submit
+
+pytestmark = pytest.mark.django_db(transaction=True)
+OWN_APPS = {"intake", "staff", "patient", "api"}
+
+
+def own_patterns():
+    """(namespace, pattern string, parameter names) for every route of our own apps."""
+    found = []
+
+    def walk(patterns, prefix="", namespace=""):
+        for entry in patterns:
+            if isinstance(entry, URLResolver):
+                walk(entry.url_patterns, prefix + str(entry.pattern), entry.namespace or namespace)
+            elif isinstance(entry, URLPattern) and namespace in OWN_APPS:
+                found.append(
+                    (namespace, prefix + str(entry.pattern), list(entry.pattern.converters))
+                )
+
+    walk(get_resolver().url_patterns)
+    return found
+
+
+def fill(route: str, values: dict) -> str:
+    path = "/" + route
+    for name, value in values.items():
+        for converter in ("str", "int", "slug"):
+            path = path.replace(f"<{converter}:{name}>", str(value))
+    return path
+
+
+def test_the_walk_sees_the_request_pages():
+    routes = {route for _ns, route, params in own_patterns() if "reference" in params}
+    assert "staff/requests/<str:reference>/" in routes
+    assert "track/<str:reference>/reply/" in routes
+
+
+@pytest.fixture
+def theirs(other_practice, patient, providers):
+    import dataclasses
+
+    return submit(other_practice, dataclasses.replace(patient, email="other@example.com"))
+
+
+def test_no_url_reaches_another_practices_or_patients_request(
+    client, handler, theirs, api_key, patient, practice, providers
+):
+    mine = submit(practice, patient)
+    checked = 0
+    for namespace, route, params in own_patterns():
+        if "reference" not in params:
+            continue
+        path = fill(
+            route, {"reference": theirs.reference, "action": "acknowledge", "agb_code": "00000000"}
+        )
+        if namespace == "api":
+            responses = [client.get(path, HTTP_AUTHORIZATION=f"Bearer {api_key}")]
+        else:
+            if namespace == "patient":
+                from workflows.patients import account_for
+
+                client.force_login(account_for(mine.patient_email))
+            else:
+                client.force_login(handler)
+            responses = [
+                client.get(path),
+                client.post(path, {"version": 0, "body": "x", "confirm": "on"}),
+            ]
+        for response in responses:
+            assert response.status_code in (404, 405), (path, response.status_code)
+        checked += 1
+    assert checked >= 7
+    theirs.refresh_from_db(fields=["version"])
+    assert theirs.version == 1 and theirs.messages.count() == 0
+
+
+@pytest.mark.parametrize(
+    ("role_fixture", "path", "refused"),
+    [
+        ("handler", "/staff/unrouted/", 403),
+        ("handler", "/staff/audit/", 403),
+        ("support", "/staff/audit/", 403),
+        ("patient_user", "/staff/", 403),
+        ("patient_user", "/staff/audit/", 403),
+        ("patient_user", "/staff/unrouted/", 403),
+        ("nobody", "/staff/", 302),
+        ("nobody", "/track/", 302),
+    ],
+)
+def test_each_role_is_refused_what_it_may_not_use(
+    request, client, role_fixture, path, refused, practice, patient, providers
+):
+    if role_fixture == "patient_user":
+        from workflows.patients import account_for
+
+        submit(practice, patient)
+        client.force_login(account_for(patient.email))
+    elif role_fixture != "nobody":
+        client.force_login(request.getfixturevalue(role_fixture))
+    response = client.get(path)
+    assert response.status_code == refused
+    if refused == 302:
+        assert "/accounts/" in response["Location"]
