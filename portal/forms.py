@@ -56,6 +56,14 @@ class RequestDetailsForm(forms.Form):
         help_text=_("Describe what you would like. Please do not include medical details."),
     )
 
+    about_processor = forms.BooleanField(
+        label=_("My request is about how the app itself (BeterDichtbij) handles my data"),
+        required=False,
+        help_text=_(
+            "Tick this if your question or complaint is about the app, not about your practice."
+        ),
+    )
+
     def clean_name(self) -> str:
         return " ".join(self.cleaned_data["name"].split())
 
@@ -84,6 +92,7 @@ class WebIntakeForm(RequestDetailsForm):
         "phone",
         "patient_number",
         "description",
+        "about_processor",
         "confirm",
     ]
 

@@ -2,7 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from portal.views import api, audit_log, intake, patient, staff
+from portal.views import api, audit_log, incidents, intake, patient, staff
 
 intake_urls = (
     [
@@ -21,6 +21,9 @@ staff_urls = (
         path("", staff.queue, name="queue"),
         path("unrouted/", staff.unrouted, name="unrouted"),
         path("audit/", audit_log.search, name="audit"),
+        path("incidents/", incidents.incident_list, name="incidents"),
+        path("incidents/<int:pk>/", incidents.incident_detail, name="incident"),
+        path("incidents/<int:pk>/save/", incidents.incident_save, name="incident_save"),
         path("audit/export.csv", audit_log.export, name="audit_export"),
         path("requests/<str:reference>/", staff.detail, name="detail"),
         path("requests/<str:reference>/act/<str:action>/", staff.act, name="act"),

@@ -90,3 +90,17 @@ def requests_of_patient(user) -> QuerySet[Request]:
     if access.is_practice_staff(user) or access.is_processor_support(user):
         return Request.objects.none()
     return Request.objects.filter(patient_email__iexact=user.email).select_related("practice")
+
+
+def incidents_visible_to(user) -> QuerySet:
+    """Processor support: every incident; a practice's FG and admin: those reported to it."""
+    from requests_app.models import Incident, IncidentState
+    from requests_app.roles import Role
+
+    scope = Q(pk__in=[])
+    if access.is_processor_support(user):
+        scope |= Q()
+    officers = access.practice_ids(user, roles={Role.DPO, Role.PRACTICE_ADMIN})
+    if officers:
+        scope |= Q(practice_id__in=officers, state=IncidentState.REPORTED)
+    return Incident.objects.filter(scope).select_related("request", "practice")

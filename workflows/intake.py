@@ -19,7 +19,7 @@ from requests_app.models import (
     RequestEvent,
 )
 from requests_app.models.intake import DRAFT_TTL, CodeCheck
-from workflows import deadlines, forwarding, outbox, patients
+from workflows import deadlines, forwarding, incidents, outbox, patients
 from workflows.models import Medium, Purpose
 
 # A patient may ask for a new code this many times for one submission.
@@ -48,6 +48,7 @@ def submit_request(
     api_client: ApiClient | None = None,
     idempotency_key: str | None = None,
     idempotency_fingerprint: str = "",
+    about_processor: bool = False,
 ) -> Request:
     """Store a request with its first event and its outbox rows, in one transaction.
 
@@ -73,6 +74,7 @@ def submit_request(
             idempotency_key=idempotency_key,
             idempotency_fingerprint=idempotency_fingerprint,
             received_at=received_at,
+            about_processor=about_processor,
             response_due=deadlines.response_due(kind, received_at),
         )
         RequestEvent.objects.create(
@@ -90,6 +92,8 @@ def submit_request(
             details={"channel": channel},
         )
         patients.account_for(patient.email)
+        if about_processor:
+            incidents.open_for(request)
         messages = []
         if request.practice_id is None:
             request = perform_transition(request, "hold_unrouted", actor=None)
@@ -214,6 +218,7 @@ def confirm_submission(
                 patient_number=data.get("patient_number", ""),
             ),
             description=data["description"],
+            about_processor=data.get("about_processor", False),
             channel=Channel.WEB,
             language=locked.language,
         )

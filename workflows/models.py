@@ -17,6 +17,7 @@ class Purpose(models.TextChoices):
     ACCOUNT_MAIL = "account_mail", "Sign-in e-mail"
     DAILY_DIGEST = "daily_digest", "Daily deadline digest"
     ESCALATION = "escalation", "Not acknowledged in time"
+    INCIDENT = "incident", "Incident report to the practice"
 
 
 class Medium(models.TextChoices):

@@ -82,6 +82,9 @@ def create_request(request: HttpRequest) -> JsonResponse:
         return _errors(400, {"Idempotency-Key": [_("The idempotency key is too long.")]})
 
     data, structural = _flatten(body)
+    about_processor = body.get("about_processor", False)
+    if not isinstance(about_processor, bool):
+        structural["about_processor"] = [_("This field must be true or false.")]
     if structural:
         return _errors(400, structural)
     form = ApiIntakeForm(data)
@@ -109,6 +112,7 @@ def create_request(request: HttpRequest) -> JsonResponse:
             practice=cleaned["practice"],
             kind=cleaned["kind"],
             description=cleaned["description"],
+            about_processor=about_processor,
             patient=intake.PatientDetails(
                 name=cleaned["name"],
                 birth_date=cleaned["birth_date"],

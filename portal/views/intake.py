@@ -60,6 +60,7 @@ def details(request: HttpRequest, agb_code: str | None = None) -> HttpResponse:
             "phone": data["phone"],
             "patient_number": data["patient_number"],
             "description": data["description"],
+            "about_processor": data["about_processor"],
         }
         pending = intake.start_submission(
             email=data["email"], payload=payload, language=translation.get_language() or "nl"

@@ -2,6 +2,7 @@ from requests_app.models.api_client import ApiClient
 from requests_app.models.audit import AuditAction, AuditChainHead, AuditOutcome, AuditRecord
 from requests_app.models.calendar import EquatedHoliday
 from requests_app.models.conversation import PatientWait, RequestMessage, Sender
+from requests_app.models.incident import Incident, IncidentState
 from requests_app.models.intake import PendingSubmission
 from requests_app.models.practice import Membership, Practice
 from requests_app.models.request import Channel, Request, RequestEvent, RequestKind, RequestState
@@ -14,6 +15,8 @@ __all__ = [
     "ApiClient",
     "Channel",
     "EquatedHoliday",
+    "Incident",
+    "IncidentState",
     "Membership",
     "PatientWait",
     "PendingSubmission",

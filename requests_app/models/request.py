@@ -156,6 +156,8 @@ class Request(models.Model):
     # Only ever supplied by the app; never asked for on the web form (data minimisation).
     bsn = EncryptedTextField(_("BSN"), blank=True)  # stored encrypted, shown masked
     description = models.TextField(_("description"), max_length=5000)
+    # The patient says it is about the app's (the processor's) own handling: also an incident.
+    about_processor = models.BooleanField(_("about the app's own processing"), default=False)
     language = models.CharField(max_length=5, default="nl")
 
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
@@ -509,6 +511,7 @@ ACTION_LABELS = {
     "withdraw": _("Withdrawn by the patient"),
     "extend": _("Deadline extended"),
     "assign": _("Handler assigned"),
+    "incident_reported": _("Incident reported to the practice"),
 }
 
 ACTOR_LABELS = {"system": _("portal"), "patient": _("patient")}
