@@ -205,11 +205,19 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.send_daily_digests",
         "schedule": crontab(hour=7, minute=0),
     },
+    "purge-expired": {
+        "task": "workflows.tasks.purge_expired",
+        "schedule": crontab(hour=3, minute=15),
+    },
     "escalate-unacknowledged": {
         "task": "workflows.tasks.escalate_unacknowledged",
         "schedule": crontab(minute="*/30"),
     },
 }
+
+# The audit log is kept at least this long, independent of request retention; nothing in the
+# application deletes audit records (PostgreSQL refuses it), so archiving is an operator's task.
+AUDIT_RETENTION_YEARS = int(os.environ.get("AUDIT_RETENTION_YEARS", "5"))
 
 # --- Notification channels -------------------------------------------------------------------
 # Without credentials, messages go to the development channel (console + database).

@@ -4,7 +4,7 @@ import logging
 
 from celery import shared_task
 
-from workflows import delivery, intake, outbox, reminders
+from workflows import delivery, intake, outbox, reminders, retention
 
 log = logging.getLogger(__name__)
 
@@ -35,3 +35,8 @@ def send_daily_digests() -> int:
 @shared_task(name="workflows.tasks.escalate_unacknowledged")
 def escalate_unacknowledged() -> int:
     return len(reminders.escalate_unacknowledged())
+
+
+@shared_task(name="workflows.tasks.purge_expired")
+def purge_expired() -> int:
+    return len(retention.purge_expired())

@@ -25,7 +25,8 @@ def _complete(incident: "Incident") -> bool:
 class Incident(models.Model):
     REPORT_FIELDS = ("nature", "personal_data", "consequences", "measures")
 
-    request = models.OneToOneField(Request, on_delete=models.PROTECT, related_name="incident")
+    # Purged with its request when the retention period ends (the audit log keeps the trace).
+    request = models.OneToOneField(Request, on_delete=models.CASCADE, related_name="incident")
     practice = models.ForeignKey(
         Practice, on_delete=models.PROTECT, null=True, blank=True, related_name="incidents"
     )

@@ -33,6 +33,10 @@ class Practice(models.Model):
     disputes_body = models.CharField(
         _("disputes body (geschilleninstantie)"), max_length=300, blank=True
     )
+    # Bijlage 1 of the agreement: 15 years after the request was closed.
+    retention_years = models.PositiveSmallIntegerField(
+        _("keep closed requests (years)"), default=15
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:

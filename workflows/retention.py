@@ -1,0 +1,49 @@
+"""Retention (agreement art. 11.1, Bijlage 1): a closed or withdrawn request is erased when its
+practice's retention period has passed since it was closed, with everything hanging off it
+(events, messages, waits, notifications, incident). What was erased is written to the audit log,
+which is kept separately (AUDIT_RETENTION_YEARS)."""
+
+import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from requests_app import audit
+from requests_app.models import AuditAction, Practice, Request
+from requests_app.models.request import FINISHED_STATES
+
+BATCH = 500
+
+
+def expired_requests(now: datetime.datetime):
+    for practice in Practice.objects.all().only("pk", "retention_years"):
+        cutoff = now - datetime.timedelta(days=365.25 * practice.retention_years)
+        yield from Request.objects.filter(
+            practice=practice, state__in=FINISHED_STATES, closed_at__lt=cutoff
+        ).values_list("pk", flat=True)[:BATCH]
+
+
+def purge_expired(now: datetime.datetime | None = None) -> list[str]:
+    """Erase expired requests; returns their references. Safe to run again."""
+    now = now or timezone.now()
+    erased = []
+    for pk in list(expired_requests(now)):
+        with transaction.atomic():
+            item = Request.objects.select_for_update().filter(pk=pk).first()
+            if item is None:
+                continue
+            audit.record(
+                "retention.purge",
+                AuditAction.DELETE,
+                user_label="system",
+                request=item,
+                details={
+                    "closed_at": item.closed_at.isoformat(),
+                    "events": item.events.count(),
+                    "messages": item.messages.count(),
+                    "notifications": item.notifications.count(),
+                },
+            )
+            item.delete()
+            erased.append(item.reference)
+    return erased
