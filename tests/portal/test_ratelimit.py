@@ -61,3 +61,28 @@ def test_api_intake_is_limited_per_email_but_retries_are_not(client, api_key, pr
     assert refused.status_code == 429 and "rate_limit" in refused.json()["errors"]
     assert refused["Retry-After"] == "3600"
     assert Request.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_repeated_wrong_passwords_lock_the_sign_in_for_a_while(client, handler):
+    for _ in range(5):
+        response = client.post("/accounts/login/", {"login": handler.email, "password": "wrong"})
+        assert response.status_code == 200
+    response = client.post(
+        "/accounts/login/", {"login": handler.email, "password": "a-long-test-password"}
+    )
+    assert response.status_code in (200, 429)  # refused although the password is right
+    assert "/accounts/2fa/" not in response.get("Location", "")
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db(transaction=True)
+def test_repeated_code_requests_for_one_address_are_limited(client, practice, patient, providers):
+    from tests.conftest import submit
+
+    submit(practice, patient)
+    providers.reset()
+    for _ in range(5):
+        client.post("/accounts/login/code/", {"email": patient.email})
+    codes = [m for m in providers.emails() if m.to == [patient.email]]
+    assert 1 <= len(codes) <= 3
