@@ -8,7 +8,8 @@ import pytest
 
 from requests_app.models import Request, RequestState
 from requests_app.roles import Role
-from tests.conftest import make_practice, make_user, totp_code
+from tests.conftest import make_practice, make_user
+from tests.e2e.conftest import staff_page
 
 pytestmark = pytest.mark.e2e
 
@@ -47,12 +48,6 @@ def test_patient_submits_a_request_and_the_practice_sees_it(
     stored = Request.objects.get(reference=reference)
     assert stored.practice == practice and stored.state == RequestState.FORWARDED
 
-    staff = browser.new_page(viewport={"width": 1100, "height": 700}, locale="nl-NL")
-    staff.goto(live_server.url + "/accounts/login/")
-    staff.get_by_label("E-mailadres").fill(handler.email)
-    staff.get_by_label("Wachtwoord").fill("a-long-test-password")
-    staff.get_by_role("button", name="Inloggen").click()
-    staff.locator("input[name=code]").fill(totp_code())  # the authenticator app's code
-    staff.locator("input[name=code]").press("Enter")
+    staff = staff_page(browser, live_server, handler, height=700)
     staff.get_by_role("link", name=reference).wait_for()
     staff.screenshot(path=str(shots / "staff-queue.png"), full_page=True)

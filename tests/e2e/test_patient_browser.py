@@ -7,7 +7,8 @@ import re
 import pytest
 
 from requests_app.models import Request, RequestState
-from tests.conftest import submit, totp_code
+from tests.conftest import submit
+from tests.e2e.conftest import staff_page
 from workflows import casework
 
 pytestmark = pytest.mark.e2e
@@ -51,13 +52,7 @@ def test_patient_answers_a_question_from_the_practice(
     assert answered.state == RequestState.IN_REVIEW
     assert answered.messages.last().body == "Alles van 2025, graag."
 
-    staff = browser.new_page(viewport={"width": 1100, "height": 900}, locale="nl-NL")
-    staff.goto(live_server.url + "/accounts/login/")
-    staff.get_by_label("E-mailadres").fill(handler.email)
-    staff.get_by_label("Wachtwoord").fill("a-long-test-password")
-    staff.get_by_role("button", name="Inloggen").click()
-    staff.locator("input[name=code]").fill(totp_code())  # the authenticator app's code
-    staff.locator("input[name=code]").press("Enter")
+    staff = staff_page(browser, live_server, handler, height=900)
     staff.goto(live_server.url + f"/staff/requests/{item.reference}/")
     staff.get_by_text("Alles van 2025, graag.").wait_for()
     staff.screenshot(path=str(shots / "staff-detail.png"), full_page=True)
