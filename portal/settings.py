@@ -219,6 +219,10 @@ CELERY_BEAT_SCHEDULE = {
 # application deletes audit records (PostgreSQL refuses it), so archiving is an operator's task.
 AUDIT_RETENTION_YEARS = int(os.environ.get("AUDIT_RETENTION_YEARS", "5"))
 
+# A flood of new requests for one practice (more than this many within 10 minutes) is announced
+# to its contacts in one combined message per 10 minutes instead of one message per request.
+PRACTICE_FLOOD_THRESHOLD = int(os.environ.get("PRACTICE_FLOOD_THRESHOLD", "10"))
+
 # --- Notification channels -------------------------------------------------------------------
 # Without credentials, messages go to the development channel (console + database).
 SENDGRID_API_KEY = os.environ.get("SENDGRID_API_KEY", "")

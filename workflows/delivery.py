@@ -60,4 +60,6 @@ def _send(notification: Notification, now: datetime.datetime) -> Outcome:
         outbox.mark_sent(notification, provider_id, timezone.now())
         if notification.purpose == Purpose.PRACTICE_NEW_REQUEST:
             notification.request = forwarding.record_practice_notified(notification)
+        elif notification.purpose == Purpose.PRACTICE_BATCH:
+            forwarding.record_batch_notified(notification)
     return Outcome("sent")

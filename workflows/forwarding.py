@@ -1,8 +1,11 @@
 """Forwarding a request to its practice without delay (agreement art. 6.2), and routing by hand."""
 
 import contextlib
+import datetime
 
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from requests_app.lifecycle import TransitionRefused, perform_transition
 from requests_app.models import Practice, Request, RequestState
@@ -12,13 +15,21 @@ from workflows.models import Medium, Notification, Purpose
 PRACTICE_LANGUAGE = "nl"
 
 
+FLOOD_WINDOW = datetime.timedelta(minutes=10)
+
+
 def practice_messages(request: Request) -> list[Notification]:
     """The new-request message for every privacy contact of the request's practice: e-mail to
     each address, SMS to each mobile number. Unsaved; the caller enqueues them in the
-    transaction that stores or routes the request."""
+    transaction that stores or routes the request.
+
+    In a flood (more than PRACTICE_FLOOD_THRESHOLD new requests for the practice within ten
+    minutes) the request is announced instead in one combined message per contact, sent at the
+    end of the current ten-minute slot; nothing is lost, the practice is not swamped."""
     practice = request.practice
-    contacts = [(Medium.EMAIL, e) for e in practice.privacy_emails()]
-    contacts += [(Medium.SMS, p) for p in practice.privacy_phones()]
+    if _flooded(practice):
+        _queue_batch(practice)
+        return []
     return [
         outbox.message(
             purpose=Purpose.PRACTICE_NEW_REQUEST,
@@ -29,8 +40,70 @@ def practice_messages(request: Request) -> list[Notification]:
             context={"reference": request.reference},  # nothing about the patient or request
             request=request,
         )
-        for medium, recipient in contacts
+        for medium, recipient in _contacts(practice)
     ]
+
+
+def _contacts(practice: Practice) -> list[tuple[str, str]]:
+    contacts = [(Medium.EMAIL, e) for e in practice.privacy_emails()]
+    return contacts + [(Medium.SMS, p) for p in practice.privacy_phones()]
+
+
+def _flooded(practice: Practice) -> bool:
+    since = timezone.now() - FLOOD_WINDOW
+    recent = (
+        Notification.objects.filter(
+            request__practice=practice,
+            purpose=Purpose.PRACTICE_NEW_REQUEST,
+            created_at__gte=since,
+        )
+        .values("request_id")
+        .distinct()
+        .count()
+    )
+    return recent >= settings.PRACTICE_FLOOD_THRESHOLD
+
+
+def _queue_batch(practice: Practice) -> None:
+    """One combined message per contact per ten-minute slot (a second request in the same slot
+    finds it already queued)."""
+    now = timezone.now()
+    slot = int(now.timestamp() // FLOOD_WINDOW.total_seconds())
+    slot_end = datetime.datetime.fromtimestamp(
+        (slot + 1) * FLOOD_WINDOW.total_seconds(), tz=datetime.UTC
+    )
+    rows = []
+    for medium, recipient in _contacts(practice):
+        row = outbox.message(
+            purpose=Purpose.PRACTICE_BATCH,
+            medium=medium,
+            recipient=recipient,
+            template="practice_new_requests_batch",
+            language=PRACTICE_LANGUAGE,
+            context={},
+        )
+        row.practice = practice
+        row.next_attempt_at = slot_end
+        row.dedupe_key = f"batch:{practice.pk}:{slot}:{medium}:{recipient}"
+        rows.append(row)
+    outbox.enqueue_once(rows)
+
+
+def record_batch_notified(notification: Notification) -> None:
+    """A combined message reached the practice: every request of it still waiting is forwarded."""
+    waiting = Request.objects.filter(
+        practice=notification.practice,
+        state=RequestState.RECEIVED,
+        received_at__lte=notification.created_at + FLOOD_WINDOW,
+    )
+    for request in waiting:
+        with contextlib.suppress(TransitionRefused):
+            perform_transition(
+                request,
+                "forward",
+                actor=None,
+                note=f"{notification.get_medium_display()} → {notification.recipient} (batch)",
+            )
 
 
 def record_practice_notified(notification: Notification) -> Request | None:

@@ -5,7 +5,7 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
-from requests_app.models import Request
+from requests_app.models import Practice, Request
 
 
 class Purpose(models.TextChoices):
@@ -18,6 +18,7 @@ class Purpose(models.TextChoices):
     DAILY_DIGEST = "daily_digest", "Daily deadline digest"
     ESCALATION = "escalation", "Not acknowledged in time"
     INCIDENT = "incident", "Incident report to the practice"
+    PRACTICE_BATCH = "practice_batch", "Several new requests to the practice"
 
 
 class Medium(models.TextChoices):
@@ -35,6 +36,10 @@ class Status(models.TextChoices):
 class Notification(models.Model):
     request = models.ForeignKey(
         Request, on_delete=models.CASCADE, null=True, blank=True, related_name="notifications"
+    )
+    # For messages about a practice rather than one request (a batch of new requests).
+    practice = models.ForeignKey(
+        Practice, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     purpose = models.CharField(max_length=30, choices=Purpose.choices)
     medium = models.CharField(max_length=10, choices=Medium.choices)
