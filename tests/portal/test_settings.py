@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 PRINT_SETTINGS = (
     "import django, json; django.setup(); from django.conf import settings as s; "
@@ -65,9 +67,40 @@ def test_environment_selects_postgresql_broker_and_sendgrid():
 
 
 def test_production_start_without_secret_key_refuses_with_a_clear_message():
-    result = run_with({})
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    result = subprocess.run(
+        [sys.executable, "-c", "import portal.wsgi"],
+        cwd=ROOT,
+        env={**clean, "DJANGO_SETTINGS_MODULE": "portal.settings"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_a_worker_refuses_to_start_without_secret_key():
+    from django.core.exceptions import ImproperlyConfigured
+    from django.test import override_settings
+
+    from portal.celery import refuse_to_start_without_a_secret_key
+
+    with override_settings(SECRET_KEY_MISSING=True), pytest.raises(ImproperlyConfigured):
+        refuse_to_start_without_a_secret_key()
+
+
+def test_migrations_can_be_checked_without_a_secret_key():
+    clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_debug_may_run_without_secret_key():
