@@ -1,5 +1,6 @@
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
+from django.http import Http404
 from django.urls import include, path
 
 from portal.views import api, audit_log, incidents, intake, patient, staff
@@ -54,11 +55,18 @@ api_urls = (
 # The admin signs in through allauth too, so its second factor applies there as well.
 admin.site.login = secure_admin_login(admin.site.login)
 
+
+def not_found(request):
+    raise Http404
+
+
 urlpatterns = [
     path("", include(intake_urls)),
     path("staff/", include(staff_urls)),
     path("track/", include(patient_urls)),
     path("api/v1/", include(api_urls)),
+    # Changing the account's e-mail address is not offered: a patient's address is their identity.
+    path("accounts/email/", not_found),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

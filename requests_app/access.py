@@ -1,5 +1,7 @@
 """What an account may do: role checks used by transitions, selectors and views alike."""
 
+import hashlib
+
 from django.contrib.auth.models import AnonymousUser
 
 from requests_app.roles import PRACTICE_ROLES, PROCESSOR_ROLES, Role
@@ -39,10 +41,21 @@ def works_for_practice(user, practice_id: int | None) -> bool:
     return practice_id is not None and practice_id in practice_ids(user)
 
 
-def is_patient_of(user, email: str) -> bool:
-    """A patient account is one signed in by a code to this e-mail address, with no staff role."""
-    if not _is_staff_account(user) or not email:
-        return False
+def patient_username(email: str) -> str:
+    """The account name intake gives a patient: fixed by the request's e-mail address."""
+    return "patient-" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
+
+
+def patient_email(user) -> str:
+    """The e-mail address a patient account stands for, or "" for any other account. Bound to
+    the account name, so changing the account's e-mail field grants nothing."""
+    if not _is_staff_account(user) or not user.email:
+        return ""
     if practice_ids(user) or processor_roles(user):
-        return False
-    return user.email.strip().lower() == email.strip().lower()
+        return ""
+    return user.email.strip().lower() if user.username == patient_username(user.email) else ""
+
+
+def is_patient_of(user, email: str) -> bool:
+    mine = patient_email(user)
+    return bool(mine) and mine == (email or "").strip().lower()

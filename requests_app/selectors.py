@@ -84,12 +84,12 @@ def state_counts(user) -> dict[str, int]:
 
 
 def requests_of_patient(user) -> QuerySet[Request]:
-    """A signed-in patient's own requests (matched on the e-mail address they signed in with)."""
-    if not getattr(user, "is_authenticated", False) or not user.email:
+    """A signed-in patient's own requests: those of the e-mail address their account was made
+    for at intake."""
+    email = access.patient_email(user)
+    if not email:
         return Request.objects.none()
-    if access.is_practice_staff(user) or access.is_processor_support(user):
-        return Request.objects.none()
-    return Request.objects.filter(patient_email__iexact=user.email).select_related("practice")
+    return Request.objects.filter(patient_email__iexact=email).select_related("practice")
 
 
 def incidents_visible_to(user) -> QuerySet:
@@ -97,10 +97,11 @@ def incidents_visible_to(user) -> QuerySet:
     from requests_app.models import Incident, IncidentState
     from requests_app.roles import Role
 
-    scope = Q(pk__in=[])
+    incidents = Incident.objects.select_related("request", "practice")
     if access.is_processor_support(user):
-        scope |= Q()
+        return incidents.all()
+    scope = Q(pk__in=[])
     officers = access.practice_ids(user, roles={Role.DPO, Role.PRACTICE_ADMIN})
     if officers:
         scope |= Q(practice_id__in=officers, state=IncidentState.REPORTED)
-    return Incident.objects.filter(scope).select_related("request", "practice")
+    return incidents.filter(scope)

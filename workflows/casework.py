@@ -46,7 +46,7 @@ def act(
     """Apply a staff action; raises StaleRequest, TransitionRefused, PermissionDenied or
     DecisionIncomplete (with nothing changed) when it cannot be done."""
     if action == "extend":
-        fields["new_due"] = deadlines.response_due(request.kind, request.received_at, extended=True)
+        fields["new_due"] = extended_due(request)
     with transaction.atomic():
         changed = perform_transition(
             request, action, actor=actor, note=note, expected_version=version, **fields
@@ -66,6 +66,19 @@ def act(
         if action in PATIENT_IS_TOLD:
             tell_patient(changed)
     return changed
+
+
+def extended_due(request: Request) -> datetime.date:
+    """The extended deadline, moved on by the days a stopped clock already added; never earlier
+    than the deadline as it stands."""
+    due = deadlines.response_due(request.kind, request.received_at, extended=True)
+    stopped = sum(
+        (timezone.localdate(w.ended_at) - timezone.localdate(w.started_at)).days
+        for w in request.waits.filter(stops_clock=True, ended_at__isnull=False)
+    )
+    if stopped:
+        due = deadlines.next_working_day(due + datetime.timedelta(days=stopped))
+    return max(due, request.response_due) if request.response_due else due
 
 
 def end_wait(request: Request) -> Request:

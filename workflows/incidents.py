@@ -8,7 +8,7 @@ from django_fsm import has_transition_perm
 
 from requests_app import access, audit
 from requests_app.lifecycle import TransitionRefused
-from requests_app.models import AuditAction, Incident, Request, RequestEvent
+from requests_app.models import AuditAction, Incident, IncidentState, Request, RequestEvent
 from workflows import outbox
 from workflows.models import Medium, Purpose
 
@@ -21,6 +21,16 @@ def open_for(request: Request) -> Incident:
 def save_draft(incident: Incident, *, actor, **fields) -> Incident:
     if not access.is_processor_support(actor):
         raise PermissionDenied
+    if incident.state != IncidentState.DRAFT:
+        raise TransitionRefused("a reported incident is not changed afterwards")
+    audit.record(
+        "incident.edit",
+        AuditAction.UPDATE,
+        user=actor,
+        request=incident.request,
+        object_type="incident",
+        object_id=str(incident.pk),
+    )
     for name in Incident.REPORT_FIELDS:
         setattr(incident, name, fields.get(name, getattr(incident, name)).strip())
     incident.save(update_fields=list(Incident.REPORT_FIELDS))

@@ -1,13 +1,11 @@
 """What the patient does after intake: sign in with a code, answer the practice, withdraw."""
 
-import hashlib
-
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_noop
 
-from requests_app import audit
+from requests_app import access, audit
 from requests_app.lifecycle import perform_transition
 from requests_app.models import AuditAction, Request, RequestMessage, RequestState, Sender
 from requests_app.models.request import by_patient
@@ -17,7 +15,7 @@ from workflows import casework
 def account_for(email: str):
     """The patient's sign-in account: no password, reached by a code sent to this address."""
     email = email.strip().lower()
-    username = "patient-" + hashlib.sha256(email.encode()).hexdigest()[:24]
+    username = access.patient_username(email)
     users = get_user_model().objects
     user = users.filter(username=username).first()
     if user is None:
@@ -34,7 +32,6 @@ def reply(request: Request, *, patient, body: str) -> RequestMessage:
     if not by_patient(request, patient):
         raise PermissionDenied
     with transaction.atomic():
-        audit.record("request.message", AuditAction.CREATE, user=patient, request=request)
         message = RequestMessage.objects.create(
             request=request, sender=Sender.PATIENT, author=patient, body=body
         )
@@ -43,6 +40,8 @@ def reply(request: Request, *, patient, body: str) -> RequestMessage:
                 request, "resume", actor=None, note=gettext_noop("patient answered")
             )
             casework.end_wait(resumed)
+        # After the transition: it takes the request's lock before the audit chain's, as here.
+        audit.record("request.message", AuditAction.CREATE, user=patient, request=request)
         if request.practice_id:
             casework.tell_practice(request)
     return message

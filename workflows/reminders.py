@@ -70,12 +70,7 @@ def escalate_unacknowledged(today: datetime.date | None = None) -> list[Notifica
         state=RequestState.FORWARDED,
         forwarded_at__date__lt=today - datetime.timedelta(days=ACKNOWLEDGE_WITHIN_WORKING_DAYS),
     ).select_related("practice")
-    support = list(
-        Membership.objects.filter(practice__isnull=True, role=Role.SUPPORT, user__is_active=True)
-        .exclude(user__email="")
-        .values_list("user__email", flat=True)
-        .distinct()
-    )
+    support = _support_emails()
     rows = []
     for request in candidates:
         if not acknowledgement_overdue(request, today):
@@ -93,6 +88,42 @@ def escalate_unacknowledged(today: datetime.date | None = None) -> list[Notifica
             message.dedupe_key = f"escalate:{request.pk}:{email}"
             rows.append(message)
     return outbox.enqueue_once(rows)
+
+
+STUCK_AFTER = datetime.timedelta(hours=2)
+
+
+def escalate_not_forwarded(now: datetime.datetime | None = None) -> list[Notification]:
+    """A request for a practice that is still not forwarded two hours after receipt (its
+    messages failed for good, say a wrong address) goes to processor support."""
+    now = now or timezone.now()
+    stuck = Request.objects.filter(
+        state=RequestState.RECEIVED, practice__isnull=False, received_at__lt=now - STUCK_AFTER
+    )
+    rows = []
+    for request in stuck:
+        for email in _support_emails():
+            message = outbox.message(
+                purpose=Purpose.ESCALATION,
+                medium=Medium.EMAIL,
+                recipient=email,
+                template="not_forwarded",
+                language="nl",
+                request=request,
+                context={"reference": request.reference},
+            )
+            message.dedupe_key = f"stuck:{request.pk}:{email}"
+            rows.append(message)
+    return outbox.enqueue_once(rows)
+
+
+def _support_emails() -> list[str]:
+    return list(
+        Membership.objects.filter(practice__isnull=True, role=Role.SUPPORT, user__is_active=True)
+        .exclude(user__email="")
+        .values_list("user__email", flat=True)
+        .distinct()
+    )
 
 
 def _standin(practice: Practice) -> str:

@@ -15,12 +15,21 @@ from requests_app.models.request import FINISHED_STATES
 BATCH = 500
 
 
+DEFAULT_RETENTION_YEARS = 15  # Bijlage 1; for requests that never reached a practice
+
+
 def expired_requests(now: datetime.datetime):
+    def older_than(years: int) -> datetime.datetime:
+        return now - datetime.timedelta(days=365.25 * years)
+
+    finished = Request.objects.filter(state__in=FINISHED_STATES)
     for practice in Practice.objects.all().only("pk", "retention_years"):
-        cutoff = now - datetime.timedelta(days=365.25 * practice.retention_years)
-        yield from Request.objects.filter(
-            practice=practice, state__in=FINISHED_STATES, closed_at__lt=cutoff
+        yield from finished.filter(
+            practice=practice, closed_at__lt=older_than(practice.retention_years)
         ).values_list("pk", flat=True)[:BATCH]
+    yield from finished.filter(
+        practice__isnull=True, closed_at__lt=older_than(DEFAULT_RETENTION_YEARS)
+    ).values_list("pk", flat=True)[:BATCH]
 
 
 def purge_expired(now: datetime.datetime | None = None) -> list[str]:

@@ -34,7 +34,7 @@ def send_daily_digests() -> int:
 
 @shared_task(name="workflows.tasks.escalate_unacknowledged")
 def escalate_unacknowledged() -> int:
-    return len(reminders.escalate_unacknowledged())
+    return len(reminders.escalate_unacknowledged()) + len(reminders.escalate_not_forwarded())
 
 
 @shared_task(name="workflows.tasks.purge_expired")

@@ -72,6 +72,9 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def incident_save(request: HttpRequest, pk: int) -> HttpResponse:
     item = _incident(request, pk)
+    if item.state != "draft":
+        messages.error(request, _("This incident has been reported and can no longer be changed."))
+        return redirect("staff:incident", pk=item.pk)
     form = IncidentForm(request.POST, instance=item)
     if not (form.is_valid() and access.is_processor_support(request.user)):
         return render(request, "staff/incident.html", {"item": item, "form": form}, status=400)

@@ -91,17 +91,22 @@ def unrouted(request: HttpRequest) -> HttpResponse:
 
 
 def _audit_list(request: HttpRequest, event: str, page, filters: dict) -> None:
-    """A list shows patients' names: log which requests were shown, and the search used."""
-    audit.record(
-        event,
-        AuditAction.READ,
-        user=request.user,
-        object_type="list",
-        details={
-            "filters": {k: v for k, v in filters.items() if v},
-            "shown": [item.reference for item in page.object_list],
-        },
-    )
+    """A list shows patients' names: log which requests were shown and the search used, one
+    record per practice, so each practice's DPO finds it in their own log."""
+    shown: dict[int | None, list[str]] = {}
+    for item in page.object_list:
+        shown.setdefault(item.practice_id, []).append(item.reference)
+    if not shown:  # nothing found: the search itself still counts, for every practice searched
+        shown = {pid: [] for pid in access.practice_ids(request.user)} or {None: []}
+    for practice_id, references in shown.items():
+        audit.record(
+            event,
+            AuditAction.READ,
+            user=request.user,
+            object_type="list",
+            practice_id=practice_id,
+            details={"filters": {k: v for k, v in filters.items() if v}, "shown": references},
+        )
 
 
 def _visible(request: HttpRequest, reference: str):

@@ -443,7 +443,7 @@ class Request(models.Model):
         the patient is told within the first period."""
         if not reason.strip():
             raise DecisionIncomplete("give the reasons for the extension")
-        self.original_due = self.response_due
+        self.original_due = self.original_due or self.response_due
         self.response_due = new_due
         self.extended_at = timezone.now()
         self.extension_reason = reason.strip()

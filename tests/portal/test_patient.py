@@ -108,3 +108,15 @@ def test_track_page_uses_patient_words_and_hides_internal_steps(
     page = client.get("/track/").content.decode()
     assert "in_review" not in page and "In review" not in page
     assert handler.email not in page
+
+
+def test_changing_the_account_email_grants_no_access_to_others(client, mine, patient):
+    from workflows.patients import account_for
+
+    mallory = account_for("mallory@example.com")
+    mallory.email = patient.email  # what an address change would do
+    mallory.save()
+    client.force_login(mallory)
+    assert mine.reference not in client.get("/track/").content.decode()
+    assert client.post(f"/track/{mine.reference}/withdraw/", {"confirm": "on"}).status_code == 404
+    assert client.get("/accounts/email/").status_code == 404

@@ -185,3 +185,12 @@ def test_handlers_cannot_read_the_audit_log(client, handler):
 def test_record_without_a_web_request_has_no_source_ip(db):
     entry = audit.record("system.check", AuditAction.EXECUTE, user_label="system")
     assert entry.source_ip is None and entry.hash == entry.compute_hash()
+
+
+def test_dpo_finds_a_colleagues_name_search_in_the_log(client, mine, handler, practice):
+    client.force_login(handler)
+    client.get("/staff/", {"q": "Jansen"})
+    dpo = make_user("fg@practice.example", Role.DPO, practice)
+    client.force_login(dpo)
+    page = client.get("/staff/audit/", {"user": handler.email}).content.decode()
+    assert "queue.view" in page

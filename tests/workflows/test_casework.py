@@ -236,16 +236,18 @@ def test_complaint_steps_do_not_apply_to_data_requests_and_vice_versa(
         do(complaint, "verify_identity", handler, how="paspoort")
 
 
-def test_patient_withdraws_an_open_request_staff_cannot(
-    forwarded, handler, django_user_model, patient
-):
+def test_patient_withdraws_an_open_request_staff_cannot(forwarded, handler, patient):
+    from workflows.patients import account_for
+
     with pytest.raises(PermissionDenied):
         do(forwarded, "withdraw", handler)
-    me = django_user_model.objects.create_user("p1", email=patient.email.upper())
-    assert do(forwarded, "withdraw", me).state == S.WITHDRAWN
-    stranger = django_user_model.objects.create_user("p2", email="someone@example.com")
-    with pytest.raises(TransitionRefused):
+    stranger = account_for("someone@example.com")
+    with pytest.raises(PermissionDenied):
         do(forwarded, "withdraw", stranger)
+    me = account_for(patient.email.upper())
+    assert do(forwarded, "withdraw", me).state == S.WITHDRAWN
+    with pytest.raises(TransitionRefused):
+        do(forwarded, "withdraw", me)
 
 
 def test_assign_to_a_handler_of_the_practice_only(forwarded, handler, other_handler):
@@ -325,3 +327,21 @@ def test_no_person_can_hold_a_request_for_routing(practice, patient, providers, 
     Request.objects.filter(pk=item.pk).update(state=S.RECEIVED)
     with pytest.raises(PermissionDenied):
         do(item, "hold_unrouted", support)
+
+
+def test_extension_after_a_stopped_clock_never_brings_the_deadline_forward(forwarded, handler):
+    from requests_app.models import PatientWait
+
+    item = do(forwarded, "acknowledge", handler)
+    item = do(item, "ask_patient", handler, note="?", stops_clock=True, clock_reason="nodig")
+    PatientWait.objects.filter(request=item).update(
+        started_at=timezone.now() - datetime.timedelta(days=80)
+    )
+    item = do(item, "resume", handler)
+    first = forwarded.response_due
+    stopped_due = item.response_due
+    assert stopped_due > first
+    extended = do(item, "extend", handler, reason="Meer bronnen.")
+    assert extended.response_due >= stopped_due
+    assert extended.response_due >= deadlines.response_due("access", item.received_at, True)
+    assert extended.original_due == first

@@ -98,3 +98,19 @@ def test_patient_never_sees_anything_about_the_incident(
         if mail.to == [patient.email]:
             assert "incident" not in mail.text.lower()
             assert all(text not in mail.text for text in FOUR.values())
+
+
+def test_support_works_incidents_in_the_portal_and_a_report_is_final(
+    client, incident, support, practice
+):
+    client.force_login(support)
+    assert incident.request.reference in client.get("/staff/incidents/").content.decode()
+    response = client.post(f"/staff/incidents/{incident.pk}/save/", {**FOUR, "report": "1"})
+    assert response.status_code == 302
+    assert Incident.objects.get(pk=incident.pk).state == IncidentState.REPORTED
+    client.post(f"/staff/incidents/{incident.pk}/save/", {**FOUR, "nature": "Herschreven"})
+    assert Incident.objects.get(pk=incident.pk).nature == FOUR["nature"]
+    with pytest.raises(TransitionRefused):
+        incidents.save_draft(
+            Incident.objects.get(pk=incident.pk), actor=support, nature="Herschreven"
+        )

@@ -77,3 +77,18 @@ def test_acknowledged_request_is_not_escalated(practice, patient, providers, han
     )
     assert Request.objects.get(pk=item.pk).state == RequestState.IN_REVIEW
     assert reminders.escalate_unacknowledged() == []
+
+
+def test_a_request_not_forwarded_after_two_hours_goes_to_support(
+    practice, patient, providers, support
+):
+    practice.dpo_phone = ""
+    practice.save()
+    providers.fail_next(2, status=400)  # both contact addresses refused for good
+    item = submit(practice, patient)
+    assert Request.objects.get(pk=item.pk).state == RequestState.RECEIVED
+    assert reminders.escalate_not_forwarded() == []  # too early
+    later = timezone.now() + datetime.timedelta(hours=3)
+    sent = reminders.escalate_not_forwarded(later)
+    assert [n.recipient for n in sent] == [support.email]
+    assert reminders.escalate_not_forwarded(later) == []

@@ -49,3 +49,9 @@ def test_a_practice_can_keep_requests_shorter(practice, patient, providers):
     item = submit(practice, patient)
     closed_years_ago(item, 3)
     assert retention.purge_expired() == [item.reference]
+
+
+def test_requests_that_never_had_a_practice_are_erased_too(patient, providers):
+    item = submit(None, patient, practice_given="?")
+    closed_years_ago(item, 16, state=RequestState.WITHDRAWN)
+    assert retention.purge_expired() == [item.reference]
