@@ -56,6 +56,7 @@ def submit_request(
     processor support as 'unrouted'.
     """
     received_at = timezone.now()
+    patients.account_for(patient.email)  # the patient's sign-in account; harmless if unused
     with transaction.atomic():
         request = Request.objects.create(
             kind=kind,
@@ -84,14 +85,6 @@ def submit_request(
             to_state=request.state,
             note=Channel(channel).label,
         )
-        audit.record(
-            "request.create",
-            AuditAction.CREATE,
-            user_label=f"api:{api_client.name}" if api_client else "patient",
-            request=request,
-            details={"channel": channel},
-        )
-        patients.account_for(patient.email)
         if about_processor:
             incidents.open_for(request)
         messages = []
@@ -109,6 +102,14 @@ def submit_request(
             context={"reference": request.reference},
         )
         outbox.enqueue([*messages, receipt])  # the practice's messages go out first
+        # Last, so the audit chain's lock is held only for the commit.
+        audit.record(
+            "request.create",
+            AuditAction.CREATE,
+            user_label=f"api:{api_client.name}" if api_client else "patient",
+            request=request,
+            details={"channel": channel},
+        )
     return request
 
 

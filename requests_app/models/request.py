@@ -231,6 +231,7 @@ class Request(models.Model):
             models.Index(fields=["practice", "state", "received_at"]),
             models.Index(fields=["state", "received_at"]),
             models.Index(fields=["practice", "response_due"]),
+            models.Index(fields=["practice", "received_at"]),
         ]
         constraints = [
             models.UniqueConstraint(
