@@ -3,7 +3,13 @@ in the admin: every view of patient data goes through the scoped pages (and the 
 
 from django.contrib import admin
 
-from requests_app.models import ApiClient, EquatedHoliday, Membership, Practice
+from requests_app.models import (
+    ApiClient,
+    EquatedHoliday,
+    Membership,
+    Practice,
+    SubProcessor,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -41,3 +47,9 @@ class ApiClientAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False  # keys are made with `manage.py create_api_client`, which shows them once
+
+
+@admin.register(SubProcessor)
+class SubProcessorAdmin(admin.ModelAdmin):
+    list_display = ["name", "service", "location", "inside_eea", "has_api", "active"]
+    list_filter = ["active", "inside_eea"]

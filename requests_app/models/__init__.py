@@ -6,6 +6,7 @@ from requests_app.models.incident import Incident, IncidentState
 from requests_app.models.intake import PendingSubmission
 from requests_app.models.practice import Membership, Practice
 from requests_app.models.request import Channel, Request, RequestEvent, RequestKind, RequestState
+from requests_app.models.subprocessor import DataCategory, SubProcessor
 
 __all__ = [
     "AuditAction",
@@ -14,6 +15,7 @@ __all__ = [
     "AuditRecord",
     "ApiClient",
     "Channel",
+    "DataCategory",
     "EquatedHoliday",
     "Incident",
     "IncidentState",
@@ -27,4 +29,5 @@ __all__ = [
     "RequestMessage",
     "RequestState",
     "Sender",
+    "SubProcessor",
 ]

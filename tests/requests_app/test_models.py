@@ -60,3 +60,22 @@ def test_bsn_is_stored_encrypted_and_read_back(practice, patient):
     from requests_app.models import Request
 
     assert Request.objects.get(pk=item.pk).bsn == "123456782"
+
+
+@pytest.mark.django_db
+def test_the_sub_processors_of_bijlage_1_are_known_with_what_they_receive():
+    from requests_app.models import DataCategory, SubProcessor
+
+    known = {s.name: s for s in SubProcessor.objects.all()}
+    assert set(known) == {
+        "Amazon Web Services (AWS)",
+        "VANAD Enovation",
+        "Messagebird",
+        "SendGrid",
+        "KPN/Kandy",
+    }
+    assert known["Messagebird"].categories == [DataCategory.MOBILE]
+    assert known["KPN/Kandy"].categories == [DataCategory.VIDEO_IP]
+    assert DataCategory.CONVERSATIONS in known["VANAD Enovation"].categories
+    assert all(s.inside_eea for s in known.values())
+    assert all(set(s.categories) <= set(DataCategory.values) for s in known.values())
