@@ -105,3 +105,17 @@ def incidents_visible_to(user) -> QuerySet:
     if officers:
         scope |= Q(practice_id__in=officers, state=IncidentState.REPORTED)
     return incidents.filter(scope)
+
+
+def requests_of_api_client(client) -> QuerySet[Request]:
+    """An API client (the patient app's backend) reads only the requests it submitted."""
+    return Request.objects.filter(api_client=client)
+
+
+def audit_records_visible_to(user) -> QuerySet:
+    """The audit log of the practices for which the account is the DPO (FG); nothing else."""
+    from requests_app.models import AuditRecord
+    from requests_app.roles import Role
+
+    practices = access.practice_ids(user, roles={Role.DPO})
+    return AuditRecord.objects.filter(practice_id_ref__in=practices).order_by("-seq")

@@ -75,18 +75,9 @@ def escalate_unacknowledged(today: datetime.date | None = None) -> list[Notifica
     for request in candidates:
         if not acknowledgement_overdue(request, today):
             continue
-        for email in [_standin(request.practice), *support]:
-            message = outbox.message(
-                purpose=Purpose.ESCALATION,
-                medium=Medium.EMAIL,
-                recipient=email,
-                template="escalation",
-                language="nl",
-                request=request,
-                context={"reference": request.reference},
-            )
-            message.dedupe_key = f"escalate:{request.pk}:{email}"
-            rows.append(message)
+        rows += _escalations(
+            request, [_standin(request.practice), *support], "escalation", "escalate"
+        )
     return outbox.enqueue_once(rows)
 
 
@@ -100,21 +91,31 @@ def escalate_not_forwarded(now: datetime.datetime | None = None) -> list[Notific
     stuck = Request.objects.filter(
         state=RequestState.RECEIVED, practice__isnull=False, received_at__lt=now - STUCK_AFTER
     )
+    support = _support_emails()
     rows = []
     for request in stuck:
-        for email in _support_emails():
-            message = outbox.message(
-                purpose=Purpose.ESCALATION,
-                medium=Medium.EMAIL,
-                recipient=email,
-                template="not_forwarded",
-                language="nl",
-                request=request,
-                context={"reference": request.reference},
-            )
-            message.dedupe_key = f"stuck:{request.pk}:{email}"
-            rows.append(message)
+        rows += _escalations(request, support, "not_forwarded", "stuck")
     return outbox.enqueue_once(rows)
+
+
+def _escalations(
+    request: Request, recipients: list[str], template: str, key: str
+) -> list[Notification]:
+    """One keyed e-mail per recipient (the key makes a repeated run send nothing)."""
+    rows = []
+    for email in recipients:
+        message = outbox.message(
+            purpose=Purpose.ESCALATION,
+            medium=Medium.EMAIL,
+            recipient=email,
+            template=template,
+            language="nl",
+            request=request,
+            context={"reference": request.reference},
+        )
+        message.dedupe_key = f"{key}:{request.pk}:{email}"
+        rows.append(message)
+    return rows
 
 
 def _support_emails() -> list[str]:

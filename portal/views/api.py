@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal import ratelimit
 from portal.forms import ApiIntakeForm
-from requests_app import audit
+from requests_app import audit, selectors
 from requests_app.models import ApiClient, AuditAction, Request
 from workflows import intake
 
@@ -138,7 +138,7 @@ def request_status(request: HttpRequest, reference: str) -> JsonResponse:
     if client is None:
         return _unauthorised()
     # A client sees only the requests it submitted itself.
-    item = Request.objects.filter(api_client=client, reference=reference).first()
+    item = selectors.requests_of_api_client(client).filter(reference=reference).first()
     if item is None:
         return _errors(404, {"reference": [_("No request with this reference.")]})
     audit.record("request.status", AuditAction.READ, user_label=f"api:{client.name}", request=item)

@@ -11,8 +11,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 
 from portal.views.staff import staff_required
-from requests_app import access, audit
-from requests_app.models import AuditAction, AuditRecord
+from requests_app import access, audit, selectors
+from requests_app.models import AuditAction
 from requests_app.roles import Role
 
 EXPORT_COLUMNS = [
@@ -49,10 +49,9 @@ class AuditSearchForm(forms.Form):
 
 
 def _records(request: HttpRequest, form: AuditSearchForm):
-    practices = access.practice_ids(request.user, roles={Role.DPO})
-    if not practices:
+    if not access.practice_ids(request.user, roles={Role.DPO}):
         raise PermissionDenied
-    records = AuditRecord.objects.filter(practice_id_ref__in=practices).order_by("-seq")
+    records = selectors.audit_records_visible_to(request.user)
     if form.is_valid():
         data = form.cleaned_data
         if data["since"]:
