@@ -4,11 +4,15 @@ code sent to the e-mail address of their request. allauth's e-mails go through o
 import logging
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core.exceptions import ImmediateHttpResponse
+from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.shortcuts import resolve_url
+from django.shortcuts import render, resolve_url
 
 from requests_app import access
 from workflows import outbox
+from workflows.download_codes import BROKER_SESSION_KEY
 from workflows.models import Medium, Notification, Purpose
 
 log = logging.getLogger(__name__)
@@ -44,8 +48,73 @@ class StaffAccountAdapter(DefaultAccountAdapter):
             ]
         )
 
+    def login(self, request, user) -> None:
+        super().login(request, user)
+        # After login (which may start a fresh session): the broker replaced both codes.
+        request.session[BROKER_SESSION_KEY] = getattr(request, "signed_in_by_broker", False)
+
     def get_login_redirect_url(self, request) -> str:
         user = request.user
         if access.is_practice_staff(user) or access.is_processor_support(user):
             return resolve_url("staff:queue")
         return resolve_url("patient:track")
+
+
+# --- Patients through an identity broker (DigiD) -----------------------------------------------
+
+
+class BrokerRefused(Exception):
+    pass
+
+
+def patient_for_broker_claims(claims: dict):
+    """The patient account for what the broker vouches for: their BSN (preferred) or a verified
+    e-mail address, but only when it matches a request; staff accounts never."""
+    from requests_app.fields import lookup_digest
+    from requests_app.models import Request
+    from workflows.patients import account_for
+
+    email = ""
+    bsn = str(claims.get(settings.OIDC_BSN_CLAIM) or "").strip()
+    if bsn:
+        email = (
+            Request.objects.filter(bsn_digest=lookup_digest(bsn))
+            .order_by("-received_at")
+            .values_list("patient_email", flat=True)
+            .first()
+            or ""
+        )
+    if not email and claims.get("email") and claims.get("email_verified") is True:
+        candidate = str(claims["email"]).strip().lower()
+        if Request.objects.filter(patient_email__iexact=candidate).exists():
+            email = candidate
+    if not email:
+        raise BrokerRefused("no request for this person")
+    if _is_staff_email(email):
+        raise BrokerRefused("staff accounts do not sign in through the broker")
+    return account_for(email)
+
+
+class PatientBrokerAdapter(DefaultSocialAccountAdapter):
+    def is_open_for_signup(self, request, sociallogin) -> bool:
+        return False  # the account exists already: made at intake
+
+    def pre_social_login(self, request, sociallogin) -> None:
+        claims = {}
+        for part in ("id_token", "userinfo"):
+            claims.update(sociallogin.account.extra_data.get(part) or {})
+        claims = claims or dict(sociallogin.account.extra_data)
+        try:
+            user = patient_for_broker_claims(claims)
+        except BrokerRefused as exc:
+            log.info("broker sign-in refused: %s", exc)
+            raise ImmediateHttpResponse(
+                render(request, "account/broker_refused.html", status=403)
+            ) from exc
+        if sociallogin.is_existing and sociallogin.user != user:
+            # The broker's person now points at another patient's requests: refuse, not merge.
+            raise ImmediateHttpResponse(render(request, "account/broker_refused.html", status=403))
+        request.signed_in_by_broker = True  # read by StaffAccountAdapter.login
+        if not sociallogin.is_existing:
+            sociallogin.user = user
+            sociallogin.save(request)

@@ -1,5 +1,5 @@
 from requests_app import access
-from requests_app.roles import Role
+from requests_app.roles import Capability
 
 
 def staff_roles(request) -> dict:
@@ -8,5 +8,6 @@ def staff_roles(request) -> dict:
     return {
         "is_practice_staff": access.is_practice_staff(user),
         "is_processor_support": access.is_processor_support(user),
-        "is_dpo": bool(access.practice_ids(user, roles={Role.DPO})),
+        "is_dpo": bool(access.practices_where(user, Capability.READ_AUDIT_LOG)),
+        "sees_incidents": bool(access.practices_where(user, Capability.SEE_INCIDENTS)),
     }

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "django_fsm",
     "requests_app",
     "workflows",
@@ -94,6 +96,14 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "60")),
     )
 }
+# The processor's platform database, which the platform connector reads and erases in. Without
+# PLATFORM_DATABASE_URL it is the portal's own database (the demo platform tables live there).
+if os.environ.get("PLATFORM_DATABASE_URL"):
+    DATABASES["platform"] = dj_database_url.parse(os.environ["PLATFORM_DATABASE_URL"])
+PLATFORM_DATABASE = "platform" if "platform" in DATABASES else "default"
+PLATFORM_MAPPING = os.environ.get(
+    "PLATFORM_MAPPING", "workflows.connectors.platform_mapping.DEMO_MAPPING"
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Rate limits and sign-in attempt counters live in the cache: share it between web workers in
@@ -134,6 +144,37 @@ ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 15 * 60
 ACCOUNT_LOGIN_BY_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+
+# Patients may instead sign in through an OpenID Connect identity broker (the usual way to reach
+# DigiD). It then replaces both codes: the e-mail code and the SMS code before a download. The
+# broker's BSN claim (or a verified e-mail claim) finds the patient's requests; staff never sign
+# in this way.
+OIDC_SERVER_URL = os.environ.get("OIDC_SERVER_URL", "")  # the broker's issuer URL
+OIDC_CLIENT_ID = os.environ.get("OIDC_CLIENT_ID", "")
+OIDC_CLIENT_SECRET = os.environ.get("OIDC_CLIENT_SECRET", "")
+OIDC_NAME = os.environ.get("OIDC_NAME", "DigiD")
+OIDC_BSN_CLAIM = os.environ.get("OIDC_BSN_CLAIM", "bsn")
+OIDC_PROVIDER_ID = "broker"
+SOCIALACCOUNT_ADAPTER = "portal.accounts.PatientBrokerAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False  # matching is done by the adapter, never by allauth
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": (
+            [
+                {
+                    "provider_id": OIDC_PROVIDER_ID,
+                    "name": OIDC_NAME,
+                    "client_id": OIDC_CLIENT_ID,
+                    "secret": OIDC_CLIENT_SECRET,
+                    "settings": {"server_url": OIDC_SERVER_URL},
+                }
+            ]
+            if OIDC_SERVER_URL and OIDC_CLIENT_ID
+            else []
+        ),
+    }
+}
 
 # Staff need a second factor before they see any patient data (portal.middleware).
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
@@ -229,6 +270,27 @@ TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
 TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
+
+# --- Data sources for access and erasure (agreement art. 6) --------------------------------
+# The platform is always searched; a sub-processor's connector only once it has credentials.
+DATA_CONNECTORS = (
+    os.environ.get("DATA_CONNECTORS", "").split(",")
+    if os.environ.get("DATA_CONNECTORS")
+    else [
+        "workflows.connectors.platform.PlatformConnector",
+        *(["workflows.connectors.twilio_sms.TwilioSmsConnector"] if TWILIO_ACCOUNT_SID else []),
+        *(
+            ["workflows.connectors.sendgrid_contacts.SendGridContactsConnector"]
+            if SENDGRID_API_KEY
+            else []
+        ),
+    ]
+)
+# Data packages: encrypted files outside any public path; the patient's download link works for
+# PACKAGE_LINK_DAYS after release and the file is removed PACKAGE_RETENTION_DAYS after release.
+PACKAGE_STORAGE_DIR = Path(os.environ.get("PACKAGE_STORAGE_DIR", BASE_DIR / "var" / "packages"))
+PACKAGE_LINK_DAYS = int(os.environ.get("PACKAGE_LINK_DAYS", "14"))
+PACKAGE_RETENTION_DAYS = int(os.environ.get("PACKAGE_RETENTION_DAYS", "30"))
 
 LOGGING = {
     "version": 1,

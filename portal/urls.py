@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.http import Http404
 from django.urls import include, path
 
-from portal.views import api, audit_log, incidents, intake, patient, staff
+from portal.views import api, audit_log, incidents, intake, patient, staff, tasks
 
 intake_urls = (
     [
@@ -31,6 +31,21 @@ staff_urls = (
         path("requests/<str:reference>/assign/", staff.assign, name="assign"),
         path("requests/<str:reference>/message/", staff.message, name="message"),
         path("requests/<str:reference>/route/", staff.route, name="route"),
+        path("requests/<str:reference>/assist/", tasks.ask, name="ask"),
+        path("tasks/", tasks.task_list, name="tasks"),
+        path("tasks/<int:pk>/", tasks.task_detail, name="task"),
+        path("tasks/<int:pk>/act/<str:action>/", tasks.task_act, name="task_act"),
+        path("tasks/<int:pk>/lookup/", tasks.task_lookup, name="task_lookup"),
+        path("tasks/<int:pk>/steps/<int:step>/", tasks.task_step, name="task_step"),
+        path("tasks/<int:pk>/package/build/", tasks.package_build, name="package_build"),
+        path("tasks/<int:pk>/package/download/", tasks.package_download, name="package_download"),
+        path("tasks/<int:pk>/package/release/", tasks.package_release, name="package_release"),
+        path("tasks/<int:pk>/erase/", tasks.erase, name="erase"),
+        path("tasks/<int:pk>/certificate/", tasks.certificate_page, name="certificate"),
+        path(
+            "tasks/<int:pk>/certificate/issue/", tasks.certificate_issue, name="certificate_issue"
+        ),
+        path("tasks/<int:pk>/certificate.json", tasks.certificate_json, name="certificate_json"),
     ],
     "staff",
 )
@@ -40,6 +55,8 @@ patient_urls = (
         path("", patient.track, name="track"),
         path("<str:reference>/reply/", patient.reply, name="reply"),
         path("<str:reference>/withdraw/", patient.withdraw, name="withdraw"),
+        path("<str:reference>/data/", patient.data_package, name="package"),
+        path("<str:reference>/data/download/", patient.data_package_download, name="download"),
     ],
     "patient",
 )

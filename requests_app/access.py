@@ -4,7 +4,7 @@ import hashlib
 
 from django.contrib.auth.models import AnonymousUser
 
-from requests_app.roles import PRACTICE_ROLES, PROCESSOR_ROLES, Role
+from requests_app.roles import PRACTICE_ROLES, PROCESSOR_ROLES, Capability, Role, roles_with
 
 
 def _is_staff_account(user) -> bool:
@@ -38,7 +38,18 @@ def is_processor_support(user) -> bool:
 
 
 def works_for_practice(user, practice_id: int | None) -> bool:
+    """Any role at the practice: enough to read its requests."""
     return practice_id is not None and practice_id in practice_ids(user)
+
+
+def practices_where(user, capability: Capability) -> set[int]:
+    """The practices at which the account holds a role that allows `capability`."""
+    return practice_ids(user, roles=roles_with(capability))
+
+
+def can(user, capability: Capability, practice_id: int | None) -> bool:
+    """The one check of what a practice role allows (see requests_app.roles)."""
+    return practice_id is not None and practice_id in practices_where(user, capability)
 
 
 def patient_username(email: str) -> str:

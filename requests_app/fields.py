@@ -3,6 +3,7 @@ BSN that must never sit in the database, a backup or a log in the clear."""
 
 import base64
 import hashlib
+import hmac
 
 from cryptography.fernet import Fernet, InvalidToken
 from django.conf import settings
@@ -12,7 +13,7 @@ from django.db import models
 PREFIX = "enc1:"
 
 
-def _fernet() -> Fernet:
+def fernet() -> Fernet:
     key = getattr(settings, "FIELD_ENCRYPTION_KEY", "")
     if not key:
         # Derived from SECRET_KEY when no key of its own is configured; production sets one
@@ -26,15 +27,22 @@ def _fernet() -> Fernet:
         raise ImproperlyConfigured("FIELD_ENCRYPTION_KEY must be 32 url-safe base64 bytes") from exc
 
 
+def lookup_digest(value: str) -> str:
+    """A keyed hash to find an encrypted value (e.g. a BSN from an identity broker) without
+    decrypting every row; without the key it reveals nothing, unlike a plain hash of 9 digits."""
+    key = (getattr(settings, "FIELD_ENCRYPTION_KEY", "") or settings.SECRET_KEY).encode()
+    return hmac.new(key, b"lookup:" + value.strip().encode(), hashlib.sha256).hexdigest()
+
+
 def encrypt(value: str) -> str:
-    return PREFIX + _fernet().encrypt(value.encode()).decode()
+    return PREFIX + fernet().encrypt(value.encode()).decode()
 
 
 def decrypt(stored: str) -> str:
     if not stored.startswith(PREFIX):
         return stored  # written before encryption was introduced
     try:
-        return _fernet().decrypt(stored[len(PREFIX) :].encode()).decode()
+        return fernet().decrypt(stored[len(PREFIX) :].encode()).decode()
     except InvalidToken as exc:
         raise ImproperlyConfigured("stored value cannot be decrypted with this key") from exc
 

@@ -10,7 +10,7 @@ from django.db import transaction
 from django_fsm import can_proceed, has_transition_perm
 
 from requests_app import audit
-from requests_app.models import AuditAction, Request, RequestEvent
+from requests_app.models import AssistanceTask, AuditAction, Request, RequestEvent, TaskEvent
 
 
 class TransitionRefused(Exception):
@@ -28,6 +28,42 @@ def actor_label(actor) -> str:
     return SYSTEM_LABEL if actor is None else actor.get_username()
 
 
+def _transition(model, pk: int, name: str, actor, note: str, expected_version, kwargs: dict):
+    """Lock the row, check the version, the transition and the actor's permission, apply it, and
+    write the timeline row and the audit record: all in one transaction."""
+    with transaction.atomic():
+        locked = model.objects.select_for_update().get(pk=pk)
+        if expected_version is not None and locked.version != expected_version:
+            raise StaleRequest(f"{locked} changed (version {locked.version})")
+        method = getattr(locked, name)
+        if not can_proceed(method):
+            raise TransitionRefused(f"{name} is not possible from {locked.state}")
+        if not has_transition_perm(method, actor):
+            raise PermissionDenied(f"{actor_label(actor)} may not {name} {locked}")
+        source = locked.state
+        method(**kwargs)
+        locked.version += 1
+        locked.save()
+        event = {"actor": actor, "actor_label": actor_label(actor), "action": name, "note": note}
+        event |= {"from_state": source, "to_state": locked.state}
+        if isinstance(locked, AssistanceTask):
+            TaskEvent.objects.create(task=locked, **event)
+            where = {"request": locked.request, "object_type": "assistance_task"}
+            where["object_id"] = locked.number
+        else:
+            RequestEvent.objects.create(request=locked, **event)
+            where = {"request": locked}
+        audit.record(
+            f"{'task' if isinstance(locked, AssistanceTask) else 'request'}.{name}",
+            AuditAction.UPDATE,
+            user=actor,
+            user_label=actor_label(actor),
+            details={"from": source, "to": locked.state},
+            **where,
+        )
+    return locked
+
+
 def perform_transition(
     request: Request,
     name: str,
@@ -42,34 +78,17 @@ def perform_transition(
     With `expected_version` (the version a form was made from) a request that changed in the
     meantime is refused with StaleRequest instead of being overwritten.
     """
-    with transaction.atomic():
-        locked = Request.objects.select_for_update().get(pk=request.pk)
-        if expected_version is not None and locked.version != expected_version:
-            raise StaleRequest(f"{locked.reference} changed (version {locked.version})")
-        method = getattr(locked, name)
-        if not can_proceed(method):
-            raise TransitionRefused(f"{name} is not possible from {locked.state}")
-        if not has_transition_perm(method, actor):
-            raise PermissionDenied(f"{actor_label(actor)} may not {name} {locked.reference}")
-        source = locked.state
-        method(**kwargs)
-        locked.version += 1
-        locked.save()
-        RequestEvent.objects.create(
-            request=locked,
-            actor=actor,
-            actor_label=actor_label(actor),
-            action=name,
-            from_state=source,
-            to_state=locked.state,
-            note=note,
-        )
-        audit.record(
-            f"request.{name}",
-            AuditAction.UPDATE,
-            user=actor,
-            user_label=actor_label(actor),
-            request=locked,
-            details={"from": source, "to": locked.state},
-        )
-    return locked
+    return _transition(Request, request.pk, name, actor, note, expected_version, kwargs)
+
+
+def perform_task_transition(
+    task: AssistanceTask,
+    name: str,
+    *,
+    actor,
+    note: str = "",
+    expected_version: int | None = None,
+    **kwargs,
+) -> AssistanceTask:
+    """The same for an assistance task (its own timeline, audited against its request)."""
+    return _transition(AssistanceTask, task.pk, name, actor, note, expected_version, kwargs)

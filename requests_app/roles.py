@@ -14,3 +14,31 @@ class Role(models.TextChoices):
 
 PRACTICE_ROLES = frozenset({Role.HANDLER, Role.DPO, Role.PRACTICE_ADMIN})
 PROCESSOR_ROLES = frozenset({Role.SUPPORT, Role.PROCESSOR_ADMIN})
+
+
+class Capability(models.TextChoices):
+    """What a practice role allows, within its own practice. Every practice role may read the
+    practice's requests; the rest is split so each account holds no more than its work needs."""
+
+    VIEW_REQUESTS = "view_requests", _("read the practice's requests")
+    WORK_REQUESTS = "work_requests", _("handle requests: steps, decisions, messages")
+    ASSIGN = "assign", _("assign requests to handlers")
+    INSTRUCT_PROCESSOR = (
+        "instruct_processor",
+        _("instruct the processor and review and release its results"),
+    )
+    READ_AUDIT_LOG = "read_audit_log", _("search and export the practice's audit log")
+    SEE_INCIDENTS = "see_incidents", _("receive and read incident reports")
+
+
+C = Capability
+ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
+    Role.HANDLER: frozenset({C.VIEW_REQUESTS, C.WORK_REQUESTS, C.ASSIGN, C.INSTRUCT_PROCESSOR}),
+    # The FG supervises: reads, audits and receives incidents, but takes no decisions itself.
+    Role.DPO: frozenset({C.VIEW_REQUESTS, C.READ_AUDIT_LOG, C.SEE_INCIDENTS}),
+    Role.PRACTICE_ADMIN: frozenset({C.VIEW_REQUESTS, C.ASSIGN, C.SEE_INCIDENTS}),
+}
+
+
+def roles_with(capability: Capability) -> frozenset[str]:
+    return frozenset(role for role, caps in ROLE_CAPABILITIES.items() if capability in caps)

@@ -95,13 +95,13 @@ def requests_of_patient(user) -> QuerySet[Request]:
 def incidents_visible_to(user) -> QuerySet:
     """Processor support: every incident; a practice's FG and admin: those reported to it."""
     from requests_app.models import Incident, IncidentState
-    from requests_app.roles import Role
+    from requests_app.roles import Capability
 
     incidents = Incident.objects.select_related("request", "practice")
     if access.is_processor_support(user):
         return incidents.all()
     scope = Q(pk__in=[])
-    officers = access.practice_ids(user, roles={Role.DPO, Role.PRACTICE_ADMIN})
+    officers = access.practices_where(user, Capability.SEE_INCIDENTS)
     if officers:
         scope |= Q(practice_id__in=officers, state=IncidentState.REPORTED)
     return incidents.filter(scope)
@@ -115,7 +115,53 @@ def requests_of_api_client(client) -> QuerySet[Request]:
 def audit_records_visible_to(user) -> QuerySet:
     """The audit log of the practices for which the account is the DPO (FG); nothing else."""
     from requests_app.models import AuditRecord
-    from requests_app.roles import Role
+    from requests_app.roles import Capability
 
-    practices = access.practice_ids(user, roles={Role.DPO})
+    practices = access.practices_where(user, Capability.READ_AUDIT_LOG)
     return AuditRecord.objects.filter(practice_id_ref__in=practices).order_by("-seq")
+
+
+def tasks_visible_to(user) -> QuerySet:
+    """Assistance tasks: processor support sees those of every practice, practice staff their
+    own practice's. Packages and certificates are reached only through their task."""
+    from requests_app.models import AssistanceTask
+
+    scope = Q(pk__in=[])
+    practices = access.practice_ids(user)
+    if practices:
+        scope |= Q(practice_id__in=practices)
+    if access.is_processor_support(user):
+        scope = Q()
+    return AssistanceTask.objects.filter(scope).select_related(
+        "request", "practice", "requested_by", "assigned_to"
+    )
+
+
+def package_of_patient(user, reference: str):
+    """The released data package of a signed-in patient's own request, or None."""
+    from requests_app.models import DataPackage
+
+    return (
+        DataPackage.objects.filter(
+            task__request__in=requests_of_patient(user),
+            task__request__reference=normalise_reference(reference),
+            released_at__isnull=False,
+        )
+        .select_related("task__request__practice")
+        .order_by("-released_at")
+        .first()
+    )
+
+
+def released_package_references(user) -> set[str]:
+    """References of the patient's requests with a package they can download now."""
+    from requests_app.models import DataPackage
+
+    return set(
+        DataPackage.objects.filter(
+            task__request__in=requests_of_patient(user),
+            released_at__isnull=False,
+            purged_at__isnull=True,
+            link_expires_at__gt=timezone.now(),
+        ).values_list("task__request__reference", flat=True)
+    )

@@ -12,6 +12,29 @@ from workflows.intake import PatientDetails, submit_request
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
+# A SQLite database beside PostgreSQL, so the platform connector is tested on both engines
+# (tests ask for it with django_db(databases=["default", PLATFORM_SQLITE])).
+PLATFORM_SQLITE = "platform_sqlite"
+
+
+def _add_sqlite_platform() -> None:
+    from django.conf import settings
+    from django.db import connections
+
+    wanted = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": ":memory:",
+        "TEST": {"MIGRATE": False},
+    }
+    settings.DATABASES[PLATFORM_SQLITE] = wanted
+    configured = connections.configure_settings(
+        {"default": connections.settings["default"], PLATFORM_SQLITE: dict(wanted)}
+    )
+    connections.settings[PLATFORM_SQLITE] = configured[PLATFORM_SQLITE]
+
+
+_add_sqlite_platform()
+
 
 def use_broker(url: str | None) -> None:
     """Send tasks to the broker at `url`, or run them in-process when None.
@@ -169,3 +192,50 @@ def submit(
         channel=channel,
         **kwargs,
     )
+
+
+def decided(practice, patient, handler, *, kind="erasure", grant=True) -> Request:
+    """A request the practice has taken through identity check (and, with `grant`, granted)."""
+    from requests_app.lifecycle import perform_transition
+
+    item = Request.objects.get(pk=submit(practice, patient, kind=kind).pk)
+    if item.state == "received":  # forwarding runs after commit, which a test may not reach
+        item = perform_transition(item, "forward", actor=None)
+    item = perform_transition(item, "acknowledge", actor=handler)
+    item = perform_transition(item, "verify_identity", actor=handler, how="ID at the desk")
+    if grant:
+        item = perform_transition(item, "grant", actor=handler)
+    return item
+
+
+@pytest.fixture
+def platform_db(db, settings):
+    """The demo platform's tables in the test database, with the platform connector alone."""
+    from workflows.connectors import platform_demo
+
+    platform_demo.create_schema("default")
+    settings.DATA_CONNECTORS = ["workflows.connectors.platform.PlatformConnector"]
+    yield "default"
+    drop_platform_tables("default")
+
+
+def drop_platform_tables(alias: str) -> None:
+    """After a test that committed: inside a test transaction the rollback removes them."""
+    from django.db import connections
+
+    from workflows.connectors import platform_demo
+
+    connection = connections[alias]
+    if connection.in_atomic_block:
+        return
+    existing = set(connection.introspection.table_names())
+    with connection.schema_editor() as editor:
+        for model in reversed(platform_demo.MODELS):
+            if model._meta.db_table in existing:
+                editor.delete_model(model)
+
+
+@pytest.fixture
+def package_dir(settings, tmp_path):
+    settings.PACKAGE_STORAGE_DIR = tmp_path / "packages"
+    return settings.PACKAGE_STORAGE_DIR

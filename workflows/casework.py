@@ -17,6 +17,7 @@ from requests_app.models import (
     RequestMessage,
     Sender,
 )
+from requests_app.roles import Capability
 from workflows import deadlines, outbox
 from workflows.models import Medium, Purpose
 
@@ -101,7 +102,7 @@ def end_wait(request: Request) -> Request:
 
 
 def write_to_patient(request: Request, *, actor, body: str) -> RequestMessage:
-    if not access.works_for_practice(actor, request.practice_id):
+    if not access.can(actor, Capability.WORK_REQUESTS, request.practice_id):
         raise PermissionDenied
     with transaction.atomic():
         message = RequestMessage.objects.create(
@@ -150,9 +151,11 @@ def tell_practice(request: Request) -> None:
 
 def assign(request: Request, *, actor, version: int | None, assignee) -> Request:
     """Give the request to a handler of its practice (or to nobody)."""
-    if not access.works_for_practice(actor, request.practice_id):
+    if not access.can(actor, Capability.ASSIGN, request.practice_id):
         raise PermissionDenied
-    if assignee is not None and not access.works_for_practice(assignee, request.practice_id):
+    if assignee is not None and not access.can(
+        assignee, Capability.WORK_REQUESTS, request.practice_id
+    ):
         raise PermissionDenied("the handler does not work for this practice")
     with transaction.atomic():
         locked = Request.objects.select_for_update().get(pk=request.pk)

@@ -19,6 +19,8 @@ class Purpose(models.TextChoices):
     ESCALATION = "escalation", "Not acknowledged in time"
     INCIDENT = "incident", "Incident report to the practice"
     PRACTICE_BATCH = "practice_batch", "Several new requests to the practice"
+    ASSISTANCE = "assistance", "Assistance task between practice and processor"
+    DOWNLOAD_CODE = "download_code", "Second code before a data package download"
 
 
 class Medium(models.TextChoices):

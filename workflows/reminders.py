@@ -70,7 +70,7 @@ def escalate_unacknowledged(today: datetime.date | None = None) -> list[Notifica
         state=RequestState.FORWARDED,
         forwarded_at__date__lt=today - datetime.timedelta(days=ACKNOWLEDGE_WITHIN_WORKING_DAYS),
     ).select_related("practice")
-    support = _support_emails()
+    support = support_emails()
     rows = []
     for request in candidates:
         if not acknowledgement_overdue(request, today):
@@ -91,7 +91,7 @@ def escalate_not_forwarded(now: datetime.datetime | None = None) -> list[Notific
     stuck = Request.objects.filter(
         state=RequestState.RECEIVED, practice__isnull=False, received_at__lt=now - STUCK_AFTER
     )
-    support = _support_emails()
+    support = support_emails()
     rows = []
     for request in stuck:
         rows += _escalations(request, support, "not_forwarded", "stuck")
@@ -118,7 +118,7 @@ def _escalations(
     return rows
 
 
-def _support_emails() -> list[str]:
+def support_emails() -> list[str]:
     return list(
         Membership.objects.filter(practice__isnull=True, role=Role.SUPPORT, user__is_active=True)
         .exclude(user__email="")

@@ -1,6 +1,7 @@
 """Retention (agreement art. 11.1, Bijlage 1): a closed or withdrawn request is erased when its
 practice's retention period has passed since it was closed, with everything hanging off it
-(events, messages, waits, notifications, incident). What was erased is written to the audit log,
+(events, messages, waits, notifications, incident, assistance tasks with their packages and
+certificates). What was erased is written to the audit log,
 which is kept separately (AUDIT_RETENTION_YEARS)."""
 
 import datetime
@@ -11,6 +12,7 @@ from django.utils import timezone
 from requests_app import audit
 from requests_app.models import AuditAction, Practice, Request
 from requests_app.models.request import FINISHED_STATES
+from workflows.packages import remove_file
 
 BATCH = 500
 
@@ -51,8 +53,12 @@ def purge_expired(now: datetime.datetime | None = None) -> list[str]:
                     "events": item.events.count(),
                     "messages": item.messages.count(),
                     "notifications": item.notifications.count(),
+                    "assistance_tasks": item.tasks.count(),
                 },
             )
+            files = [p for task in item.tasks.all() if (p := getattr(task, "package", None))]
             item.delete()
+            # Package files live outside the database: removed once the rows are gone.
+            transaction.on_commit(lambda files=files: [remove_file(p) for p in files])
             erased.append(item.reference)
     return erased

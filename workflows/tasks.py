@@ -3,8 +3,10 @@
 import logging
 
 from celery import shared_task
+from django.contrib.auth import get_user_model
 
-from workflows import delivery, intake, outbox, reminders, retention
+from requests_app.models import AssistanceTask
+from workflows import delivery, erasure, intake, outbox, packages, reminders, retention
 
 log = logging.getLogger(__name__)
 
@@ -39,4 +41,17 @@ def escalate_unacknowledged() -> int:
 
 @shared_task(name="workflows.tasks.purge_expired")
 def purge_expired() -> int:
-    return len(retention.purge_expired())
+    return len(retention.purge_expired()) + len(packages.purge_packages())
+
+
+@shared_task(name="workflows.tasks.build_package")
+def build_package(task_id: int, user_id: int) -> int:
+    """Exports run in the background: a big package or a slow provider must not hold a page."""
+    task = AssistanceTask.objects.select_related("request", "practice").get(pk=task_id)
+    return packages.build_package(task, actor=get_user_model().objects.get(pk=user_id)).pk
+
+
+@shared_task(name="workflows.tasks.run_erasure")
+def run_erasure(task_id: int, user_id: int) -> int:
+    task = AssistanceTask.objects.select_related("request", "practice").get(pk=task_id)
+    return len(erasure.run_erasure(task, actor=get_user_model().objects.get(pk=user_id)))

@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.views.staff import staff_required
 from requests_app import access, audit, selectors
 from requests_app.models import AuditAction
-from requests_app.roles import Role
+from requests_app.roles import Capability
 
 EXPORT_COLUMNS = [
     "seq",
@@ -49,7 +49,7 @@ class AuditSearchForm(forms.Form):
 
 
 def _records(request: HttpRequest, form: AuditSearchForm):
-    if not access.practice_ids(request.user, roles={Role.DPO}):
+    if not access.practices_where(request.user, Capability.READ_AUDIT_LOG):
         raise PermissionDenied
     records = selectors.audit_records_visible_to(request.user)
     if form.is_valid():

@@ -12,7 +12,7 @@ from portal.views.staff import staff_required
 from requests_app import access, audit, selectors
 from requests_app.lifecycle import TransitionRefused
 from requests_app.models import AuditAction, Incident
-from requests_app.roles import Role
+from requests_app.roles import Capability
 from workflows import incidents
 
 
@@ -25,7 +25,7 @@ class IncidentForm(forms.ModelForm):
 
 @staff_required
 def incident_list(request: HttpRequest) -> HttpResponse:
-    officer = access.practice_ids(request.user, roles={Role.DPO, Role.PRACTICE_ADMIN})
+    officer = access.practices_where(request.user, Capability.SEE_INCIDENTS)
     if not (officer or access.is_processor_support(request.user)):
         raise PermissionDenied
     items = selectors.incidents_visible_to(request.user)[:200]

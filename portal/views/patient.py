@@ -3,16 +3,18 @@
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from portal.task_forms import DownloadCodeForm
+from portal.views.tasks import _zip_response
 from requests_app import audit, selectors
 from requests_app.lifecycle import TransitionRefused
 from requests_app.models import AuditAction, RequestState
-from workflows import patients
+from workflows import download_codes, packages, patients
 
 S = RequestState
 CODE_LOGIN = "account_request_login_code"
@@ -63,6 +65,7 @@ def track(request: HttpRequest) -> HttpResponse:
         "patient/track.html",
         {
             "items": [(item, PATIENT_STATE[item.state]) for item in items],
+            "ready": selectors.released_package_references(request.user),
             "reply_form": ReplyForm(),
             "withdraw_form": WithdrawForm(),
         },
@@ -98,3 +101,69 @@ def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
             request, _("Your request %(ref)s has been withdrawn.") % {"ref": reference}
         )
     return redirect("patient:track")
+
+
+def _package(request: HttpRequest, reference: str):
+    """The released package of the patient's own request; 404 for anything else."""
+    package = selectors.package_of_patient(request.user, reference)
+    if package is None:
+        raise Http404
+    return package
+
+
+@login_required(login_url=CODE_LOGIN)
+def data_package(request: HttpRequest, reference: str) -> HttpResponse:
+    """Download page: an SMS code first (second factor), then the download while the link lasts."""
+    package = _package(request, reference)
+    context = {
+        "package": package,
+        "item": package.task.request,
+        "form": DownloadCodeForm(),
+        "code_sent": download_codes.KEY in request.session
+        and str(package.pk) in request.session[download_codes.KEY],
+        "passed": download_codes.passed(request.session, package),
+    }
+    if request.method == "POST" and package.downloadable:
+        if "send" in request.POST:
+            try:
+                download_codes.send_code(request.session, package)
+            except download_codes.CodeRefused:
+                messages.error(
+                    request,
+                    _(
+                        "We cannot send another code. "
+                        "Please try again later or contact your practice."
+                    ),
+                )
+            else:
+                messages.success(request, _("We have sent a code by SMS to your mobile number."))
+            return redirect("patient:package", reference=reference)
+        form = DownloadCodeForm(request.POST)
+        context["form"] = form
+        if form.is_valid():
+            try:
+                ok = download_codes.check_code(request.session, package, form.cleaned_data["code"])
+            except download_codes.CodeRefused:
+                messages.error(request, _("This code no longer works. Ask for a new code."))
+                return redirect("patient:package", reference=reference)
+            if ok:
+                return redirect("patient:package", reference=reference)
+            form.add_error("code", _("This code is not right. Check the SMS and try again."))
+        return render(request, "patient/package.html", context, status=400)
+    return render(request, "patient/package.html", context)
+
+
+@login_required(login_url=CODE_LOGIN)
+def data_package_download(request: HttpRequest, reference: str) -> HttpResponse:
+    package = _package(request, reference)
+    if not package.downloadable:
+        return render(
+            request,
+            "patient/package.html",
+            {"package": package, "item": package.task.request},
+            status=410,
+        )
+    if not download_codes.passed(request.session, package):
+        return redirect("patient:package", reference=reference)
+    packages.record_download(package, user=request.user, who="patient")
+    return _zip_response(package)

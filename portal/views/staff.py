@@ -17,10 +17,13 @@ from django_fsm import has_transition_perm
 
 from portal.casework_forms import ACTIONS, AssignForm, MessageForm
 from portal.forms import RouteForm
+from portal.task_forms import AskAssistanceForm
 from requests_app import access, audit, selectors
 from requests_app.lifecycle import StaleRequest, TransitionRefused
 from requests_app.models import AuditAction, AuditOutcome, RequestKind, RequestState
+from requests_app.models.assistance import kinds_possible
 from requests_app.models.request import DecisionIncomplete
+from requests_app.roles import Capability, roles_with
 from workflows import casework
 from workflows.forwarding import route_request
 
@@ -109,18 +112,23 @@ def _audit_list(request: HttpRequest, event: str, page, filters: dict) -> None:
         )
 
 
+def not_found(request: HttpRequest, event: str, object_type: str, object_id: str):
+    """A look at something out of the account's scope: logged as denied, answered with 404."""
+    audit.record(
+        event,
+        AuditAction.READ,
+        user=request.user,
+        outcome=AuditOutcome.DENIED,
+        object_type=object_type,
+        object_id=object_id[:20],
+    )
+    raise Http404
+
+
 def _visible(request: HttpRequest, reference: str):
     item = selectors.requests_visible_to(request.user).filter(reference=reference).first()
     if item is None:
-        audit.record(
-            "request.view",
-            AuditAction.READ,
-            user=request.user,
-            outcome=AuditOutcome.DENIED,
-            object_type="request",
-            object_id=reference[:20],
-        )
-        raise Http404
+        not_found(request, "request.view", "request", reference)
     return item
 
 
@@ -140,14 +148,23 @@ def _action_forms(item, user, bound=None) -> list:
 
 
 def _practice_staff(item):
-    return get_user_model().objects.filter(memberships__practice=item.practice_id).distinct()
+    """Who a request can be assigned to: the practice's handlers."""
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__practice=item.practice_id,
+            memberships__role__in=roles_with(Capability.WORK_REQUESTS),
+        )
+        .distinct()
+    )
 
 
 def _detail(
     request: HttpRequest, item, *, bound=None, route_form=None, message_form=None, status=200
 ):
     can_route = has_transition_perm(item.route, request.user)
-    works_here = access.works_for_practice(request.user, item.practice_id)
+    user = request.user
+    works_here = access.can(user, Capability.WORK_REQUESTS, item.practice_id)
     context = {
         "item": item,
         "events": item.events.select_related("actor"),
@@ -159,13 +176,18 @@ def _detail(
         "waits": item.waits.all(),
     }
     if works_here:
-        context["actions"] = _action_forms(item, request.user, bound)
+        context["actions"] = _action_forms(item, user, bound)
+        if item.is_open:
+            context["message_form"] = message_form or MessageForm()
+    if access.can(user, Capability.ASSIGN, item.practice_id):
         context["assign_form"] = AssignForm(
             staff=_practice_staff(item),
             initial={"version": item.version, "assignee": item.assigned_to_id},
         )
-        if item.is_open:
-            context["message_form"] = message_form or MessageForm()
+    kinds = kinds_possible(item)
+    if kinds and access.can(user, Capability.INSTRUCT_PROCESSOR, item.practice_id):
+        context["ask_form"] = AskAssistanceForm(kinds=kinds)
+    context["tasks"] = selectors.tasks_visible_to(request.user).filter(request=item)
     return render(request, "staff/detail.html", context, status=status)
 
 
@@ -227,7 +249,7 @@ def message(request: HttpRequest, reference: str) -> HttpResponse:
 @require_POST
 def assign(request: HttpRequest, reference: str) -> HttpResponse:
     item = _visible(request, reference)
-    if not access.works_for_practice(request.user, item.practice_id):
+    if not access.can(request.user, Capability.ASSIGN, item.practice_id):
         raise PermissionDenied
     form = AssignForm(request.POST, staff=_practice_staff(item))
     if not form.is_valid():

@@ -1,4 +1,14 @@
 from requests_app.models.api_client import ApiClient
+from requests_app.models.assistance import (
+    AssistanceKind,
+    AssistanceTask,
+    DataPackage,
+    ErasureCertificate,
+    ErasureRun,
+    ManualStep,
+    TaskEvent,
+    TaskState,
+)
 from requests_app.models.audit import AuditAction, AuditChainHead, AuditOutcome, AuditRecord
 from requests_app.models.calendar import EquatedHoliday
 from requests_app.models.conversation import PatientWait, RequestMessage, Sender
@@ -9,6 +19,14 @@ from requests_app.models.request import Channel, Request, RequestEvent, RequestK
 from requests_app.models.subprocessor import DataCategory, SubProcessor
 
 __all__ = [
+    "AssistanceKind",
+    "AssistanceTask",
+    "DataPackage",
+    "ErasureCertificate",
+    "ErasureRun",
+    "ManualStep",
+    "TaskEvent",
+    "TaskState",
     "AuditAction",
     "AuditChainHead",
     "AuditOutcome",

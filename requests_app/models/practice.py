@@ -37,6 +37,10 @@ class Practice(models.Model):
     retention_years = models.PositiveSmallIntegerField(
         _("keep closed requests (years)"), default=15
     )
+    # Agreement art. 6.1: how long the processor has for an assistance task (working days).
+    assistance_turnaround_days = models.PositiveSmallIntegerField(
+        _("processor turnaround for assistance (working days)"), default=5
+    )
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -8,11 +8,12 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import GET_STATE, FSMField, transition
 
 from requests_app import access
-from requests_app.fields import EncryptedTextField
+from requests_app.fields import EncryptedTextField, lookup_digest
 from requests_app.legal import ComplaintVerdict, LegalGround
 from requests_app.models.api_client import ApiClient
 from requests_app.models.practice import Practice
 from requests_app.references import new_reference
+from requests_app.roles import Capability
 from requests_app.validators import mask_bsn
 
 
@@ -97,7 +98,8 @@ def by_system(request: "Request", user) -> bool:
 
 
 def by_practice_staff(request: "Request", user) -> bool:
-    return access.works_for_practice(user, request.practice_id)
+    """Practice staff whose role handles requests (not the FG or the practice admin)."""
+    return access.can(user, Capability.WORK_REQUESTS, request.practice_id)
 
 
 def by_processor_support(request: "Request", user) -> bool:
@@ -155,6 +157,9 @@ class Request(models.Model):
     patient_number = models.CharField(_("patient number"), max_length=50, blank=True)
     # Only ever supplied by the app; never asked for on the web form (data minimisation).
     bsn = EncryptedTextField(_("BSN"), blank=True)  # stored encrypted, shown masked
+    # Keyed hash of the BSN: a patient signed in through an identity broker (DigiD) finds the
+    # requests made with their BSN.
+    bsn_digest = models.CharField(max_length=64, blank=True, db_index=True, editable=False)
     description = models.TextField(_("description"), max_length=5000)
     # The patient says it is about the app's (the processor's) own handling: also an incident.
     about_processor = models.BooleanField(_("about the app's own processing"), default=False)
@@ -245,6 +250,7 @@ class Request(models.Model):
         return self.reference
 
     def save(self, *args, **kwargs):
+        self.bsn_digest = lookup_digest(self.bsn) if self.bsn else ""
         if not self.reference:
             self.reference = new_reference()
             while Request.objects.filter(reference=self.reference).exists():
@@ -513,6 +519,7 @@ ACTION_LABELS = {
     "extend": _("Deadline extended"),
     "assign": _("Handler assigned"),
     "incident_reported": _("Incident reported to the practice"),
+    "assistance_requested": _("Processor asked for help"),
 }
 
 ACTOR_LABELS = {"system": _("portal"), "patient": _("patient")}

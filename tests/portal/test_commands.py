@@ -2,6 +2,17 @@ import pytest
 from django.core.management import call_command
 
 from requests_app.models import Membership, Practice, Request
+from tests.conftest import drop_platform_tables
+from workflows.connectors import Identifiers
+from workflows.connectors import platform_demo as demo
+from workflows.connectors.platform import PlatformConnector
+
+
+@pytest.fixture(autouse=True)
+def no_platform_left_behind():
+    """seed_demo also fills the demo platform; these tests commit, so its tables are dropped."""
+    yield
+    drop_platform_tables("default")
 
 
 @pytest.mark.django_db(transaction=True)
@@ -11,6 +22,12 @@ def test_seed_demo_is_idempotent_and_prints_logins(capsys):
     call_command("seed_demo")
     second = (Practice.objects.count(), Membership.objects.count(), Request.objects.count())
     assert first == second and all(first)
+    # The demo platform holds the demo patients, found as support would look them up.
+    assert demo.Patient.objects.count() == 300 + 3
+    found = PlatformConnector("default").find(
+        Identifiers("01234567", email="jan.jansen@example.com")
+    )
+    assert {f.category: f.count for f in found}["conversations"] == 25
     out = capsys.readouterr().out
     assert "support@processor.example" in out and "http://127.0.0.1:8000/" in out
 

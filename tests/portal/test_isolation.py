@@ -107,3 +107,37 @@ def test_each_role_is_refused_what_it_may_not_use(
     assert response.status_code == refused
     if refused == 302:
         assert "/accounts/" in response["Location"]
+
+
+@pytest.mark.usefixtures("platform_db", "package_dir")
+def test_no_url_reaches_another_practices_assistance_task(
+    client, handler, other_handler, support, practice, patient, providers
+):
+    """Every task route (page, package, certificate, each step) answers 404 to a handler of
+    another practice, for GET and POST, and changes nothing."""
+    from requests_app.models import AssistanceTask, SubProcessor
+    from tests.conftest import decided
+    from workflows import assistance, packages
+
+    # Committing tests empty the tables between them, seeded sub-processors included.
+    SubProcessor.objects.get_or_create(
+        name="Video calls", defaults={"service": "video", "location": "NL", "has_api": False}
+    )
+    item = decided(practice, patient, handler, kind="access", grant=False)
+    task = assistance.request_assistance(item, actor=handler, kind="supply", instruction="Alles")
+    task = assistance.start(task, actor=support)
+    packages.build_package(task, actor=support)
+    client.force_login(other_handler)
+    checked = 0
+    for _namespace, route, _params in own_patterns():
+        if not route.startswith("staff/tasks/<int:pk>"):
+            continue
+        path = fill(
+            route, {"pk": task.pk, "action": "accept", "step": task.manual_steps.first().pk}
+        )
+        for response in (client.get(path), client.post(path, {"version": task.version})):
+            assert response.status_code in (404, 405), (path, response.status_code)
+        checked += 1
+    assert checked >= 10
+    after = AssistanceTask.objects.get(pk=task.pk)
+    assert after.version == task.version and after.events.count() == task.events.count()

@@ -12,6 +12,7 @@ from django.core.management.base import BaseCommand
 
 from requests_app.models import Membership, Practice, Request
 from requests_app.roles import Role
+from workflows.connectors import platform_demo
 from workflows.intake import PatientDetails, submit_request
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - printed for the demo on purpose
@@ -66,6 +67,7 @@ DEMO_REQUESTS = [
         "Jan Jansen",
         "jan.jansen@example.com",
         "Ik wil graag weten welke gegevens de app over mij bewaart.",
+        "+31612340001",
     ),
     (
         "01234567",
@@ -73,6 +75,7 @@ DEMO_REQUESTS = [
         "Petra de Boer",
         "petra@example.com",
         "Verwijder alstublieft mijn berichten uit de app.",
+        "+31612340002",
     ),
     (
         "02345678",
@@ -80,6 +83,7 @@ DEMO_REQUESTS = [
         "Mohamed El Amrani",
         "m.elamrani@example.com",
         "Mijn geboortedatum staat verkeerd in de app.",
+        "",
     ),
     (
         None,
@@ -87,12 +91,37 @@ DEMO_REQUESTS = [
         "Lotte Hendriks",
         "lotte@example.com",
         "Ik maak bezwaar tegen het gebruik van mijn telefoonnummer.",
+        "",
     ),
 ]
 
 
 class Command(BaseCommand):
     help = "Load demo practices, staff accounts and requests (idempotent) and print the logins."
+
+    def _seed_platform(self, practices) -> None:
+        """The app's own data (the demo platform), including the demo requests' patients, so
+        that look-ups, packages and erasures have something to find."""
+        alias = settings.PLATFORM_DATABASE
+        platform_demo.create_schema(alias)
+        if platform_demo.Patient.objects.using(alias).exists():
+            return
+        platform_demo.seed(alias, patients=300, messages=3000, practice_codes=list(practices))
+        for agb, _kind, name, email, _text, phone in DEMO_REQUESTS:
+            if agb:
+                first, _, last = name.partition(" ")
+                platform_demo.add_patient(
+                    alias,
+                    practice_agb=agb,
+                    email=email,
+                    mobile=phone,
+                    first_name=first,
+                    last_name=last,
+                    birth_date=datetime.date(1980, 5, 17),
+                    device_id=f"demo-device-{email.split('@')[0]}",
+                    messages=25,
+                    video_calls=1,
+                )
 
     def handle(self, *args, **options):
         practices = {}
@@ -126,7 +155,7 @@ class Command(BaseCommand):
                 user=user, role=role, practice=practices[agb] if agb else None
             )
         if not Request.objects.exists():
-            for agb, kind, name, email, text in DEMO_REQUESTS:
+            for agb, kind, name, email, text, phone in DEMO_REQUESTS:
                 submit_request(
                     practice=practices[agb] if agb else None,
                     practice_given="" if agb else "Huisarts Jansen, Zwolle",
@@ -134,9 +163,10 @@ class Command(BaseCommand):
                     description=text,
                     channel="web",
                     patient=PatientDetails(
-                        name=name, birth_date=datetime.date(1980, 5, 17), email=email
+                        name=name, birth_date=datetime.date(1980, 5, 17), email=email, phone=phone
                     ),
                 )
+        self._seed_platform(practices)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         self.stdout.write(f"\nOpen {settings.PORTAL_BASE_URL}/ to submit a request as a patient.")
         self.stdout.write(

@@ -1,0 +1,337 @@
+"""Assistance tasks: the practice's instruction, processor support's work on it (look-up,
+package, erasure, manual steps) and the practice's review. Every page reaches a task through
+selectors.tasks_visible_to, so another practice's task is a 404."""
+
+import dataclasses
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal.task_forms import (
+    AskAssistanceForm,
+    DeliverForm,
+    LookupForm,
+    ManualStepForm,
+    RejectForm,
+    VersionForm,
+)
+from portal.views.staff import STALE, _visible, not_found, staff_required
+from requests_app import access, audit, selectors
+from requests_app.lifecycle import StaleRequest, TransitionRefused
+from requests_app.models import (
+    AssistanceKind,
+    AuditAction,
+    DataCategory,
+    ErasureCertificate,
+    TaskState,
+)
+from requests_app.models.assistance import kinds_possible
+from requests_app.roles import Capability
+from workflows import assistance, erasure, lookup, packages, tasks
+from workflows.connectors import Identifiers
+
+PAGE_SIZE = 50
+
+
+def _task(request: HttpRequest, pk: int):
+    task = selectors.tasks_visible_to(request.user).filter(pk=pk).first()
+    if task is None:
+        not_found(request, "task.view", "assistance_task", f"T{pk}")
+    return task
+
+
+@staff_required
+def task_list(request: HttpRequest) -> HttpResponse:
+    state = request.GET.get("state", "open")
+    items = selectors.tasks_visible_to(request.user)
+    if state == "open":
+        items = items.filter(state__in=[TaskState.REQUESTED, TaskState.IN_PROGRESS])
+    elif state in TaskState.values:
+        items = items.filter(state=state)
+    page = Paginator(items.order_by("due", "requested_at"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    for practice_id in {t.practice_id for t in page.object_list}:
+        audit.record(
+            "task.list",
+            AuditAction.READ,
+            user=request.user,
+            object_type="list",
+            practice_id=practice_id,
+            details={"shown": [t.number for t in page if t.practice_id == practice_id]},
+        )
+    return render(
+        request,
+        "staff/tasks.html",
+        {"page": page, "state": state, "states": TaskState.choices},
+    )
+
+
+def _render(request: HttpRequest, task, *, status: int = 200, **extra) -> HttpResponse:
+    support = access.is_processor_support(request.user)
+    practice = access.can(request.user, Capability.INSTRUCT_PROCESSOR, task.practice_id)
+    version = {"version": task.version}
+    context = {
+        "task": task,
+        "item": task.request,
+        "events": task.events.select_related("actor"),
+        "steps": task.manual_steps.select_related("subprocessor", "done_by"),
+        "package": getattr(task, "package", None),
+        "certificate": getattr(task, "certificate", None),
+        "runs": task.erasure_runs.all(),
+        "support": support,
+        "practice_staff": practice,
+        "keep_labels": [DataCategory(c).label for c in task.keep_categories],
+        "sources": assistance.sources(),
+        "version_form": VersionForm(initial=version),
+        "deliver_form": DeliverForm(initial=version),
+        "reject_form": RejectForm(initial=version),
+        "step_form": ManualStepForm(),
+        "lookup_form": None,
+        "open_points": [],
+    }
+    if support and task.state == TaskState.IN_PROGRESS:
+        ids = assistance.identifiers_for(task)
+        context["lookup_form"] = LookupForm(
+            initial={k: v for k, v in dataclasses.asdict(ids).items() if k != "bsn"}
+        )
+        if task.kind == AssistanceKind.ERASE:
+            context["open_points"] = erasure.open_points(task)
+    context.update(extra)
+    return render(request, "staff/task.html", context, status=status)
+
+
+@staff_required
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _task(request, pk)
+    audit.record(
+        "task.view",
+        AuditAction.READ,
+        user=request.user,
+        request=task.request,
+        object_type="assistance_task",
+        object_id=task.number,
+    )
+    return _render(request, task)
+
+
+@staff_required
+@require_POST
+def ask(request: HttpRequest, reference: str) -> HttpResponse:
+    """The practice's instruction, from the request page."""
+    item = _visible(request, reference)
+    if not access.can(request.user, Capability.INSTRUCT_PROCESSOR, item.practice_id):
+        raise PermissionDenied
+    form = AskAssistanceForm(request.POST, kinds=kinds_possible(item))
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect("staff:detail", reference=reference)
+    try:
+        task = assistance.request_assistance(item, actor=request.user, **form.cleaned_data)
+    except (TransitionRefused, assistance.InstructionIncomplete):
+        messages.error(request, _("This help cannot be asked for in the request's current state."))
+        return redirect("staff:detail", reference=reference)
+    messages.success(
+        request, _("Task %(task)s has been sent to the processor.") % {"task": task.number}
+    )
+    return redirect("staff:task", pk=task.pk)
+
+
+TRANSITIONS = {"start", "deliver", "accept", "reject"}
+
+
+@staff_required
+@require_POST
+def task_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    task = _task(request, pk)
+    if action not in TRANSITIONS:
+        raise Http404
+    form_class = {"deliver": DeliverForm, "reject": RejectForm}.get(action, VersionForm)
+    form = form_class(request.POST)
+    if not form.is_valid():
+        return _render(request, task, status=400, **{f"{action}_form": form})
+    version = form.cleaned_data["version"]
+    try:
+        if action == "start":
+            assistance.start(task, actor=request.user)
+        elif action == "deliver":
+            assistance.deliver(
+                task, actor=request.user, note=form.cleaned_data["note"], expected_version=version
+            )
+        elif action == "accept":
+            assistance.accept(task, actor=request.user, expected_version=version)
+        else:
+            assistance.reject(
+                task,
+                actor=request.user,
+                reason=form.cleaned_data["reason"],
+                expected_version=version,
+            )
+    except StaleRequest:
+        messages.error(request, _(STALE))
+    except TransitionRefused:
+        messages.error(request, _("This step is not possible in the task's current state."))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("staff:task", pk=pk)
+
+
+@staff_required
+@require_POST
+def task_lookup(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _task(request, pk)
+    if not access.is_processor_support(request.user):
+        raise PermissionDenied
+    form = LookupForm(request.POST)
+    if not form.is_valid():
+        return _render(request, task, status=400, lookup_form=form)
+    ids = Identifiers(practice_code=task.practice.agb_code, **form.cleaned_data)
+    try:
+        results = lookup.look_up(task, actor=request.user, identifiers=ids)
+    except TransitionRefused:
+        messages.error(request, _("Start the task before looking anything up."))
+        return redirect("staff:task", pk=pk)
+    return _render(request, task, lookup_form=form, results=results)
+
+
+@staff_required
+@require_POST
+def task_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
+    task = _task(request, pk)
+    if not access.is_processor_support(request.user):
+        raise PermissionDenied
+    manual = task.manual_steps.filter(pk=step).first()
+    if manual is None:
+        raise Http404
+    form = ManualStepForm(request.POST)
+    if not form.is_valid():
+        return _render(request, task, status=400, step_form=form)
+    try:
+        assistance.tick_manual_step(manual, actor=request.user, note=form.cleaned_data["note"])
+    except TransitionRefused:
+        messages.error(request, _("This step is not possible in the task's current state."))
+    return redirect("staff:task", pk=pk)
+
+
+def _in_background(request: HttpRequest, pk: int, kind: str, job, started: str) -> HttpResponse:
+    """Exports and erasures run as background jobs, after this request's transaction."""
+    task = _task(request, pk)
+    if not access.is_processor_support(request.user):
+        raise PermissionDenied
+    if task.kind != kind or task.state != TaskState.IN_PROGRESS:
+        messages.error(request, _("This step is not possible in the task's current state."))
+    else:
+        user_pk = request.user.pk
+        transaction.on_commit(lambda: job.delay(task.pk, user_pk))
+        messages.success(request, started)
+    return redirect("staff:task", pk=pk)
+
+
+@staff_required
+@require_POST
+def package_build(request: HttpRequest, pk: int) -> HttpResponse:
+    started = _("The package is being built; the timeline shows when it is ready.")
+    return _in_background(request, pk, AssistanceKind.SUPPLY, tasks.build_package, started)
+
+
+@staff_required
+def package_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """For the practice's review (and support's check before delivery). Logged."""
+    task = _task(request, pk)
+    package = getattr(task, "package", None)
+    if package is None or package.purged_at is not None:
+        raise Http404
+    who = "support" if access.is_processor_support(request.user) else "practice"
+    packages.record_download(package, user=request.user, who=who)
+    return _zip_response(package)
+
+
+def _zip_response(package) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(packages.open_package(package), content_type="application/zip")
+    name = f"gegevens-{package.task.request.reference}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Length"] = str(package.size)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_required
+@require_POST
+def package_release(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _task(request, pk)
+    package = getattr(task, "package", None)
+    if package is None:
+        raise Http404
+    try:
+        packages.release(package, actor=request.user)
+    except TransitionRefused:
+        messages.error(request, _("This step is not possible in the task's current state."))
+    else:
+        messages.success(request, _("The patient can now download the package."))
+    return redirect("staff:task", pk=pk)
+
+
+@staff_required
+@require_POST
+def erase(request: HttpRequest, pk: int) -> HttpResponse:
+    started = _("Erasure is running; the timeline shows the result.")
+    return _in_background(request, pk, AssistanceKind.ERASE, tasks.run_erasure, started)
+
+
+@staff_required
+@require_POST
+def certificate_issue(request: HttpRequest, pk: int) -> HttpResponse:
+    task = _task(request, pk)
+    try:
+        erasure.issue_certificate(task, actor=request.user)
+    except TransitionRefused as exc:
+        messages.error(request, _("No certificate yet: %(why)s") % {"why": exc})
+    else:
+        messages.success(request, _("The certificate of erasure has been issued."))
+    return redirect("staff:task", pk=pk)
+
+
+def _certificate(request: HttpRequest, pk: int) -> ErasureCertificate:
+    task = _task(request, pk)
+    certificate = getattr(task, "certificate", None)
+    if certificate is None:
+        raise Http404
+    audit.record(
+        "certificate.view",
+        AuditAction.READ,
+        user=request.user,
+        request=task.request,
+        object_type="erasure_certificate",
+        object_id=task.number,
+    )
+    return certificate
+
+
+@staff_required
+def certificate_page(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = _certificate(request, pk)
+    return render(
+        request,
+        "staff/certificate.html",
+        {"certificate": certificate, "m": certificate.manifest, "task": certificate.task},
+    )
+
+
+@staff_required
+def certificate_json(request: HttpRequest, pk: int) -> HttpResponse:
+    certificate = _certificate(request, pk)
+    response = JsonResponse(
+        {"manifest": certificate.manifest, "sha256": certificate.digest},
+        json_dumps_params={"indent": 2, "ensure_ascii": False, "sort_keys": True},
+    )
+    name = f"certificaat-{certificate.task.request.reference}-{certificate.task.number}.json"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response

@@ -1,0 +1,105 @@
+"""Signing in through an OpenID Connect identity broker (the DigiD route): it finds the
+patient's requests by BSN or verified e-mail, replaces both codes, and never admits staff."""
+
+import re
+import urllib.parse
+
+import pytest
+
+from requests_app.models import AssistanceTask
+from tests.conftest import decided
+from tests.fakes.oidc import FakeBroker
+from workflows import assistance, packages
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def fake_broker():
+    broker = FakeBroker()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def broker(fake_broker, settings):
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "openid_connect": {
+            "OAUTH_PKCE_ENABLED": True,
+            "APPS": [
+                {
+                    "provider_id": "broker",
+                    "name": "DigiD",
+                    "client_id": "portal",
+                    "secret": "broker-secret",
+                    "settings": {"server_url": fake_broker.url},
+                }
+            ],
+        }
+    }
+    fake_broker.claims = {}
+    return fake_broker
+
+
+def sign_in(client, broker, claims: dict):
+    broker.claims = claims
+    start = client.post("/accounts/oidc/broker/login/")
+    assert start.status_code == 302 and start["Location"].startswith(broker.url + "/authorize")
+    state = urllib.parse.parse_qs(urllib.parse.urlsplit(start["Location"]).query)["state"][0]
+    return client.get("/accounts/oidc/broker/login/callback/", {"code": "abc", "state": state})
+
+
+def test_the_code_page_offers_the_broker(client, broker):
+    page = client.get("/accounts/login/code/").content.decode()
+    assert "/accounts/oidc/broker/login/" in page and "DigiD" in page
+
+
+def test_a_patient_signs_in_by_bsn_and_sees_their_requests(
+    client, broker, practice, patient, providers
+):
+    import dataclasses
+
+    from tests.conftest import submit
+
+    mine = submit(practice, dataclasses.replace(patient, bsn="111222333"), channel="app")
+    response = sign_in(client, broker, {"sub": "digid-1", "bsn": "111222333"})
+    assert response.status_code == 302 and response["Location"] == "/track/"
+    assert mine.reference in client.get("/track/").content.decode()
+    assert broker.token_requests[-1]["client_secret"] == "broker-secret"
+
+
+def test_unknown_people_and_staff_are_refused(client, broker, practice, patient, handler):
+    from tests.conftest import submit
+
+    submit(practice, patient)
+    assert sign_in(client, broker, {"sub": "x", "bsn": "999999990"}).status_code == 403
+    unverified = {"sub": "y", "email": patient.email, "email_verified": False}
+    assert sign_in(client, broker, unverified).status_code == 403
+    staff = {"sub": "z", "email": handler.email, "email_verified": True}
+    assert sign_in(client, broker, staff).status_code == 403
+    assert client.get("/track/").status_code == 302  # still signed out
+
+
+@pytest.mark.usefixtures("platform_db", "package_dir")
+def test_the_broker_replaces_the_sms_code_before_a_download(
+    client, broker, practice, patient, handler, support, providers
+):
+    item = decided(practice, patient, handler, kind="access", grant=False)
+    task = assistance.start(
+        assistance.request_assistance(item, actor=handler, kind="supply", instruction="Alles"),
+        actor=support,
+    )
+    package = packages.build_package(task, actor=support)
+    for step in task.manual_steps.all():
+        assistance.tick_manual_step(step, actor=support, note="Niets")
+    assistance.accept(
+        assistance.deliver(AssistanceTask.objects.get(pk=task.pk), actor=support), actor=handler
+    )
+    packages.release(package, actor=handler)
+    claims = {"sub": "digid-2", "email": patient.email, "email_verified": True}
+    assert sign_in(client, broker, claims).status_code == 302
+    page = client.get(f"/track/{item.reference}/data/").content.decode()
+    assert re.search(rf'href="/track/{item.reference}/data/download/"', page)
+    download = client.get(f"/track/{item.reference}/data/download/")
+    assert download.status_code == 200
+    assert not [m for m in providers.sms() if m.to == [patient.phone]]  # no SMS code needed

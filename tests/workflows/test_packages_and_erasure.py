@@ -1,0 +1,228 @@
+"""Data packages (contents against the documented schema, encrypted at rest, release, expiry,
+purge) and erasure with its certificate (idempotent, exceptions honoured, digest)."""
+
+import csv
+import datetime
+import io
+import json
+import zipfile
+
+import jsonschema
+import pytest
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from requests_app.lifecycle import TransitionRefused
+from requests_app.models import AssistanceKind, AuditRecord, DataPackage, TaskState
+from tests.conftest import decided
+from workflows import assistance, erasure, packages
+from workflows.connectors import Identifiers
+from workflows.connectors import platform_demo as demo
+from workflows.connectors.platform import PlatformConnector
+from workflows.sealed_files import SealedFileError
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def in_platform(platform_db, practice, patient):
+    """The patient's data in the platform, and someone else's at the same practice."""
+    demo.add_patient(
+        platform_db,
+        practice_agb=practice.agb_code,
+        email=patient.email,
+        mobile=patient.phone,
+        patient_number="P-42",
+        device_id="dev-jan",
+        messages=40,
+        video_calls=1,
+        birth_date=patient.birth_date,
+    )
+    demo.add_patient(
+        platform_db, practice_agb=practice.agb_code, email="piet@example.com", messages=5
+    )
+    return platform_db
+
+
+def started(item, handler, support, kind, **extra):
+    task = assistance.request_assistance(
+        item, actor=handler, kind=kind, instruction="Graag alles", **extra
+    )
+    return assistance.start(task, actor=support)
+
+
+def unzip(package) -> zipfile.ZipFile:
+    return zipfile.ZipFile(io.BytesIO(b"".join(packages.open_package(package))))
+
+
+@pytest.fixture
+def supply_task(in_platform, package_dir, practice, patient, handler, support):
+    item = decided(practice, patient, handler, kind="access", grant=False)
+    return started(item, handler, support, AssistanceKind.SUPPLY)
+
+
+def test_package_matches_the_schema_and_holds_every_row(supply_task, support):
+    package = packages.build_package(supply_task, actor=support)
+    archive = unzip(package)
+    names = set(archive.namelist())
+    assert {"package.json", "index.html", "data-package.schema.json"} <= names
+    document = json.loads(archive.read("package.json"))
+    schema = json.loads((settings.BASE_DIR / "docs" / "data-package.schema.json").read_text())
+    jsonschema.validate(document, schema)
+    (platform,) = document["sources"]
+    by_category = {c["category"]: c for c in platform["categories"]}
+    assert by_category["conversations"]["count"] == 40
+    assert len(by_category["conversations"]["records"]) == 40
+    assert by_category["email"]["records"] == [{"email": "jan@example.com"}]
+    assert all("piet" not in json.dumps(c) for c in platform["categories"])
+    assert package.counts == {"platform": {c: v["count"] for c, v in by_category.items()}}
+    # CSV per category, same rows.
+    rows = list(
+        csv.DictReader(io.StringIO(archive.read("csv/platform-conversations.csv").decode()))
+    )
+    assert len(rows) == 40 and set(rows[0]) == {"conversation_id", "sender", "body", "sent_at"}
+    # The readable page states what art. 15 asks.
+    page = archive.read("index.html").decode()
+    for needed in ("Waarom", "Wie ontvangt", "Hoe lang", "Waar komen", "Uw rechten", "SendGrid"):
+        assert needed in page
+    assert "Autoriteit Persoonsgegevens" in page
+    assert AuditRecord.objects.filter(event_type="package.build").exists()
+
+
+def test_the_package_is_encrypted_at_rest(supply_task, support, package_dir):
+    package = packages.build_package(supply_task, actor=support)
+    stored = (package_dir / package.file_name).read_bytes()
+    assert b"jan@example.com" not in stored and b"PK\x03\x04" not in stored
+    # Cut short or tampered with: refused, not half-read.
+    (package_dir / package.file_name).write_bytes(stored[:-20])
+    with pytest.raises(SealedFileError):
+        b"".join(packages.open_package(package))
+
+
+def test_rebuilding_replaces_the_old_file(supply_task, support, package_dir):
+    first = packages.build_package(supply_task, actor=support)
+    second = packages.build_package(supply_task, actor=support)
+    assert not (package_dir / first.file_name).exists()
+    assert DataPackage.objects.get().pk == second.pk
+
+
+def test_only_support_builds_and_only_while_in_progress(supply_task, handler, support):
+    with pytest.raises(PermissionDenied):
+        packages.build_package(supply_task, actor=handler)
+    assert not DataPackage.objects.exists()
+
+
+def deliver_and_accept(task, handler, support):
+    for step in task.manual_steps.all():
+        assistance.tick_manual_step(step, actor=support, note="Niets aanwezig")
+    task = assistance.deliver(task, actor=support)
+    return assistance.accept(task, actor=handler)
+
+
+def test_release_starts_a_link_that_expires(supply_task, handler, support, other_handler):
+    package = packages.build_package(supply_task, actor=support)
+    with pytest.raises(TransitionRefused):  # not yet accepted
+        packages.release(package, actor=handler)
+    deliver_and_accept(supply_task, handler, support)
+    with pytest.raises(PermissionDenied):
+        packages.release(package, actor=other_handler)
+    package = packages.release(package, actor=handler)
+    assert package.downloadable
+    assert package.link_expires_at == package.released_at + datetime.timedelta(days=14)
+    package.link_expires_at = timezone.now() - datetime.timedelta(seconds=1)
+    assert not package.downloadable
+    with pytest.raises(TransitionRefused):
+        packages.release(package, actor=handler)
+
+
+def test_files_are_removed_after_the_retention_days(supply_task, handler, support, package_dir):
+    package = packages.build_package(supply_task, actor=support)
+    deliver_and_accept(supply_task, handler, support)
+    packages.release(package, actor=handler)
+    assert packages.purge_packages() == []
+    later = timezone.now() + datetime.timedelta(days=31)
+    assert packages.purge_packages(later) == [package.pk]
+    assert not (package_dir / package.file_name).exists()
+    package.refresh_from_db()
+    assert package.purged_at and not package.downloadable
+    assert packages.purge_packages(later) == []  # safe to run again
+
+
+# --- Erasure ------------------------------------------------------------------------------------
+@pytest.fixture
+def erase_task(in_platform, practice, patient, handler, support):
+    item = decided(practice, patient, handler, kind="erasure")
+    return started(
+        item,
+        handler,
+        support,
+        AssistanceKind.ERASE,
+        keep_categories=["conversations"],
+        keep_reason="Onderdeel van het medisch dossier",
+    )
+
+
+def test_erasure_keeps_the_exceptions_and_is_safe_to_repeat(erase_task, support, practice):
+    first = erasure.run_erasure(erase_task, actor=support)
+    removed = {r.category: r.removed for r in first}
+    kept = {r.category: r.kept for r in first}
+    assert removed["email"] == 1 and removed["video_ip"] == 1 and removed["device_id"] == 1
+    assert kept["conversations"] == 40 and removed["conversations"] == 0
+    again = erasure.run_erasure(erase_task, actor=support)
+    assert sum(r.removed for r in again) == 0 and not any(r.error for r in again)
+    # Piet, at the same practice, is untouched.
+    piet = PlatformConnector().find(Identifiers(practice.agb_code, email="piet@example.com"))
+    assert {f.category: f.count for f in piet}["conversations"] == 5
+    assert AuditRecord.objects.filter(event_type="task.erase").count() == 2
+
+
+def test_certificate_after_every_source_and_step(erase_task, support, handler):
+    with pytest.raises(TransitionRefused):
+        erasure.issue_certificate(erase_task, actor=support)  # nothing has run yet
+    erasure.run_erasure(erase_task, actor=support)
+    assert erasure.open_points(erase_task)  # manual steps still open
+    for step in erase_task.manual_steps.all():
+        assistance.tick_manual_step(step, actor=support, note="Verwijderd via het dashboard")
+    erasure.run_erasure(erase_task, actor=support)  # a second run changes no totals
+    certificate = erasure.issue_certificate(erase_task, actor=support)
+    m = certificate.manifest
+    assert certificate.digest == erasure.manifest_digest(m) and len(certificate.digest) == 64
+    platform = {c["category"]: c for c in m["sources"][0]["categories"]}
+    assert platform["email"]["removed"] == 1 and platform["conversations"]["kept"] == 40
+    assert m["exceptions"]["categories"] == ["conversations"]
+    assert m["instruction"]["by"] == handler.email and m["instruction"]["decision"] == "granted"
+    assert m["executed_by"] == [support.email] and len(m["manual_steps"]) >= 1
+    task = assistance.deliver(erase_task, actor=support)
+    assert task.state == TaskState.DELIVERED
+    with pytest.raises(PermissionDenied):
+        erasure.run_erasure(erase_task, actor=handler)
+
+
+def test_a_failing_source_is_recorded_and_blocks_the_certificate(erase_task, support, settings):
+    settings.DATA_CONNECTORS = [
+        "workflows.connectors.platform.PlatformConnector",
+        "workflows.connectors.sendgrid_contacts.SendGridContactsConnector",
+    ]
+    settings.SENDGRID_API_KEY = "SG.x"
+    settings.SENDGRID_API_HOST = "http://127.0.0.1:9"  # nothing listens there
+    runs = erasure.run_erasure(erase_task, actor=support)
+    assert any(r.source == "sendgrid" and r.error for r in runs)
+    assert any(r.source == "platform" and r.removed for r in runs)  # the others went on
+    assert any("SendGrid" in p for p in erasure.open_points(erase_task))
+
+
+def test_retention_purge_removes_the_package_file_with_its_request(
+    supply_task, support, package_dir, django_capture_on_commit_callbacks
+):
+    from requests_app.models import Request
+    from workflows import retention
+
+    package = packages.build_package(supply_task, actor=support)
+    Request.objects.filter(pk=supply_task.request_id).update(
+        state="closed", closed_at=timezone.now() - datetime.timedelta(days=365 * 16)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert retention.purge_expired() == [supply_task.request.reference]
+    assert not (package_dir / package.file_name).exists()
+    assert not DataPackage.objects.exists()

@@ -1,0 +1,178 @@
+"""The platform connector reads and erases through the declared mapping, on PostgreSQL (the test
+database) and on SQLite (a second connection made for the test), always within one practice."""
+
+import datetime
+import io
+
+import pytest
+from django.db import connections
+
+from tests.conftest import PLATFORM_SQLITE, drop_platform_tables
+from workflows.connectors import Identifiers
+from workflows.connectors import platform_demo as demo
+from workflows.connectors.platform import PlatformConnector
+
+OURS, THEIRS = "01234567", "07654321"
+
+
+pytestmark = pytest.mark.django_db(databases=["default", PLATFORM_SQLITE])
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sqlite_schema(django_db_setup, django_db_blocker):
+    # SQLite cannot change its schema inside the test's transaction: made once, up front.
+    with django_db_blocker.unblock():
+        demo.create_schema(PLATFORM_SQLITE)
+
+
+@pytest.fixture(params=["default", PLATFORM_SQLITE])
+def alias(request):
+    if request.param == PLATFORM_SQLITE:
+        yield PLATFORM_SQLITE  # each test's rows are rolled back with its transaction
+        return
+    demo.create_schema("default")
+    yield "default"
+    drop_platform_tables("default")
+
+
+def jan(alias, **extra):
+    fields = {
+        "practice_agb": OURS,
+        "email": "Jan@Example.com",
+        "mobile": "+31687654321",
+        "patient_number": "P-42",
+        "bsn": "111222333",
+        "device_id": "dev-jan",
+        "messages": 30,
+        "video_calls": 2,
+        "birth_date": datetime.date(1980, 5, 17),
+    }
+    return demo.add_patient(alias, **(fields | extra))
+
+
+def counts(findings):
+    return {f.category: f.count for f in findings}
+
+
+def test_both_engines_are_really_used(alias):
+    expected = "sqlite" if alias == PLATFORM_SQLITE else "postgresql"
+    assert connections[alias].vendor == expected
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {"email": "jan@example.com"},
+        {"email": "JAN@example.COM"},
+        {"mobile": "+31687654321"},
+        {"patient_number": "P-42"},
+        {"bsn": "111222333"},
+        {"device_id": "dev-jan"},
+    ],
+)
+def test_find_by_each_identifier(alias, given):
+    jan(alias)
+    findings = PlatformConnector(alias).find(Identifiers(practice_code=OURS, **given))
+    found = counts(findings)
+    assert found["conversations"] == 30
+    assert found["video_ip"] == 2
+    assert found["device_id"] == 1
+    assert found["name"] == found["email"] == found["bsn"] == 1
+    conv = next(f for f in findings if f.category == "conversations")
+    assert conv.first <= conv.last and conv.first.year >= 2023
+
+
+def test_find_stays_within_the_practice(alias):
+    jan(alias, practice_agb=THEIRS)
+    connector = PlatformConnector(alias)
+    assert connector.find(Identifiers(practice_code=OURS, email="jan@example.com")) == []
+    assert connector.find(Identifiers(practice_code=THEIRS, email="jan@example.com"))
+
+
+def test_unknown_identifiers_find_nothing(alias):
+    jan(alias)
+    ids = Identifiers(practice_code=OURS, email="piet@example.com", mobile="+31600000000")
+    assert PlatformConnector(alias).find(ids) == []
+    assert list(PlatformConnector(alias).export(ids)) == []
+    assert PlatformConnector(alias).erase(ids, frozenset()) == []
+
+
+def test_export_gives_every_row_with_its_category(alias, monkeypatch):
+    # Small pages, so the keyset paging is exercised too.
+    monkeypatch.setattr("workflows.connectors.platform.EXPORT_BATCH", 7)
+    jan(alias)
+    rows = list(PlatformConnector(alias).export(Identifiers(OURS, email="jan@example.com")))
+    by_category = {}
+    for category, row in rows:
+        by_category.setdefault(category, []).append(row)
+    assert len(by_category["conversations"]) == 30
+    assert {r["sender"] for r in by_category["conversations"]} == {"patient", "practice"}
+    assert by_category["name"] == [{"first_name": "Jan", "last_name": "Jansen"}]
+    assert by_category["birth_date"] == [{"birth_date": "1980-05-17"}]
+    assert by_category["video_ip"][0]["ip_address"] == "198.51.100.7"
+    assert by_category["device_id"][0]["device_id"] == "dev-jan"
+
+
+def test_erase_removes_everything_and_a_second_run_removes_nothing(alias):
+    jan(alias)
+    other = jan(
+        alias,
+        email="piet@example.com",
+        mobile="+31611111111",
+        device_id="dev-piet",
+        patient_number="P-43",
+        bsn="",
+    )
+    connector = PlatformConnector(alias)
+    ids = Identifiers(OURS, email="jan@example.com")
+    first = {e.category: e.removed for e in connector.erase(ids, frozenset())}
+    assert first["conversations"] == 30 and first["video_ip"] == 2 and first["name"] == 1
+    assert connector.find(ids) == []
+    assert connector.erase(ids, frozenset()) == []
+    # The other patient is untouched.
+    assert (
+        counts(connector.find(Identifiers(OURS, email="piet@example.com")))["conversations"] == 30
+    )
+    assert demo.Patient.objects.using(alias).filter(pk=other.pk).exists()
+
+
+def test_erase_keeps_what_the_practice_keeps(alias):
+    jan(alias)
+    connector = PlatformConnector(alias)
+    ids = Identifiers(OURS, patient_number="P-42")
+    result = {
+        e.category: e for e in connector.erase(ids, frozenset({"conversations", "patient_number"}))
+    }
+    assert result["conversations"].removed == 0 and result["conversations"].kept == 30
+    assert result["video_ip"].removed == 2 and result["email"].removed == 1
+    left = counts(connector.find(ids))
+    assert left == {"conversations": 30, "patient_number": 1, "care_organisation": 1}
+    again = {
+        e.category: e for e in connector.erase(ids, frozenset({"conversations", "patient_number"}))
+    }
+    assert all(e.removed == 0 for e in again.values())
+    assert again["conversations"].kept == 30
+
+
+def test_seed_platform_fills_either_database(alias, practice, other_practice):
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("seed_platform", patients=60, messages=500, database=alias, stdout=out)
+    assert "60 patients" in out.getvalue() and "500 messages" in out.getvalue()
+    patients = demo.Patient.objects.using(alias)
+    assert patients.count() == 60
+    assert set(patients.values_list("practice_agb", flat=True)) == {OURS, THEIRS}
+    assert demo.Message.objects.using(alias).count() == 500
+    # Seeded patients are found like any other, by each identifier.
+    someone = patients.filter(practice_agb=OURS, bsn__isnull=False).first()
+    connector = PlatformConnector(alias)
+    for given in ({"email": someone.email}, {"bsn": someone.bsn}, {"mobile": someone.mobile}):
+        assert connector.find(Identifiers(OURS, **given)), given
+
+
+def test_seed_platform_refuses_nonsense(db):
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError):
+        call_command("seed_platform", patients=0, messages=10)

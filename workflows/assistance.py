@@ -1,0 +1,237 @@
+"""Assistance tasks (agreement art. 6.1, 6.4): a practice's recorded instruction to the
+processor, and what processor support does with it. Looking up, building packages and erasing
+live in workflows.lookup, workflows.packages and workflows.erasure."""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from requests_app import access, audit
+from requests_app.lifecycle import TransitionRefused, actor_label, perform_task_transition
+from requests_app.models import (
+    AssistanceKind,
+    AssistanceTask,
+    AuditAction,
+    ManualStep,
+    Request,
+    RequestEvent,
+    SubProcessor,
+    TaskEvent,
+    TaskState,
+)
+from requests_app.models.assistance import kinds_possible
+from requests_app.models.subprocessor import DataCategory
+from requests_app.roles import Capability
+from workflows import outbox
+from workflows.connectors import Identifiers, configured_connectors
+from workflows.deadlines import local_date, working_days_after
+from workflows.models import Medium, Purpose
+from workflows.reminders import support_emails
+
+
+class InstructionIncomplete(ValueError):
+    """The practice's instruction lacks something the processor needs."""
+
+
+def log_event(
+    task: AssistanceTask,
+    action: str,
+    *,
+    actor,
+    note: str = "",
+    details=None,
+    audit_as: tuple[str, AuditAction] | None = None,
+    object_type: str = "assistance_task",
+    audit_details=None,
+) -> None:
+    """A row on the task's timeline and, with `audit_as` (event type, action), the NEN 7513
+    record of the same act."""
+    TaskEvent.objects.create(
+        task=task,
+        actor=actor,
+        actor_label=actor_label(actor),
+        action=action,
+        from_state=task.state,
+        to_state=task.state,
+        note=note,
+        details=details or {},
+    )
+    if audit_as is not None:
+        audit.record(
+            audit_as[0],
+            audit_as[1],
+            user=actor,
+            user_label=actor_label(actor),
+            request=task.request,
+            purpose=f"{task.request.reference}/{task.number}",
+            object_type=object_type,
+            object_id=task.number,
+            details=details if audit_details is None else audit_details,
+        )
+
+
+def request_assistance(
+    request: Request,
+    *,
+    actor,
+    kind: str,
+    instruction: str,
+    patient_number: str = "",
+    device_id: str = "",
+    keep_categories: list[str] | None = None,
+    keep_reason: str = "",
+) -> AssistanceTask:
+    """Record the practice's instruction and tell processor support (after commit)."""
+    if not access.can(actor, Capability.INSTRUCT_PROCESSOR, request.practice_id):
+        raise PermissionDenied
+    if kind not in kinds_possible(request):
+        raise TransitionRefused(f"{kind} cannot be asked for on {request.reference} now")
+    if not instruction.strip():
+        raise InstructionIncomplete("say what the processor should do")
+    keep = sorted(set(keep_categories or []))
+    if keep and kind != AssistanceKind.ERASE:
+        raise InstructionIncomplete("exceptions only apply to erasure")
+    if any(c not in DataCategory.values for c in keep):
+        raise InstructionIncomplete("unknown data category")
+    if keep and not keep_reason.strip():
+        raise InstructionIncomplete("say why these data are kept")
+    practice = request.practice
+    with transaction.atomic():
+        task = AssistanceTask.objects.create(
+            request=request,
+            practice=practice,
+            kind=kind,
+            instruction=instruction.strip(),
+            requested_by=actor,
+            due=working_days_after(local_date(timezone.now()), practice.assistance_turnaround_days),
+            patient_number=patient_number.strip(),
+            device_id=device_id.strip(),
+            keep_categories=keep,
+            keep_reason=keep_reason.strip(),
+        )
+        # Sub-processors without an API: support works there by hand, one step each.
+        ManualStep.objects.bulk_create(
+            ManualStep(task=task, subprocessor=sub)
+            for sub in SubProcessor.objects.filter(active=True, has_api=False)
+        )
+        log_event(task, "requested", actor=actor, note=task.instruction)
+        RequestEvent.objects.create(
+            request=request,
+            actor=actor,
+            actor_label=actor_label(actor),
+            action="assistance_requested",
+            from_state=request.state,
+            to_state=request.state,
+            note=f"{task.number}: {task.get_kind_display()}",
+        )
+        audit.record(
+            "task.create",
+            AuditAction.CREATE,
+            user=actor,
+            request=request,
+            object_type="assistance_task",
+            object_id=task.number,
+            details={"kind": kind, "keep": keep},
+        )
+        _notify(task, support_emails(), "assistance_requested")
+    return task
+
+
+def _notify(task: AssistanceTask, recipients: list[str], template: str) -> None:
+    """A link and the task number only: no patient data in e-mail."""
+    outbox.enqueue(
+        [
+            outbox.message(
+                purpose=Purpose.ASSISTANCE,
+                medium=Medium.EMAIL,
+                recipient=email,
+                template=template,
+                language="nl",
+                request=task.request,
+                context={"task": task.number, "task_id": task.pk, "kind": task.get_kind_display()},
+            )
+            for email in dict.fromkeys(recipients)
+            if email
+        ]
+    )
+
+
+def start(task: AssistanceTask, *, actor) -> AssistanceTask:
+    return perform_task_transition(task, "start", actor=actor, by=actor)
+
+
+def deliver(task: AssistanceTask, *, actor, note: str = "", expected_version=None):
+    with transaction.atomic():
+        if note.strip():
+            # What was done (rectify, restrict): part of the delivery, so saved before it.
+            AssistanceTask.objects.filter(pk=task.pk).update(delivery_note=note.strip())
+        task = perform_task_transition(
+            task, "deliver", actor=actor, expected_version=expected_version, note=note.strip()
+        )
+        _notify(task, [task.requested_by.email], "assistance_delivered")
+    return task
+
+
+def accept(task: AssistanceTask, *, actor, expected_version=None) -> AssistanceTask:
+    return perform_task_transition(task, "accept", actor=actor, expected_version=expected_version)
+
+
+def reject(task: AssistanceTask, *, actor, reason: str, expected_version=None):
+    if not reason.strip():
+        raise InstructionIncomplete("say why the result is rejected")
+    with transaction.atomic():
+        task = perform_task_transition(
+            task,
+            "reject",
+            actor=actor,
+            note=reason.strip(),
+            expected_version=expected_version,
+            reason=reason,
+        )
+        _notify(task, [task.assigned_to.email if task.assigned_to else ""], "assistance_rejected")
+    return task
+
+
+def tick_manual_step(step: ManualStep, *, actor, note: str) -> ManualStep:
+    """Support records what it did at a sub-processor without an API."""
+    if not access.is_processor_support(actor):
+        raise PermissionDenied
+    if step.task.state != TaskState.IN_PROGRESS:
+        raise TransitionRefused("only a task in progress has open steps")
+    if not note.strip():
+        raise InstructionIncomplete("say what was done, where")
+    with transaction.atomic():
+        step.done_at = timezone.now()
+        step.done_by = actor
+        step.note = note.strip()
+        step.save(update_fields=["done_at", "done_by", "note"])
+        log_event(
+            step.task,
+            "manual_step",
+            actor=actor,
+            note=f"{step.subprocessor}: {step.note}",
+            audit_as=("task.manual_step", AuditAction.EXECUTE),
+            audit_details={"subprocessor": step.subprocessor.name},
+        )
+    return step
+
+
+def identifiers_for(task: AssistanceTask) -> Identifiers:
+    """The patient's identifiers from the request and the practice's instruction."""
+    request = task.request
+    return Identifiers(
+        practice_code=task.practice.agb_code,
+        email=request.patient_email,
+        mobile=request.patient_phone,
+        patient_number=task.patient_number or request.patient_number,
+        bsn=request.bsn,
+        device_id=task.device_id,
+    )
+
+
+def sources() -> list[dict]:
+    """The configured connectors, for pages and packages."""
+    return [
+        {"key": c.key, "label": c.label, "subprocessor": c.subprocessor}
+        for c in configured_connectors()
+    ]

@@ -1,0 +1,95 @@
+"""Where the processor holds a patient's data, behind one small interface.
+
+A connector is given a patient's identifiers and answers three questions: what do you hold
+(`find`: counts and date ranges per data category, nothing else), give it to me (`export`: rows
+one at a time, so a package never needs everything in memory) and remove it (`erase`: counts per
+category, safe to run again). Which connectors run is configuration (settings.DATA_CONNECTORS),
+not code in views.
+"""
+
+import dataclasses
+import datetime
+import functools
+from collections.abc import Iterator
+from typing import Protocol
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+
+@dataclasses.dataclass(frozen=True)
+class Identifiers:
+    """What identifies the patient, always within one practice (its AGB code)."""
+
+    practice_code: str
+    email: str = ""
+    mobile: str = ""  # E.164, e.g. +31612345678
+    patient_number: str = ""
+    bsn: str = ""
+    device_id: str = ""
+
+    def given(self) -> dict[str, str]:
+        """The identifiers that have a value (the practice code excepted)."""
+        return {
+            name: value
+            for name, value in dataclasses.asdict(self).items()
+            if value and name != "practice_code"
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """What one source holds of one data category: how much, and from when to when."""
+
+    source: str  # the connector's key
+    category: str  # a requests_app.models.DataCategory value
+    count: int
+    first: datetime.datetime | None = None
+    last: datetime.datetime | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Erased:
+    """What one erasure run removed (or, by the practice's exception, kept) of a category."""
+
+    source: str
+    category: str
+    removed: int
+    kept: int = 0
+
+
+class ConnectorError(Exception):
+    """The source could not be reached or refused; nothing is assumed removed."""
+
+
+class Connector(Protocol):
+    key: str  # stable, stored with findings and erasure runs
+    label: str  # shown to people
+    subprocessor: str  # the SubProcessor.name it stands for; "" for the processor's own platform
+
+    def find(self, ids: Identifiers) -> list[Finding]: ...
+
+    def export(self, ids: Identifiers) -> Iterator[tuple[str, dict]]:
+        """(category, row) pairs; a row holds only JSON-serialisable values."""
+        ...
+
+    def erase(self, ids: Identifiers, keep: frozenset[str]) -> list[Erased]:
+        """Remove what is held, except the categories in `keep`. Running it twice removes
+        nothing the second time and does not fail."""
+        ...
+
+
+def configured_connectors() -> list[Connector]:
+    return [_connector(path) for path in settings.DATA_CONNECTORS]
+
+
+def connector_by_key(key: str) -> Connector:
+    for connector in configured_connectors():
+        if connector.key == key:
+            return connector
+    raise KeyError(key)
+
+
+@functools.lru_cache(maxsize=16)
+def _connector(path: str) -> Connector:
+    return import_string(path)()

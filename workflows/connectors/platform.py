@@ -1,0 +1,247 @@
+"""The processor's own platform database, read and erased through a declared mapping
+(settings.PLATFORM_MAPPING) on a configured database connection (settings.PLATFORM_DATABASE).
+Table and column names come from the mapping, values always travel as query parameters."""
+
+import datetime
+from collections.abc import Iterator
+
+from django.conf import settings
+from django.db import DatabaseError, connections, transaction
+from django.utils.module_loading import import_string
+
+from workflows.connectors import ConnectorError, Erased, Finding, Identifiers
+from workflows.connectors.platform_mapping import Columns, PlatformMapping, Rows
+
+EXPORT_BATCH = 1000
+
+
+def _json_value(value):
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return value
+
+
+def _as_datetime(value) -> datetime.datetime | None:
+    """SQLite hands back text for aggregates over timestamp columns."""
+    if value is None or isinstance(value, datetime.datetime):
+        return value
+    if isinstance(value, datetime.date):
+        return datetime.datetime.combine(value, datetime.time(), tzinfo=datetime.UTC)
+    parsed = datetime.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=datetime.UTC)
+
+
+class PlatformConnector:
+    key = "platform"
+    label = "Platform (the app)"
+    subprocessor = ""
+
+    def __init__(self, alias: str | None = None, mapping: PlatformMapping | None = None) -> None:
+        self._alias = alias
+        self._mapping = mapping
+
+    @property
+    def alias(self) -> str:
+        return self._alias or settings.PLATFORM_DATABASE
+
+    @property
+    def mapping(self) -> PlatformMapping:
+        return self._mapping or import_string(settings.PLATFORM_MAPPING)
+
+    def _q(self, name: str) -> str:
+        return connections[self.alias].ops.quote_name(name)
+
+    def _query(self, sql: str, params) -> list[tuple]:
+        try:
+            with connections[self.alias].cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchall()
+        except DatabaseError as exc:
+            raise ConnectorError(f"platform database: {exc}") from exc
+
+    # --- Which patient rows ----------------------------------------------------------------
+    def patient_keys(self, ids: Identifiers) -> list:
+        """The patient rows of this practice that any of the given identifiers points to."""
+        m, q = self.mapping, self._q
+        p = m.patients
+        keys: set = set()
+        for name, value in ids.given().items():
+            locator = m.identifiers.get(name)
+            if locator is None:
+                continue
+            column = f"t.{q(locator.column)}"
+            if locator.lower:
+                column, value = f"LOWER({column})", value.strip().lower()
+            if locator.patient:
+                sql = (
+                    f"SELECT p.{q(p.key)} FROM {q(locator.table)} t JOIN {q(p.table)} p "
+                    f"ON p.{q(p.key)} = t.{q(locator.patient)} "
+                    f"WHERE p.{q(p.practice)} = %s AND {column} = %s"
+                )
+            else:
+                sql = (
+                    f"SELECT t.{q(p.key)} FROM {q(p.table)} t "
+                    f"WHERE t.{q(p.practice)} = %s AND {column} = %s"
+                )
+            keys.update(row[0] for row in self._query(sql, [ids.practice_code, value]))
+        return sorted(keys)
+
+    def _rows_from(self, spec: Rows) -> tuple[str, str]:
+        """FROM clause and the column holding the patient key, for a Rows category."""
+        q = self._q
+        if spec.via is None:
+            return f"{q(spec.table)} r", f"r.{q(spec.patient)}"
+        v = spec.via
+        return (
+            f"{q(spec.table)} r JOIN {q(v.table)} v ON v.{q(v.key)} = r.{q(v.fk)}",
+            f"v.{q(v.patient)}",
+        )
+
+    @staticmethod
+    def _in(keys: list) -> str:
+        return ", ".join(["%s"] * len(keys))
+
+    # --- Connector interface -----------------------------------------------------------------
+    def find(self, ids: Identifiers) -> list[Finding]:
+        keys = self.patient_keys(ids)
+        if not keys:
+            return []
+        m, q = self.mapping, self._q
+        p = m.patients
+        findings = []
+        for category, spec in m.categories.items():
+            if isinstance(spec, Columns):
+                present = " OR ".join(f"{q(c)} IS NOT NULL" for c in spec.columns)
+                sql = (
+                    f"SELECT COUNT(*) FROM {q(p.table)} "
+                    f"WHERE {q(p.key)} IN ({self._in(keys)}) AND ({present})"
+                )
+                count, first, last = self._query(sql, keys)[0][0], None, None
+            else:
+                source, patient_col = self._rows_from(spec)
+                sql = (
+                    f"SELECT COUNT(*), MIN(r.{q(spec.time)}), MAX(r.{q(spec.time)}) "
+                    f"FROM {source} WHERE {patient_col} IN ({self._in(keys)})"
+                )
+                count, first, last = self._query(sql, keys)[0]
+            if count:
+                findings.append(
+                    Finding(self.key, category, count, _as_datetime(first), _as_datetime(last))
+                )
+        return findings
+
+    def export(self, ids: Identifiers) -> Iterator[tuple[str, dict]]:
+        keys = self.patient_keys(ids)
+        if not keys:
+            return
+        m, q = self.mapping, self._q
+        p = m.patients
+        for category, spec in m.categories.items():
+            if isinstance(spec, Columns):
+                cols = ", ".join(q(c) for c in spec.columns)
+                sql = (
+                    f"SELECT {cols} FROM {q(p.table)} WHERE {q(p.key)} IN ({self._in(keys)}) "
+                    f"ORDER BY {q(p.key)}"
+                )
+                for row in self._query(sql, keys):
+                    if any(v is not None for v in row):
+                        yield (
+                            category,
+                            {c: _json_value(v) for c, v in zip(spec.columns, row, strict=True)},
+                        )
+                continue
+            yield from self._export_rows(category, spec, keys)
+
+    def _export_rows(self, category: str, spec: Rows, keys: list) -> Iterator[tuple[str, dict]]:
+        """Keyset pages of EXPORT_BATCH rows: memory stays flat however many rows there are."""
+        q = self._q
+        source, patient_col = self._rows_from(spec)
+        cols = ", ".join(f"r.{q(c)}" for c in (spec.key, *spec.columns))
+        last_key = None
+        while True:
+            after = "" if last_key is None else f" AND r.{q(spec.key)} > %s"
+            sql = (
+                f"SELECT {cols} FROM {source} WHERE {patient_col} IN ({self._in(keys)}){after} "
+                f"ORDER BY r.{q(spec.key)} LIMIT {EXPORT_BATCH}"
+            )
+            rows = self._query(sql, keys + ([] if last_key is None else [last_key]))
+            for row in rows:
+                yield (
+                    category,
+                    {c: _json_value(v) for c, v in zip(spec.columns, row[1:], strict=True)},
+                )
+            if len(rows) < EXPORT_BATCH:
+                return
+            last_key = rows[-1][0]
+
+    def erase(self, ids: Identifiers, keep: frozenset[str]) -> list[Erased]:
+        """Delete the rows of every category not kept; the patient row goes too unless something
+        linked to it is kept, in which case only its columns of erased categories are blanked."""
+        keys = self.patient_keys(ids)
+        if not keys:
+            return []
+        m, q = self.mapping, self._q
+        p = m.patients
+        results: list[Erased] = []
+        in_keys = self._in(keys)
+        try:
+            with transaction.atomic(using=self.alias), connections[self.alias].cursor() as cur:
+                row_kept = False
+                for category, spec in m.categories.items():
+                    if not isinstance(spec, Rows):
+                        continue
+                    source, patient_col = self._rows_from(spec)
+                    cur.execute(
+                        f"SELECT COUNT(*) FROM {source} WHERE {patient_col} IN ({in_keys})", keys
+                    )
+                    count = cur.fetchone()[0]
+                    if category in keep:
+                        row_kept = row_kept or count > 0
+                        results.append(Erased(self.key, category, 0, count))
+                        continue
+                    if spec.via is None:
+                        cur.execute(
+                            f"DELETE FROM {q(spec.table)} WHERE {q(spec.patient)} IN ({in_keys})",
+                            keys,
+                        )
+                    else:
+                        v = spec.via
+                        cur.execute(
+                            f"DELETE FROM {q(spec.table)} WHERE {q(v.fk)} IN (SELECT {q(v.key)} "
+                            f"FROM {q(v.table)} WHERE {q(v.patient)} IN ({in_keys}))",
+                            keys,
+                        )
+                        cur.execute(
+                            f"DELETE FROM {q(v.table)} WHERE {q(v.patient)} IN ({in_keys})", keys
+                        )
+                    results.append(Erased(self.key, category, count))
+                row_kept = row_kept or any(
+                    c in keep
+                    for c, s in m.categories.items()
+                    if isinstance(s, Columns) and not s.structural
+                )
+                for category, spec in m.categories.items():
+                    if not isinstance(spec, Columns):
+                        continue
+                    present = " OR ".join(f"{q(c)} IS NOT NULL" for c in spec.columns)
+                    cur.execute(
+                        f"SELECT COUNT(*) FROM {q(p.table)} "
+                        f"WHERE {q(p.key)} IN ({in_keys}) AND ({present})",
+                        keys,
+                    )
+                    count = cur.fetchone()[0]
+                    if category in keep or (spec.structural and row_kept):
+                        results.append(Erased(self.key, category, 0, count))
+                    elif row_kept:
+                        blank = ", ".join(f"{q(c)} = NULL" for c in spec.columns)
+                        cur.execute(
+                            f"UPDATE {q(p.table)} SET {blank} WHERE {q(p.key)} IN ({in_keys})", keys
+                        )
+                        results.append(Erased(self.key, category, count))
+                    else:
+                        results.append(Erased(self.key, category, count))
+                if not row_kept:
+                    cur.execute(f"DELETE FROM {q(p.table)} WHERE {q(p.key)} IN ({in_keys})", keys)
+        except DatabaseError as exc:
+            raise ConnectorError(f"platform database: {exc}") from exc
+        return [r for r in results if r.removed or r.kept]

@@ -1,0 +1,192 @@
+"""Erasure on the practice's instruction (agreement art. 3.1, 11.2; GDPR art. 17 and 19).
+
+Erasure runs per source, keeps what the practice said to keep, and can run again: a second run
+removes nothing and fails nothing. When every source has run cleanly and every manual step is
+ticked off, a certificate records what was removed where, when, by whom, on whose instruction,
+with a SHA-256 digest of its manifest.
+"""
+
+import hashlib
+import json
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from requests_app import access
+from requests_app.lifecycle import TransitionRefused
+from requests_app.models import (
+    AssistanceKind,
+    AssistanceTask,
+    AuditAction,
+    ErasureCertificate,
+    ErasureRun,
+    TaskState,
+)
+from workflows.assistance import identifiers_for, log_event
+from workflows.connectors import ConnectorError, configured_connectors
+
+MANIFEST_VERSION = "1.0"
+
+
+def _check(task: AssistanceTask, actor) -> None:
+    if not access.is_processor_support(actor):
+        raise PermissionDenied
+    if task.kind != AssistanceKind.ERASE or task.state != TaskState.IN_PROGRESS:
+        raise TransitionRefused("erasure runs for an erasure task in progress")
+    if task.request.decided_at is None:
+        raise TransitionRefused("the practice has not recorded its decision")
+
+
+def run_erasure(task: AssistanceTask, *, actor) -> list[ErasureRun]:
+    """Erase at every configured source; a failing source is recorded and the others go on."""
+    _check(task, actor)
+    ids = identifiers_for(task)
+    keep = frozenset(task.keep_categories)
+    runs = []
+    now = timezone.now()
+    for connector in configured_connectors():
+        try:
+            results = connector.erase(ids, keep)
+        except ConnectorError as exc:
+            runs.append(
+                ErasureRun(task=task, at=now, by=actor, source=connector.key, error=str(exc))
+            )
+            continue
+        runs += [
+            ErasureRun(
+                task=task,
+                at=now,
+                by=actor,
+                source=connector.key,
+                category=r.category,
+                removed=r.removed,
+                kept=r.kept,
+            )
+            for r in results
+        ] or [ErasureRun(task=task, at=now, by=actor, source=connector.key)]
+    with transaction.atomic():
+        ErasureRun.objects.bulk_create(runs)
+        summary = [
+            {"source": r.source, "category": r.category, "removed": r.removed, "kept": r.kept}
+            | ({"error": r.error} if r.error else {})
+            for r in runs
+        ]
+        log_event(
+            task,
+            "erasure_run",
+            actor=actor,
+            details={"results": summary},
+            audit_as=("task.erase", AuditAction.DELETE),
+        )
+    return runs
+
+
+def _latest_runs(task: AssistanceTask) -> dict[str, list[ErasureRun]]:
+    latest: dict[str, list[ErasureRun]] = {}
+    for run in task.erasure_runs.order_by("-at", "-pk"):
+        if run.source not in latest or latest[run.source][0].at == run.at:
+            latest.setdefault(run.source, []).append(run)
+    return latest
+
+
+def open_points(task: AssistanceTask) -> list[str]:
+    """What still stands between this task and its certificate (empty when ready)."""
+    points = []
+    latest = _latest_runs(task)
+    for connector in configured_connectors():
+        runs = latest.get(connector.key)
+        if not runs:
+            points.append(f"{connector.label}: not run yet")
+        elif any(r.error for r in runs):
+            points.append(f"{connector.label}: last run failed")
+    for step in task.manual_steps.filter(done_at__isnull=True).select_related("subprocessor"):
+        points.append(f"{step.subprocessor.name}: manual step open")
+    return points
+
+
+def manifest_digest(manifest: dict) -> str:
+    canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def issue_certificate(task: AssistanceTask, *, actor) -> ErasureCertificate:
+    _check(task, actor)
+    points = open_points(task)
+    if points:
+        raise TransitionRefused("; ".join(points))
+    request, practice = task.request, task.practice
+    latest = _latest_runs(task)
+    totals = {
+        (row["source"], row["category"]): row["removed"]
+        for row in task.erasure_runs.order_by()
+        .values("source", "category")
+        .annotate(removed=Sum("removed"))
+    }
+    sources = []
+    for connector in configured_connectors():
+        runs = latest[connector.key]
+        # What is kept: as the most recent run that saw each category reported it (a later run
+        # may no longer find the patient once the identifiers are erased).
+        kept = {}
+        for run in task.erasure_runs.filter(source=connector.key).order_by("-at", "-pk"):
+            kept.setdefault(run.category, run.kept)
+        sources.append(
+            {
+                "key": connector.key,
+                "label": connector.label,
+                "subprocessor": connector.subprocessor,
+                "last_run_at": runs[0].at.isoformat(timespec="seconds"),
+                "categories": [
+                    {"category": c, "removed": totals[(connector.key, c)], "kept": kept.get(c, 0)}
+                    for c in sorted(c for (s, c) in totals if s == connector.key and c)
+                ],
+            }
+        )
+    now = timezone.now()
+    manifest = {
+        "certificate": "erasure",
+        "version": MANIFEST_VERSION,
+        "task": task.number,
+        "request": request.reference,
+        "practice": {"name": practice.name, "agb_code": practice.agb_code},
+        "instruction": {
+            "by": task.requested_by.get_full_name() or task.requested_by.email,
+            "at": task.requested_at.isoformat(timespec="seconds"),
+            "text": task.instruction,
+            "decision": request.decision,
+            "decided_at": request.decided_at.isoformat(timespec="seconds"),
+        },
+        "exceptions": {"categories": task.keep_categories, "reason": task.keep_reason},
+        "sources": sources,
+        "manual_steps": [
+            {
+                "subprocessor": step.subprocessor.name,
+                "done_at": step.done_at.isoformat(timespec="seconds"),
+                "done_by": step.done_by.email if step.done_by else "",
+                "note": step.note,
+            }
+            for step in task.manual_steps.select_related("subprocessor", "done_by")
+        ],
+        "executed_by": sorted(
+            {run.by.email for run in task.erasure_runs.select_related("by") if run.by}
+        ),
+        "issued_by": actor.email,
+        "issued_at": now.isoformat(timespec="seconds"),
+    }
+    digest = manifest_digest(manifest)
+    with transaction.atomic():
+        ErasureCertificate.objects.filter(task=task).delete()
+        certificate = ErasureCertificate.objects.create(
+            task=task, issued_at=now, issued_by=actor, manifest=manifest, digest=digest
+        )
+        log_event(
+            task,
+            "certificate_issued",
+            actor=actor,
+            details={"sha256": digest},
+            audit_as=("task.certificate", AuditAction.CREATE),
+            object_type="erasure_certificate",
+        )
+    return certificate

@@ -1,0 +1,64 @@
+"""Look-up (agreement art. 6.3): what every configured source holds about a patient, per data
+category, as counts and date ranges, before anything is exported. Every look-up is logged with
+who, why (the task) and what was seen."""
+
+import dataclasses
+import time
+
+from django.core.exceptions import PermissionDenied
+
+from requests_app import access
+from requests_app.lifecycle import TransitionRefused
+from requests_app.models import AssistanceTask, AuditAction, TaskState
+from workflows.assistance import log_event
+from workflows.connectors import ConnectorError, Finding, Identifiers, configured_connectors
+
+
+@dataclasses.dataclass
+class SourceResult:
+    key: str
+    label: str
+    subprocessor: str
+    findings: list[Finding]
+    error: str = ""
+    seconds: float = 0.0
+
+
+def look_up(task: AssistanceTask, *, actor, identifiers: Identifiers) -> list[SourceResult]:
+    """Ask every source what it holds; always within the practice of the task."""
+    if not access.is_processor_support(actor):
+        raise PermissionDenied
+    if task.state != TaskState.IN_PROGRESS:
+        raise TransitionRefused("start the task before looking anything up")
+    ids = dataclasses.replace(identifiers, practice_code=task.practice.agb_code)
+    if not ids.given():
+        raise ValueError("give at least one identifier")
+    results = []
+    for connector in configured_connectors():
+        began = time.perf_counter()
+        try:
+            findings, error = connector.find(ids), ""
+        except ConnectorError as exc:
+            findings, error = [], str(exc)
+        results.append(
+            SourceResult(
+                connector.key,
+                connector.label,
+                connector.subprocessor,
+                findings,
+                error,
+                time.perf_counter() - began,
+            )
+        )
+    seen = [
+        {"source": f.source, "category": f.category, "count": f.count}
+        for result in results
+        for f in result.findings
+    ]
+    errors = {r.key: r.error for r in results if r.error}
+    # Which identifiers were used, not their values: the log must not become a BSN register.
+    details = {"identifiers": sorted(ids.given()), "seen": seen, "errors": errors}
+    log_event(
+        task, "lookup", actor=actor, details=details, audit_as=("task.lookup", AuditAction.READ)
+    )
+    return results
