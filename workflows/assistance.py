@@ -232,6 +232,6 @@ def identifiers_for(task: AssistanceTask) -> Identifiers:
 def sources() -> list[dict]:
     """The configured connectors, for pages and packages."""
     return [
-        {"key": c.key, "label": c.label, "subprocessor": c.subprocessor}
+        {"key": c.key, "label": str(c.label), "subprocessor": c.subprocessor}
         for c in configured_connectors()
     ]

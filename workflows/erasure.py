@@ -13,6 +13,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from requests_app import access
 from requests_app.lifecycle import TransitionRefused
@@ -98,11 +99,11 @@ def open_points(task: AssistanceTask) -> list[str]:
     for connector in configured_connectors():
         runs = latest.get(connector.key)
         if not runs:
-            points.append(f"{connector.label}: not run yet")
+            points.append(_("%(source)s: not run yet") % {"source": connector.label})
         elif any(r.error for r in runs):
-            points.append(f"{connector.label}: last run failed")
+            points.append(_("%(source)s: the last run failed") % {"source": connector.label})
     for step in task.manual_steps.filter(done_at__isnull=True).select_related("subprocessor"):
-        points.append(f"{step.subprocessor.name}: manual step open")
+        points.append(_("%(source)s: manual step open") % {"source": step.subprocessor.name})
     return points
 
 
@@ -135,7 +136,7 @@ def issue_certificate(task: AssistanceTask, *, actor) -> ErasureCertificate:
         sources.append(
             {
                 "key": connector.key,
-                "label": connector.label,
+                "label": str(connector.label),
                 "subprocessor": connector.subprocessor,
                 "last_run_at": runs[0].at.isoformat(timespec="seconds"),
                 "categories": [

@@ -233,7 +233,7 @@ def _write_zip(sink, statement: dict, spools: _Spools, connectors: dict) -> None
             for s_index, (source, keys) in enumerate(by_source.items()):
                 connector = connectors[source]
                 out.write(("," if s_index else "") + "\n  ")
-                meta = {"key": source, "label": connector.label}
+                meta = {"key": source, "label": str(connector.label)}
                 meta["subprocessor"] = connector.subprocessor
                 out.write(json.dumps(meta, ensure_ascii=False)[:-1] + ', "categories": [')
                 for c_index, key in enumerate(keys):
@@ -264,7 +264,7 @@ def _write_zip(sink, statement: dict, spools: _Spools, connectors: dict) -> None
             out = io.TextIOWrapper(raw, encoding="utf-8")
             sections = [
                 {
-                    "source": connectors[key[0]].label,
+                    "source": str(connectors[key[0]].label),
                     "category": labels.get(key[1], key[1]),
                     "count": spools.counts[key],
                     "anchor": f"{key[0]}-{key[1]}",
@@ -272,7 +272,14 @@ def _write_zip(sink, statement: dict, spools: _Spools, connectors: dict) -> None
                 for key in spools.writers
             ]
             out.write(
-                render_to_string("packages/head.html", {"s": statement, "sections": sections})
+                render_to_string(
+                    "packages/head.html",
+                    {
+                        "s": statement,
+                        "sections": sections,
+                        "generated": datetime.datetime.fromisoformat(statement["generated_at"]),
+                    },
+                )
             )
             for key, section in zip(spools.writers, sections, strict=True):
                 out.write(

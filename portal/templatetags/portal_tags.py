@@ -18,3 +18,11 @@ def accessible_widget(field):
     if field.errors:
         attrs["aria-invalid"] = "true"
     return field.as_widget(attrs=attrs)
+
+
+@register.filter
+def category_label(value: str) -> str:
+    """A data category's name as people read it (DataCategory label), else the stored key."""
+    from requests_app.models import DataCategory
+
+    return DataCategory(value).label if value in DataCategory.values else value

@@ -55,7 +55,7 @@ def test_the_whole_way_to_the_patients_download(
     # Look-up: counts per source and category, logged with the identifiers used (not values).
     page = client.post(f"/staff/tasks/{task.pk}/lookup/", {"email": patient.email})
     assert page.status_code == 200
-    assert re.search(r"<td>conversations</td><td>12</td>", page.content.decode())
+    assert re.search(r"<td>gesprekken</td><td>12</td>", page.content.decode())
     record = AuditRecord.objects.filter(event_type="task.lookup").latest("seq")
     assert record.details["identifiers"] == ["email"] and record.user == support
 

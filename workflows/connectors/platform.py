@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext_lazy
 
 from workflows.connectors import ConnectorError, Erased, Finding, Identifiers
 from workflows.connectors.platform_mapping import Columns, PlatformMapping, Rows
@@ -33,7 +34,7 @@ def _as_datetime(value) -> datetime.datetime | None:
 
 class PlatformConnector:
     key = "platform"
-    label = "Platform (the app)"
+    label = gettext_lazy("The app's platform")
     subprocessor = ""
 
     def __init__(self, alias: str | None = None, mapping: PlatformMapping | None = None) -> None:

@@ -162,6 +162,52 @@ PATIENT_LINES = [
     "De klachten zijn nog niet over.",
     "Dank u wel voor de snelle reactie.",
 ]
+WORDS = [
+    "pijn",
+    "koorts",
+    "hoofdpijn",
+    "recept",
+    "apotheek",
+    "afspraak",
+    "morgen",
+    "vanmiddag",
+    "uitslag",
+    "bloed",
+    "controle",
+    "medicijnen",
+    "dosering",
+    "bijwerkingen",
+    "huid",
+    "wond",
+    "verband",
+    "rug",
+    "knie",
+    "slapen",
+    "moe",
+    "hoest",
+    "keel",
+    "oor",
+    "vaccinatie",
+    "griep",
+    "corona",
+    "verwijzing",
+    "fysiotherapeut",
+    "ziekenhuis",
+    "specialist",
+    "week",
+    "maand",
+    "dank",
+    "graag",
+    "vraag",
+    "klacht",
+    "beter",
+    "slechter",
+    "sinds",
+    "gisteren",
+    "vanochtend",
+    "telefonisch",
+    "spreekuur",
+]
 PRACTICE_LINES = [
     "Het recept staat klaar bij de apotheek.",
     "De uitslag is goed, er is geen actie nodig.",
@@ -278,11 +324,13 @@ def add_messages(
         for n in range(made, min(made + batch, count)):
             conv_id, started = conversations[rng.randrange(len(conversations))]
             from_patient = n % 2 == 0
+            # Varied text, so packages compress like real conversations, not like one line.
+            words = " ".join(rng.choices(WORDS, k=rng.randrange(4, 30))) + "."
             rows.append(
                 Message(
                     conversation_id=conv_id,
                     sender="patient" if from_patient else "practice",
-                    body=rng.choice(PATIENT_LINES if from_patient else PRACTICE_LINES),
+                    body=f"{rng.choice(PATIENT_LINES if from_patient else PRACTICE_LINES)} {words}",
                     sent_at=started + datetime.timedelta(minutes=rng.randrange(60 * 24 * 30)),
                 )
             )

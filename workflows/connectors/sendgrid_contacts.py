@@ -13,6 +13,7 @@ import urllib.parse
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 from python_http_client.exceptions import HTTPError, NotFoundError
 from sendgrid import SendGridAPIClient
 
@@ -81,7 +82,7 @@ class _Held:
 
 class SendGridContactsConnector:
     key = "sendgrid"
-    label = "SendGrid (e-mail)"
+    label = gettext_lazy("SendGrid (e-mail)")
     subprocessor = "SendGrid"
 
     def _client(self):

@@ -7,6 +7,7 @@ import json
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
@@ -55,7 +56,7 @@ def _twilio_errors():
 
 class TwilioSmsConnector:
     key = "twilio"
-    label = "Twilio (SMS)"
+    label = gettext_lazy("Twilio (SMS)")
     subprocessor = "Twilio"
 
     def __init__(self, page_size: int = MAX_PAGE_SIZE) -> None:

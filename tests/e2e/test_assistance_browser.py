@@ -1,0 +1,84 @@
+"""Processor support takes on an assistance task in the browser and looks the patient up; the
+patient later downloads the data package after a code by SMS. Screenshots go to SCREENSHOTS_DIR
+when set."""
+
+import re
+import zipfile
+
+import pytest
+
+from requests_app.models import AssistanceTask, DataPackage
+from tests.conftest import decided
+from tests.e2e.conftest import staff_page
+from workflows import assistance, packages
+from workflows.connectors import platform_demo as demo
+
+pytestmark = pytest.mark.e2e
+
+
+def test_support_looks_up_and_the_patient_downloads(
+    live_server,
+    browser,
+    providers,
+    shots,
+    transactional_db,
+    platform_db,
+    package_dir,
+    practice,
+    patient,
+    handler,
+    support,
+):
+    demo.add_patient(
+        platform_db,
+        practice_agb=practice.agb_code,
+        email=patient.email,
+        mobile=patient.phone,
+        device_id="iphone-jan",
+        messages=48,
+        video_calls=2,
+    )
+    item = decided(practice, patient, handler, kind="access", grant=False)
+    task = assistance.request_assistance(
+        item, actor=handler, kind="supply", instruction="Alle gegevens uit de app, ook gesprekken."
+    )
+
+    staff = staff_page(browser, live_server, support, height=1400)
+    staff.goto(live_server.url + f"/staff/tasks/{task.pk}/")
+    staff.get_by_role("button", name="Deze hulpvraag in behandeling nemen").click()
+    staff.get_by_role("button", name="Opzoeken", exact=True).click()
+    staff.get_by_role("cell", name="48", exact=True).wait_for()
+    staff.screenshot(path=str(shots / "support-task.png"), full_page=True)
+    staff.get_by_role("button", name="Het gegevenspakket maken").click()
+    staff.get_by_text("Gegevenspakket gemaakt").first.wait_for()
+
+    # Support finishes, the practice accepts and releases (each covered by its own tests).
+    task = AssistanceTask.objects.get(pk=task.pk)
+    for step in task.manual_steps.all():
+        assistance.tick_manual_step(step, actor=support, note="Niets aanwezig")
+    task = assistance.accept(assistance.deliver(task, actor=support), actor=handler)
+    packages.release(DataPackage.objects.get(task=task), actor=handler)
+    providers.reset()
+
+    page = browser.new_page(viewport={"width": 1000, "height": 900}, locale="nl-NL")
+    page.goto(live_server.url + "/track/")
+    page.locator("input[name=email]").fill(patient.email)
+    page.locator("form button[type=submit].primary").click()
+    mail = providers.wait_for(lambda calls: any(c.to == [patient.email] for c in calls))[-1]
+    page.locator("input[name=code]").fill(re.search(r"^\s*(\d{6})\s*$", mail.text, re.M).group(1))
+    page.locator("form button[type=submit].primary").click()
+    page.get_by_role("link", name="Uw gegevens downloaden").click()
+    page.get_by_role("button", name="Stuur mij een code per sms").click()
+    sms = providers.wait_for(lambda calls: any(c.to == [patient.phone] for c in calls))[-1]
+    page.get_by_label("Code uit de sms").fill(re.search(r"\b(\d{6})\b", sms.text).group(1))
+    page.get_by_role("button", name="Bevestigen").click()
+    link = page.get_by_role("link", name="Uw gegevens downloaden")
+    link.wait_for()
+    page.screenshot(path=str(shots / "patient-download.png"), full_page=True)
+    with page.expect_download() as download:
+        link.click()
+    archive = zipfile.ZipFile(download.value.path())
+    assert {"package.json", "index.html"} <= set(archive.namelist())
+    readable = browser.new_page(viewport={"width": 1000, "height": 1200}, locale="nl-NL")
+    readable.set_content(archive.read("index.html").decode())
+    readable.screenshot(path=str(shots / "package-page.png"))
