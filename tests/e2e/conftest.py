@@ -63,3 +63,17 @@ def staff_page(browser, live_server, user, *, height: int = 900):
     page.locator("input[name=code]").fill(totp_code())
     page.locator("input[name=code]").press("Enter")
     return page
+
+
+def patient_page(browser, live_server, providers, email: str):
+    """A page signed in as a patient: the e-mail address, then the code from the (fake) mail."""
+    import re
+
+    page = browser.new_page(viewport={"width": 1000, "height": 900}, locale="nl-NL")
+    page.goto(live_server.url + "/track/")
+    page.locator("input[name=email]").fill(email)
+    page.locator("form button[type=submit].primary").click()
+    mail = providers.wait_for(lambda calls: any(c.to == [email] for c in calls))[-1]
+    page.locator("input[name=code]").fill(re.search(r"^\s*(\d{6})\s*$", mail.text, re.M).group(1))
+    page.locator("form button[type=submit].primary").click()
+    return page

@@ -9,7 +9,7 @@ import pytest
 
 from requests_app.models import AssistanceTask, DataPackage
 from tests.conftest import decided
-from tests.e2e.conftest import staff_page
+from tests.e2e.conftest import patient_page, staff_page
 from workflows import assistance, packages
 from workflows.connectors import platform_demo as demo
 
@@ -60,13 +60,7 @@ def test_support_looks_up_and_the_patient_downloads(
     packages.release(DataPackage.objects.get(task=task), actor=handler)
     providers.reset()
 
-    page = browser.new_page(viewport={"width": 1000, "height": 900}, locale="nl-NL")
-    page.goto(live_server.url + "/track/")
-    page.locator("input[name=email]").fill(patient.email)
-    page.locator("form button[type=submit].primary").click()
-    mail = providers.wait_for(lambda calls: any(c.to == [patient.email] for c in calls))[-1]
-    page.locator("input[name=code]").fill(re.search(r"^\s*(\d{6})\s*$", mail.text, re.M).group(1))
-    page.locator("form button[type=submit].primary").click()
+    page = patient_page(browser, live_server, providers, patient.email)
     page.get_by_role("link", name="Uw gegevens downloaden").click()
     page.get_by_role("button", name="Stuur mij een code per sms").click()
     sms = providers.wait_for(lambda calls: any(c.to == [patient.phone] for c in calls))[-1]

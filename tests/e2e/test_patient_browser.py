@@ -2,13 +2,12 @@
 practice's question and answers it; the practice sees the answer. Screenshots go to
 SCREENSHOTS_DIR when set."""
 
-import re
 
 import pytest
 
 from requests_app.models import Request, RequestState
 from tests.conftest import submit
-from tests.e2e.conftest import staff_page
+from tests.e2e.conftest import patient_page, staff_page
 from workflows import casework
 
 pytestmark = pytest.mark.e2e
@@ -33,14 +32,7 @@ def test_patient_answers_a_question_from_the_practice(
     )
     providers.reset()
 
-    page = browser.new_page(viewport={"width": 1000, "height": 900}, locale="nl-NL")
-    page.goto(live_server.url + "/track/")
-    page.locator("input[name=email]").fill(patient.email)
-    page.locator("form button[type=submit].primary").click()
-    mail = providers.wait_for(lambda calls: any(c.to == [patient.email] for c in calls))[-1]
-    code = re.search(r"^\s*(\d{6})\s*$", mail.text, re.M).group(1)
-    page.locator("input[name=code]").fill(code)
-    page.locator("form button[type=submit].primary").click()
+    page = patient_page(browser, live_server, providers, patient.email)
 
     page.get_by_text("Over welke periode wilt u inzage?").wait_for()
     page.locator("textarea[name=body]").fill("Alles van 2025, graag.")
