@@ -109,11 +109,13 @@ def request_assistance(
             keep_categories=keep,
             keep_reason=keep_reason.strip(),
         )
-        # Sub-processors without an API: support works there by hand, one step each.
-        ManualStep.objects.bulk_create(
-            ManualStep(task=task, subprocessor=sub)
-            for sub in SubProcessor.objects.filter(active=True, has_api=False)
-        )
+        # Work by hand, one step per sub-processor: those without an API always; for a
+        # rectification or restriction every recipient, since no connector rectifies or restricts
+        # and each must be told of the change (GDPR art. 19).
+        recipients = SubProcessor.objects.filter(active=True)
+        if kind not in (AssistanceKind.RECTIFY, AssistanceKind.RESTRICT):
+            recipients = recipients.filter(has_api=False)
+        ManualStep.objects.bulk_create(ManualStep(task=task, subprocessor=s) for s in recipients)
         log_event(task, "requested", actor=actor, note=task.instruction)
         RequestEvent.objects.create(
             request=request,

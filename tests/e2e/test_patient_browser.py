@@ -2,7 +2,6 @@
 practice's question and answers it; the practice sees the answer. Screenshots go to
 SCREENSHOTS_DIR when set."""
 
-
 import pytest
 
 from requests_app.models import Request, RequestState

@@ -48,6 +48,13 @@ def test_the_practice_asks_and_support_is_told_without_patient_data(
     )
 
 
+def test_every_recipient_is_told_of_a_rectification(practice, patient, handler, support):
+    task = rectify_task(practice, patient, handler, support)
+    told = set(task.manual_steps.values_list("subprocessor__name", flat=True))
+    assert told == set(SubProcessor.objects.filter(active=True).values_list("name", flat=True))
+    assert "SendGrid" in told  # reachable by API, but no connector rectifies
+
+
 def test_turnaround_follows_the_practice_setting(erasure_request, handler, practice):
     practice.assistance_turnaround_days = 2
     practice.save()
