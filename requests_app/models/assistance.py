@@ -74,7 +74,12 @@ def _work_done(task: "AssistanceTask") -> bool:
     if task.kind == AssistanceKind.SUPPLY:
         return hasattr(task, "package")
     if task.kind == AssistanceKind.ERASE:
-        return hasattr(task, "certificate")
+        # The certificate must cover every run: a run after it calls for a new one.
+        certificate = getattr(task, "certificate", None)
+        return (
+            certificate is not None
+            and not task.erasure_runs.filter(at__gt=certificate.issued_at).exists()
+        )
     return bool(task.delivery_note.strip())
 
 

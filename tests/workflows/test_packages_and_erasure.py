@@ -193,6 +193,10 @@ def test_certificate_after_every_source_and_step(erase_task, support, handler):
     assert m["exceptions"]["categories"] == ["conversations"]
     assert m["instruction"]["by"] == handler.email and m["instruction"]["decision"] == "granted"
     assert m["executed_by"] == [support.email] and len(m["manual_steps"]) >= 1
+    erasure.run_erasure(erase_task, actor=support)  # a run after the certificate ...
+    with pytest.raises(TransitionRefused):
+        assistance.deliver(erase_task, actor=support)  # ... needs a new certificate first
+    erasure.issue_certificate(erase_task, actor=support)
     task = assistance.deliver(erase_task, actor=support)
     assert task.state == TaskState.DELIVERED
     with pytest.raises(PermissionDenied):
