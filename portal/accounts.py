@@ -116,5 +116,8 @@ class PatientBrokerAdapter(DefaultSocialAccountAdapter):
             raise ImmediateHttpResponse(render(request, "account/broker_refused.html", status=403))
         request.signed_in_by_broker = True  # read by StaffAccountAdapter.login
         if not sociallogin.is_existing:
+            # Linked without taking over the broker's e-mail claims: the account's address stays
+            # the one of the request (an unverified claim must not become a way in).
             sociallogin.user = user
-            sociallogin.save(request)
+            sociallogin.email_addresses = []
+            sociallogin.save(request, connect=True)

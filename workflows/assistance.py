@@ -5,6 +5,7 @@ live in workflows.lookup, workflows.packages and workflows.erasure."""
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from requests_app import access, audit
 from requests_app.lifecycle import TransitionRefused, actor_label, perform_task_transition
@@ -23,7 +24,7 @@ from requests_app.models.assistance import kinds_possible
 from requests_app.models.subprocessor import DataCategory
 from requests_app.roles import Capability
 from workflows import outbox
-from workflows.connectors import Identifiers, configured_connectors
+from workflows.connectors import ConnectorError, Identifiers, configured_connectors
 from workflows.deadlines import local_date, working_days_after
 from workflows.models import Medium, Purpose
 from workflows.reminders import support_emails
@@ -229,6 +230,26 @@ def identifiers_for(task: AssistanceTask) -> Identifiers:
         bsn=request.bsn,
         device_id=task.device_id,
     )
+
+
+def sources_for(task: AssistanceTask, ids: Identifiers) -> tuple[list, list[tuple]]:
+    """The connectors to export from or erase in for this task, and those left out with why.
+
+    A source that cannot tell practices apart (one SMS or e-mail account for the whole app) is
+    left out when the patient is also known at another practice: this practice's instruction
+    does not reach what the patient exchanged with another practice."""
+    connectors = configured_connectors()
+    unscoped = [c for c in connectors if not c.practice_scoped]
+    if not unscoped:
+        return connectors, []
+    try:
+        shared = any(c.known_elsewhere(ids) for c in connectors if hasattr(c, "known_elsewhere"))
+    except ConnectorError:
+        shared = True  # cannot tell: do not touch another practice's data
+    if not shared:
+        return connectors, []
+    why = _("also a patient of another practice; this source cannot tell practices apart")
+    return [c for c in connectors if c.practice_scoped], [(c, str(why)) for c in unscoped]
 
 
 def sources() -> list[dict]:

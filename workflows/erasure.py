@@ -21,12 +21,14 @@ from requests_app.models import (
     AssistanceKind,
     AssistanceTask,
     AuditAction,
+    DataPackage,
     ErasureCertificate,
     ErasureRun,
     TaskState,
 )
-from workflows.assistance import identifiers_for, log_event
+from workflows.assistance import identifiers_for, log_event, sources_for
 from workflows.connectors import ConnectorError, configured_connectors
+from workflows.packages import remove_file
 
 MANIFEST_VERSION = "1.0"
 
@@ -45,15 +47,23 @@ def run_erasure(task: AssistanceTask, *, actor) -> list[ErasureRun]:
     _check(task, actor)
     ids = identifiers_for(task)
     keep = frozenset(task.keep_categories)
-    runs = []
     now = timezone.now()
-    for connector in configured_connectors():
+    connectors, left_out = sources_for(task, ids)
+    runs = [
+        ErasureRun(task=task, at=now, by=actor, source=c.key, skipped=why) for c, why in left_out
+    ]
+    for connector in connectors:
         try:
             results = connector.erase(ids, keep)
         except ConnectorError as exc:
-            runs.append(
+            # What it removed before failing still counts; the failure blocks the certificate.
+            runs += [
                 ErasureRun(task=task, at=now, by=actor, source=connector.key, error=str(exc))
-            )
+            ] + [
+                ErasureRun(task=task, at=now, by=actor, source=connector.key, category=c, removed=n)
+                for c, n in exc.removed.items()
+                if n
+            ]
             continue
         runs += [
             ErasureRun(
@@ -69,19 +79,40 @@ def run_erasure(task: AssistanceTask, *, actor) -> list[ErasureRun]:
         ] or [ErasureRun(task=task, at=now, by=actor, source=connector.key)]
     with transaction.atomic():
         ErasureRun.objects.bulk_create(runs)
+        copies = _remove_package_copies(task, now)
         summary = [
             {"source": r.source, "category": r.category, "removed": r.removed, "kept": r.kept}
             | ({"error": r.error} if r.error else {})
+            | ({"skipped": r.skipped} if r.skipped else {})
             for r in runs
         ]
         log_event(
             task,
             "erasure_run",
             actor=actor,
-            details={"results": summary},
+            details={"results": summary, "packages_removed": copies},
             audit_as=("task.erase", AuditAction.DELETE),
         )
     return runs
+
+
+def _patient_packages(task: AssistanceTask):
+    """Data packages made for this patient at this practice (copies of what is erased)."""
+    return DataPackage.objects.filter(
+        task__practice=task.practice,
+        task__request__patient_email__iexact=task.request.patient_email,
+    ).select_related("task")
+
+
+def _remove_package_copies(task: AssistanceTask, now) -> list[str]:
+    """Earlier data packages hold copies of the erased data: their files go too."""
+    removed = []
+    for package in _patient_packages(task).filter(purged_at__isnull=True):
+        remove_file(package)
+        package.purged_at = now
+        package.save(update_fields=["purged_at"])
+        removed.append(package.task.number)
+    return removed
 
 
 def _latest_runs(task: AssistanceTask) -> dict[str, list[ErasureRun]]:
@@ -139,6 +170,7 @@ def issue_certificate(task: AssistanceTask, *, actor) -> ErasureCertificate:
                 "label": str(connector.label),
                 "subprocessor": connector.subprocessor,
                 "last_run_at": runs[0].at.isoformat(timespec="seconds"),
+                "skipped": next((r.skipped for r in runs if r.skipped), ""),
                 "categories": [
                     {"category": c, "removed": totals[(connector.key, c)], "kept": kept.get(c, 0)}
                     for c in sorted(c for (s, c) in totals if s == connector.key and c)
@@ -161,6 +193,9 @@ def issue_certificate(task: AssistanceTask, *, actor) -> ErasureCertificate:
         },
         "exceptions": {"categories": task.keep_categories, "reason": task.keep_reason},
         "sources": sources,
+        "data_packages_removed": sorted(
+            p.task.number for p in _patient_packages(task).filter(purged_at__isnull=False)
+        ),
         "manual_steps": [
             {
                 "subprocessor": step.subprocessor.name,

@@ -8,6 +8,7 @@ import time
 from django.core.exceptions import PermissionDenied
 
 from requests_app import access
+from requests_app.fields import lookup_digest
 from requests_app.lifecycle import TransitionRefused
 from requests_app.models import AssistanceTask, AuditAction, TaskState
 from workflows.assistance import log_event
@@ -22,6 +23,7 @@ class SourceResult:
     findings: list[Finding]
     error: str = ""
     seconds: float = 0.0
+    practice_scoped: bool = True
 
 
 def look_up(task: AssistanceTask, *, actor, identifiers: Identifiers) -> list[SourceResult]:
@@ -48,6 +50,7 @@ def look_up(task: AssistanceTask, *, actor, identifiers: Identifiers) -> list[So
                 findings,
                 error,
                 time.perf_counter() - began,
+                connector.practice_scoped,
             )
         )
     seen = [
@@ -56,8 +59,10 @@ def look_up(task: AssistanceTask, *, actor, identifiers: Identifiers) -> list[So
         for f in result.findings
     ]
     errors = {r.key: r.error for r in results if r.error}
-    # Which identifiers were used, not their values: the log must not become a BSN register.
-    details = {"identifiers": sorted(ids.given()), "seen": seen, "errors": errors}
+    # Which identifiers were used, as keyed digests: the log shows whose data was looked at
+    # (comparable with the request's identifiers) without becoming a register of BSNs.
+    used = {name: lookup_digest(value)[:24] for name, value in sorted(ids.given().items())}
+    details = {"identifiers": used, "seen": seen, "errors": errors}
     log_event(
         task, "lookup", actor=actor, details=details, audit_as=("task.lookup", AuditAction.READ)
     )

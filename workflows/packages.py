@@ -39,9 +39,8 @@ from requests_app.models import (
     TaskState,
 )
 from requests_app.roles import Capability
-from workflows.assistance import identifiers_for, log_event
+from workflows.assistance import identifiers_for, log_event, sources_for
 from workflows.casework import tell_patient
-from workflows.connectors import ConnectorError, configured_connectors
 from workflows.sealed_files import SealedReader, SealedWriter, read_sealed
 
 SCHEMA_VERSION = "1.0"
@@ -144,8 +143,11 @@ class _Spools:
         if key not in self.writers:
             self.writers[key] = SealedWriter(self.directory / f"{len(self.writers)}.jsonl")
             self.counts[key] = 0
-            self.fields[key] = list(row)
-        self.writers[key].write(json.dumps(row, ensure_ascii=False).encode() + b"\n")
+            self.fields[key] = []
+        # Every field any row has becomes a column (rows of one source may differ).
+        self.fields[key] += [name for name in row if name not in self.fields[key]]
+        line = json.dumps(row, ensure_ascii=False).encode("utf-8", errors="replace")
+        self.writers[key].write(line + b"\n")
         self.counts[key] += 1
 
     def close(self) -> None:
@@ -165,38 +167,48 @@ def build_package(task: AssistanceTask, *, actor) -> DataPackage:
     if task.kind != AssistanceKind.SUPPLY or task.state != TaskState.IN_PROGRESS:
         raise TransitionRefused("a package is built for a data task in progress")
     ids = identifiers_for(task)
-    connectors = {c.key: c for c in configured_connectors()}
     now = timezone.now()
     with translation.override(task.request.language):
+        included, left_out = sources_for(task, ids)
         statement = _statement(task, now)
+        statement["sources_not_included"] = [
+            {"key": c.key, "label": str(c.label), "reason": why} for c, why in left_out
+        ]
+    connectors = {c.key: c for c in included}
     spool_dir = Path(tempfile.mkdtemp(prefix="spool-", dir=storage_dir()))
     file_name = f"{task.pk}-{uuid.uuid4().hex}.zip.sealed"
     try:
         spools = _Spools(spool_dir)
+        writer = None
         try:
             for connector in connectors.values():
                 for category, row in connector.export(ids):
                     spools.add(connector.key, category, row)
-        except ConnectorError as exc:
-            log_event(task, "package_failed", actor=actor, note=str(exc))
-            raise PackageError(str(exc)) from exc
-        finally:
             spools.close()
-        writer = SealedWriter(storage_dir() / file_name)
-        try:
+            writer = SealedWriter(storage_dir() / file_name)
             with translation.override(task.request.language):
                 _write_zip(writer, statement, spools, connectors)
-        except BaseException:
-            writer.discard()
-            raise
-        writer.close()
+            writer.close()
+        except Exception as exc:
+            # Whatever went wrong is on the task's timeline; nothing half-built is kept.
+            spools.close()
+            if writer is not None:
+                writer.discard()
+            log_event(task, "package_failed", actor=actor, note=str(exc)[:500])
+            raise PackageError(str(exc)) from exc
     finally:
         shutil.rmtree(spool_dir, ignore_errors=True)
     counts: dict[str, dict[str, int]] = {}
     for (source, category), n in spools.counts.items():
         counts.setdefault(source, {})[category] = n
     with transaction.atomic():
+        # Checked again under lock: the task may have been delivered, accepted and released
+        # while this build ran, and a released package is never replaced.
+        locked = AssistanceTask.objects.select_for_update().get(pk=task.pk)
         old = DataPackage.objects.filter(task=task).first()
+        if locked.state != TaskState.IN_PROGRESS or (old and old.released_at):
+            (storage_dir() / file_name).unlink(missing_ok=True)
+            raise TransitionRefused("the task moved on while the package was built")
         if old is not None:
             (storage_dir() / old.file_name).unlink(missing_ok=True)
             old.delete()

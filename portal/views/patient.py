@@ -126,7 +126,7 @@ def data_package(request: HttpRequest, reference: str) -> HttpResponse:
     if request.method == "POST" and package.downloadable:
         if "send" in request.POST:
             try:
-                download_codes.send_code(request.session, package)
+                download_codes.send_code(request.session, package, request.user.pk)
             except download_codes.CodeRefused:
                 messages.error(
                     request,
@@ -142,7 +142,9 @@ def data_package(request: HttpRequest, reference: str) -> HttpResponse:
         context["form"] = form
         if form.is_valid():
             try:
-                ok = download_codes.check_code(request.session, package, form.cleaned_data["code"])
+                ok = download_codes.check_code(
+                    request.session, package, form.cleaned_data["code"], request.user.pk
+                )
             except download_codes.CodeRefused:
                 messages.error(request, _("This code no longer works. Ask for a new code."))
                 return redirect("patient:package", reference=reference)

@@ -87,6 +87,7 @@ def _render(request: HttpRequest, task, *, status: int = 200, **extra) -> HttpRe
         "runs": task.erasure_runs.all(),
         "support": support,
         "practice_staff": practice,
+        "sees_results": support or practice,
         "keep_labels": [DataCategory(c).label for c in task.keep_categories],
         "sources": assistance.sources(),
         "version_form": VersionForm(initial=version),
@@ -246,6 +247,7 @@ def package_build(request: HttpRequest, pk: int) -> HttpResponse:
 def package_download(request: HttpRequest, pk: int) -> HttpResponse:
     """For the practice's review (and support's check before delivery). Logged."""
     task = _task(request, pk)
+    _may_see_results(request, task)
     package = getattr(task, "package", None)
     if package is None or package.purged_at is not None:
         raise Http404
@@ -299,8 +301,20 @@ def certificate_issue(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("staff:task", pk=pk)
 
 
+def _may_see_results(request: HttpRequest, task) -> None:
+    """Packages and certificates hold the patient's data: for processor support and for the
+    practice staff who instruct the processor (not every role that may read the request)."""
+    user = request.user
+    if not (
+        access.is_processor_support(user)
+        or access.can(user, Capability.INSTRUCT_PROCESSOR, task.practice_id)
+    ):
+        raise PermissionDenied
+
+
 def _certificate(request: HttpRequest, pk: int) -> ErasureCertificate:
     task = _task(request, pk)
+    _may_see_results(request, task)
     certificate = getattr(task, "certificate", None)
     if certificate is None:
         raise Http404

@@ -296,7 +296,9 @@ class ErasureRun(models.Model):
     category = models.CharField(max_length=30, choices=DataCategory.choices, blank=True)
     removed = models.PositiveIntegerField(default=0)
     kept = models.PositiveIntegerField(default=0)
-    error = models.TextField(blank=True)  # the source failed: nothing assumed removed
+    error = models.TextField(blank=True)  # the source failed (removed: what it did before)
+    # Left out on purpose (e.g. the source serves several practices): why.
+    skipped = models.TextField(blank=True)
 
     class Meta:
         ordering = ["at", "pk"]

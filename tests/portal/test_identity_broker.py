@@ -103,3 +103,27 @@ def test_the_broker_replaces_the_sms_code_before_a_download(
     download = client.get(f"/track/{item.reference}/data/download/")
     assert download.status_code == 200
     assert not [m for m in providers.sms() if m.to == [patient.phone]]  # no SMS code needed
+
+
+def test_an_unverified_email_claim_does_not_become_a_way_in(
+    client, broker, practice, patient, providers
+):
+    import dataclasses
+
+    from allauth.account.models import EmailAddress
+
+    from tests.conftest import submit
+
+    submit(practice, dataclasses.replace(patient, bsn="111222333"), channel="app")
+    claims = {
+        "sub": "d-1",
+        "bsn": "111222333",
+        "email": "evil@example.com",
+        "email_verified": False,
+    }
+    assert sign_in(client, broker, claims).status_code == 302
+    assert not EmailAddress.objects.filter(email__iexact="evil@example.com").exists()
+    # The broker later sends another subject for the same person: still signed in, no error.
+    client.logout()
+    again = sign_in(client, broker, {"sub": "d-2", "bsn": "111222333"})
+    assert again.status_code == 302 and again["Location"] == "/track/"

@@ -57,7 +57,10 @@ def test_the_whole_way_to_the_patients_download(
     assert page.status_code == 200
     assert re.search(r"<td>gesprekken</td><td>12</td>", page.content.decode())
     record = AuditRecord.objects.filter(event_type="task.lookup").latest("seq")
-    assert record.details["identifiers"] == ["email"] and record.user == support
+    from requests_app.fields import lookup_digest
+
+    assert record.details["identifiers"] == {"email": lookup_digest(patient.email)[:24]}
+    assert patient.email not in str(record.details) and record.user == support
 
     with django_capture_on_commit_callbacks(execute=True):
         client.post(f"/staff/tasks/{task.pk}/package/build/")
@@ -184,3 +187,67 @@ def test_a_lookup_without_any_identifier_is_refused(client, handler, support, ac
     assert not AuditRecord.objects.filter(event_type="task.lookup").exists()
     response = client.post(f"/staff/tasks/{task.pk}/lookup/", {"bsn": "123456789"})
     assert response.status_code == 400  # fails the eleven-test
+
+
+def test_the_fg_and_the_practice_admin_do_not_download_packages(
+    client, handler, support, access_request, practice
+):
+    from requests_app.roles import Role
+    from tests.conftest import make_user
+    from workflows import assistance, packages
+
+    task = assistance.start(
+        assistance.request_assistance(
+            access_request, actor=handler, kind="supply", instruction="Alles"
+        ),
+        actor=support,
+    )
+    packages.build_package(task, actor=support)
+    for role in (Role.DPO, Role.PRACTICE_ADMIN):
+        client.force_login(make_user(f"{role}@practice.example", role, practice))
+        page = client.get(f"/staff/tasks/{task.pk}/").content.decode()
+        assert "/package/download/" not in page
+        assert client.get(f"/staff/tasks/{task.pk}/package/download/").status_code == 403
+        assert client.get(f"/staff/tasks/{task.pk}/certificate.json").status_code == 403
+    assert not AuditRecord.objects.filter(event_type="package.download").exists()
+
+
+def test_sms_code_tries_are_counted_per_account_not_per_session(
+    client, handler, support, access_request, patient, providers, django_capture_on_commit_callbacks
+):
+    from django.test import Client
+
+    from workflows import assistance, packages
+
+    task = assistance.start(
+        assistance.request_assistance(
+            access_request, actor=handler, kind="supply", instruction="Alles"
+        ),
+        actor=support,
+    )
+    package = packages.build_package(task, actor=support)
+    for step in task.manual_steps.all():
+        assistance.tick_manual_step(step, actor=support, note="Niets")
+    assistance.accept(assistance.deliver(task, actor=support), actor=handler)
+    packages.release(package, actor=handler)
+    account = account_for(patient.email)
+    url = f"/track/{access_request.reference}/data/"
+    client.force_login(account)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"send": "1"})
+    code = re.search(r"\b(\d{6})\b", providers.sms()[-1].text).group(1)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(5):
+        client.post(url, {"code": wrong})
+    client.post(url, {"code": code})  # the right code, but after five wrong ones
+    assert client.get(url + "download/").status_code == 302  # refused: too many tries
+    # Codes are limited per account and package, not per session: signing in anew gives none.
+    for _ in range(4):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(url, {"send": "1"})
+    fresh = Client()
+    fresh.force_login(account)
+    sent = len(providers.sms())
+    with django_capture_on_commit_callbacks(execute=True):
+        fresh.post(url, {"send": "1"})
+    assert len(providers.sms()) == sent == 5

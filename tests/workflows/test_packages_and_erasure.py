@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from requests_app.lifecycle import TransitionRefused
-from requests_app.models import AssistanceKind, AuditRecord, DataPackage, TaskState
+from requests_app.models import AssistanceKind, AssistanceTask, AuditRecord, DataPackage, TaskState
 from tests.conftest import decided
 from workflows import assistance, erasure, packages
 from workflows.connectors import Identifiers
@@ -230,3 +230,138 @@ def test_retention_purge_removes_the_package_file_with_its_request(
         assert retention.purge_expired() == [supply_task.request.reference]
     assert not (package_dir / package.file_name).exists()
     assert not DataPackage.objects.exists()
+
+
+# --- Sources shared by the whole app, and partial failures -----------------------------------
+@pytest.fixture
+def with_twilio(settings, providers):
+    settings.DATA_CONNECTORS = [
+        "workflows.connectors.platform.PlatformConnector",
+        "workflows.connectors.twilio_sms.TwilioSmsConnector",
+    ]
+    return providers
+
+
+def test_an_app_wide_source_is_left_alone_for_a_patient_of_two_practices(
+    erase_task, support, with_twilio, patient, other_practice, platform_db
+):
+    with_twilio.add_sms(to=patient.phone, from_="+3197010000000", body="Uw uitslag is binnen")
+    demo.add_patient(
+        platform_db,
+        practice_agb=other_practice.agb_code,
+        email="jan@elders.example",
+        mobile=patient.phone,
+    )
+    runs = erasure.run_erasure(erase_task, actor=support)
+    twilio = [r for r in runs if r.source == "twilio"]
+    assert len(twilio) == 1 and "andere praktijk" in twilio[0].skipped and not twilio[0].removed
+    assert len(with_twilio.sms_messages()) == 1  # the other practice's SMS is still there
+    for step in erase_task.manual_steps.all():
+        assistance.tick_manual_step(step, actor=support, note="Gedaan")
+    manifest = erasure.issue_certificate(erase_task, actor=support).manifest
+    assert [s["skipped"] for s in manifest["sources"] if s["key"] == "twilio"][0]
+
+
+def test_an_app_wide_source_is_erased_for_a_patient_of_this_practice_only(
+    erase_task, support, with_twilio, patient
+):
+    with_twilio.add_sms(to=patient.phone, from_="+3197010000000", body="Uw uitslag is binnen")
+    with_twilio.add_sms(to="+31600000001", from_="+3197010000000", body="Iemand anders")
+    runs = erasure.run_erasure(erase_task, actor=support)
+    assert sum(r.removed for r in runs if r.source == "twilio") == 1
+    assert [m["to"] for m in with_twilio.sms_messages()] == ["+31600000001"]
+
+
+def test_what_a_failing_source_removed_before_it_failed_is_counted(
+    erase_task, support, with_twilio, patient
+):
+    for n in range(3):
+        with_twilio.add_sms(to=patient.phone, from_="+3197010000000", body=f"Bericht {n}")
+    with_twilio.fail_next(1, 503, method="DELETE")  # the first delete fails: 0 removed
+    first = erasure.run_erasure(erase_task, actor=support)
+    assert any(r.error for r in first if r.source == "twilio")
+    erasure.run_erasure(erase_task, actor=support)
+    for step in erase_task.manual_steps.all():
+        assistance.tick_manual_step(step, actor=support, note="Gedaan")
+    manifest = erasure.issue_certificate(erase_task, actor=support).manifest
+    (twilio,) = [s for s in manifest["sources"] if s["key"] == "twilio"]
+    assert twilio["categories"] == [{"category": "mobile", "removed": 3, "kept": 0}]
+    assert with_twilio.sms_messages() == []
+
+
+def test_a_package_says_which_app_wide_source_it_left_out(
+    supply_task, support, with_twilio, patient, other_practice, platform_db
+):
+    demo.add_patient(
+        platform_db, practice_agb=other_practice.agb_code, email=patient.email, messages=2
+    )
+    archive = unzip(packages.build_package(supply_task, actor=support))
+    document = json.loads(archive.read("package.json"))
+    assert [s["key"] for s in document["sources"]] == ["platform"]
+    assert document["sources_not_included"][0]["key"] == "twilio"
+    assert "andere praktijk" in document["sources_not_included"][0]["reason"]
+    assert "Twilio" in archive.read("index.html").decode()
+
+
+# --- Review findings ----------------------------------------------------------------------------
+@pytest.fixture
+def list_source(settings):
+    from tests.fakes.connectors import ListSource
+
+    settings.DATA_CONNECTORS = [
+        "workflows.connectors.platform.PlatformConnector",
+        "tests.fakes.connectors.ListSource",
+    ]
+    yield ListSource
+    ListSource.rows, ListSource.during_export = [], None
+
+
+def test_csv_and_page_show_every_field_and_odd_text_does_not_stop_the_build(
+    supply_task, support, list_source
+):
+    list_source.rows = [
+        ("email", {"kind": "contact", "email": "jan@example.com"}),
+        ("email", {"kind": "bounce", "email": "jan@example.com", "reason": "550 unknown"}),
+        ("mobile", {"body": "half an emoji \ud83d"}),
+    ]
+    archive = unzip(packages.build_package(supply_task, actor=support))
+    table = archive.read("csv/list-email.csv").decode()
+    assert table.splitlines()[0] == "kind,email,reason" and "550 unknown" in table
+    assert "550 unknown" in archive.read("index.html").decode()
+    assert "half an emoji" in archive.read("csv/list-mobile.csv").decode()
+
+
+def test_a_released_package_is_never_replaced_by_a_build_that_was_running(
+    supply_task, support, handler, list_source, package_dir
+):
+    first = packages.build_package(supply_task, actor=support)
+    list_source.rows = [("email", {"email": "jan@example.com"}), ("email", {"email": "x"})]
+
+    def practice_moves_on():
+        deliver_and_accept(AssistanceTask.objects.get(pk=supply_task.pk), handler, support)
+        packages.release(DataPackage.objects.get(pk=first.pk), actor=handler)
+
+    list_source.during_export = practice_moves_on
+    with pytest.raises(TransitionRefused):
+        packages.build_package(supply_task, actor=support)
+    kept = DataPackage.objects.get()
+    assert kept.pk == first.pk and kept.released_at and (package_dir / first.file_name).exists()
+    assert len(list(package_dir.glob("*.sealed"))) == 1  # the late build left no file
+
+
+def test_erasure_also_removes_earlier_data_packages_of_the_patient(
+    supply_task, support, handler, practice, patient, package_dir
+):
+    package = packages.build_package(supply_task, actor=support)
+    deliver_and_accept(supply_task, handler, support)
+    packages.release(package, actor=handler)
+    item = decided(practice, patient, handler, kind="erasure")
+    task = started(item, handler, support, AssistanceKind.ERASE)
+    erasure.run_erasure(task, actor=support)
+    package.refresh_from_db()
+    assert package.purged_at and not package.downloadable
+    assert not (package_dir / package.file_name).exists()
+    for step in task.manual_steps.all():
+        assistance.tick_manual_step(step, actor=support, note="Gedaan")
+    manifest = erasure.issue_certificate(task, actor=support).manifest
+    assert manifest["data_packages_removed"] == [supply_task.number]

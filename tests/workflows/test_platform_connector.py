@@ -176,3 +176,30 @@ def test_seed_platform_refuses_nonsense(db):
 
     with pytest.raises(CommandError):
         call_command("seed_platform", patients=0, messages=10)
+
+
+def test_a_shared_identifier_picks_the_best_match_or_refuses(alias):
+    from workflows.connectors import ConnectorError
+
+    jan(alias)  # mobile +31687654321
+    jan(
+        alias,
+        email="kind@example.com",
+        patient_number="P-77",
+        bsn="",
+        device_id="dev-kind",
+        messages=3,
+        first_name="Kim",
+    )
+    connector = PlatformConnector(alias)
+    # E-mail and the family's mobile: the mother's record matches both, the child's one.
+    both = Identifiers(OURS, email="jan@example.com", mobile="+31687654321")
+    assert counts(connector.find(both))["conversations"] == 30
+    assert all(row.get("first_name") != "Kim" for _c, row in connector.export(both))
+    # The mobile alone cannot say whose it is: nothing is exported or erased.
+    alone = Identifiers(OURS, mobile="+31687654321")
+    with pytest.raises(ConnectorError):
+        connector.find(alone)
+    with pytest.raises(ConnectorError):
+        connector.erase(alone, frozenset())
+    assert demo.Patient.objects.using(alias).count() == 2

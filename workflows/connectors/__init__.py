@@ -59,13 +59,22 @@ class Erased:
 
 
 class ConnectorError(Exception):
-    """The source could not be reached or refused; nothing is assumed removed."""
+    """The source could not be reached or refused. `removed` says what an erasure had removed,
+    per category, before it failed (so a certificate counts it)."""
+
+    def __init__(self, message: str, *, removed: dict[str, int] | None = None) -> None:
+        super().__init__(message)
+        self.removed = removed or {}
 
 
 class Connector(Protocol):
     key: str  # stable, stored with findings and erasure runs
     label: str  # shown to people
     subprocessor: str  # the SubProcessor.name it stands for; "" for the processor's own platform
+    # False when the source cannot tell one practice's data from another's (an SMS account or an
+    # e-mail provider serves the whole app): then it is only exported or erased for a patient
+    # who is known at no other practice.
+    practice_scoped: bool
 
     def find(self, ids: Identifiers) -> list[Finding]: ...
 

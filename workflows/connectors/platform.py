@@ -36,6 +36,7 @@ class PlatformConnector:
     key = "platform"
     label = gettext_lazy("The app's platform")
     subprocessor = ""
+    practice_scoped = True
 
     def __init__(self, alias: str | None = None, mapping: PlatformMapping | None = None) -> None:
         self._alias = alias
@@ -62,10 +63,34 @@ class PlatformConnector:
 
     # --- Which patient rows ----------------------------------------------------------------
     def patient_keys(self, ids: Identifiers) -> list:
-        """The patient rows of this practice that any of the given identifiers points to."""
+        """The one patient row of this practice that the identifiers point to.
+
+        Identifiers can be shared (a family's mobile number or e-mail address), so a row is only
+        taken when it matches more of the given identifiers than any other row does; when rows
+        tie, nothing is exported or erased and support must narrow it down (patient number,
+        BSN) with the practice."""
+        matches = self._matches(ids, within_practice=True)
+        if not matches:
+            return []
+        best = max(matches.values())
+        top = [key for key, n in matches.items() if n == best]
+        if len(top) > 1:
+            raise ConnectorError(
+                f"{len(top)} patient records match these identifiers equally well: "
+                "ask the practice for the patient number or BSN"
+            )
+        return top
+
+    def known_elsewhere(self, ids: Identifiers) -> bool:
+        """Whether the identifiers also point to a patient of another practice."""
+        return bool(self._matches(ids, within_practice=False))
+
+    def _matches(self, ids: Identifiers, *, within_practice: bool) -> dict:
+        """Patient row key -> how many of the given identifiers point to it."""
         m, q = self.mapping, self._q
         p = m.patients
-        keys: set = set()
+        scope = "=" if within_practice else "<>"
+        matches: dict = {}
         for name, value in ids.given().items():
             locator = m.identifiers.get(name)
             if locator is None:
@@ -75,17 +100,18 @@ class PlatformConnector:
                 column, value = f"LOWER({column})", value.strip().lower()
             if locator.patient:
                 sql = (
-                    f"SELECT p.{q(p.key)} FROM {q(locator.table)} t JOIN {q(p.table)} p "
+                    f"SELECT DISTINCT p.{q(p.key)} FROM {q(locator.table)} t JOIN {q(p.table)} p "
                     f"ON p.{q(p.key)} = t.{q(locator.patient)} "
-                    f"WHERE p.{q(p.practice)} = %s AND {column} = %s"
+                    f"WHERE p.{q(p.practice)} {scope} %s AND {column} = %s"
                 )
             else:
                 sql = (
                     f"SELECT t.{q(p.key)} FROM {q(p.table)} t "
-                    f"WHERE t.{q(p.practice)} = %s AND {column} = %s"
+                    f"WHERE t.{q(p.practice)} {scope} %s AND {column} = %s"
                 )
-            keys.update(row[0] for row in self._query(sql, [ids.practice_code, value]))
-        return sorted(keys)
+            for (key,) in self._query(sql, [ids.practice_code, value]):
+                matches[key] = matches.get(key, 0) + 1
+        return matches
 
     def _rows_from(self, spec: Rows) -> tuple[str, str]:
         """FROM clause and the column holding the patient key, for a Rows category."""

@@ -83,6 +83,7 @@ class _Held:
 class SendGridContactsConnector:
     key = "sendgrid"
     label = gettext_lazy("SendGrid (e-mail)")
+    practice_scoped = False  # one e-mail account for the whole app
     subprocessor = "SendGrid"
 
     def _client(self):
@@ -221,7 +222,10 @@ class SendGridContactsConnector:
                 removed += 1
         except SDK_ERRORS as exc:
             error = _connector_error(exc)
-            raise ConnectorError(f"{error} (after removing {removed} entries)") from exc
+            raise ConnectorError(
+                f"{error} (after removing {removed} entries)",
+                removed={EMAIL: removed, NAME: name_removed},
+            ) from exc
         results = [Erased(self.key, EMAIL, removed=removed, kept=kept)]
         if held.has_name:
             results.append(Erased(self.key, NAME, removed=name_removed, kept=name_kept))

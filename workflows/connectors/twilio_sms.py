@@ -57,6 +57,7 @@ def _twilio_errors():
 class TwilioSmsConnector:
     key = "twilio"
     label = gettext_lazy("Twilio (SMS)")
+    practice_scoped = False  # one SMS account for the whole app
     subprocessor = "Twilio"
 
     def __init__(self, page_size: int = MAX_PAGE_SIZE) -> None:
@@ -135,7 +136,10 @@ class TwilioSmsConnector:
                 if _status_of(exc) == 404:
                     continue  # gone already (an earlier run, or Twilio's own retention)
                 error = _connector_error(exc)
-                raise ConnectorError(f"{error} (after removing {removed} of {len(sids)})") from exc
+                raise ConnectorError(
+                    f"{error} (after removing {removed} of {len(sids)})",
+                    removed={CATEGORY: removed},
+                ) from exc
             removed += 1
         return [Erased(self.key, CATEGORY, removed=removed)]
 
