@@ -103,22 +103,25 @@ def test_the_whole_way_to_the_patients_download(
     assert {r.details["by"] for r in downloads} == {"practice", "patient"}
 
 
-def test_an_expired_link_no_longer_downloads(client, handler, support, access_request, patient):
-    from django.utils import timezone
-
+def released_package(item, handler, support):
+    """A package support built and delivered, the practice accepted and released."""
     from workflows import assistance, packages
 
     task = assistance.start(
-        assistance.request_assistance(
-            access_request, actor=handler, kind="supply", instruction="Alles"
-        ),
+        assistance.request_assistance(item, actor=handler, kind="supply", instruction="Alles"),
         actor=support,
     )
     package = packages.build_package(task, actor=support)
     for step in task.manual_steps.all():
         assistance.tick_manual_step(step, actor=support, note="Niets")
     assistance.accept(assistance.deliver(task, actor=support), actor=handler)
-    packages.release(package, actor=handler)
+    return packages.release(package, actor=handler)
+
+
+def test_an_expired_link_no_longer_downloads(client, handler, support, access_request, patient):
+    from django.utils import timezone
+
+    package = released_package(access_request, handler, support)
     DataPackage.objects.filter(pk=package.pk).update(link_expires_at=timezone.now())
     client.force_login(account_for(patient.email))
     response = client.get(f"/track/{access_request.reference}/data/download/")
@@ -217,19 +220,7 @@ def test_sms_code_tries_are_counted_per_account_not_per_session(
 ):
     from django.test import Client
 
-    from workflows import assistance, packages
-
-    task = assistance.start(
-        assistance.request_assistance(
-            access_request, actor=handler, kind="supply", instruction="Alles"
-        ),
-        actor=support,
-    )
-    package = packages.build_package(task, actor=support)
-    for step in task.manual_steps.all():
-        assistance.tick_manual_step(step, actor=support, note="Niets")
-    assistance.accept(assistance.deliver(task, actor=support), actor=handler)
-    packages.release(package, actor=handler)
+    released_package(access_request, handler, support)
     account = account_for(patient.email)
     url = f"/track/{access_request.reference}/data/"
     client.force_login(account)
