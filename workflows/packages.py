@@ -231,6 +231,14 @@ def build_package(task: AssistanceTask, *, actor) -> DataPackage:
     return package
 
 
+def _csv_cell(value):
+    """Text a patient wrote must not run as a formula when a reviewer opens the CSV in a
+    spreadsheet: a leading =, +, -, @ (or tab, return) is quoted."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _write_zip(sink, statement: dict, spools: _Spools, connectors: dict) -> None:
     labels = {c.value: str(c.label) for c in DataCategory}
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -268,7 +276,7 @@ def _write_zip(sink, statement: dict, spools: _Spools, connectors: dict) -> None
                 table = csv.DictWriter(out, fieldnames=spools.fields[key], extrasaction="ignore")
                 table.writeheader()
                 for row in spools.rows(key):
-                    table.writerow(row)
+                    table.writerow({name: _csv_cell(value) for name, value in row.items()})
                 out.flush()
                 out.detach()
         # The readable page.
@@ -385,7 +393,24 @@ def purge_packages(now: datetime.datetime | None = None) -> list[int]:
             object_id=package.task.number,
         )
         purged.append(package.pk)
+    remove_leftovers(now)
     return purged
+
+
+def remove_leftovers(now: datetime.datetime) -> None:
+    """Spool folders and half-written or orphaned files a crashed build left behind (a day old,
+    so a build still running is never touched)."""
+    cutoff = (now - datetime.timedelta(days=1)).timestamp()
+    known = set(
+        DataPackage.objects.filter(purged_at__isnull=True).values_list("file_name", flat=True)
+    )
+    for path in storage_dir().iterdir():
+        if path.stat().st_mtime > cutoff or path.name in known:
+            continue
+        if path.is_dir() and path.name.startswith("spool-"):
+            shutil.rmtree(path, ignore_errors=True)
+        elif path.is_file():
+            path.unlink(missing_ok=True)
 
 
 def remove_file(package: DataPackage) -> None:

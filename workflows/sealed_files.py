@@ -1,7 +1,8 @@
 """Files encrypted at rest, written and read in chunks so memory stays flat whatever their size.
 
 Layout: a sequence of records, each a 4-byte big-endian length followed by one Fernet token
-(AES-128-CBC + HMAC-SHA256) of up to CHUNK bytes of plaintext, ending with an empty one.
+(AES-128-CBC + HMAC-SHA256) of an 8-byte record number and up to CHUNK bytes of plaintext, ending
+with an empty one; the numbers make reordered or spliced records fail like changed ones.
 A changed or truncated file fails to decrypt instead of yielding wrong data.
 """
 
@@ -17,7 +18,7 @@ from cryptography.fernet import InvalidToken
 from requests_app.fields import fernet
 
 CHUNK = 256 * 1024
-MAGIC = b"SEALED1\n"
+MAGIC = b"SEALED2\n"
 
 
 class SealedFileError(Exception):
@@ -38,6 +39,7 @@ class SealedWriter(io.RawIOBase):
         self.size = 0
         self.sha256 = hashlib.sha256()
         self._done = False
+        self._records = 0
 
     def writable(self) -> bool:
         return True
@@ -53,7 +55,8 @@ class SealedWriter(io.RawIOBase):
         return len(data)
 
     def _seal(self, plain: bytes) -> None:
-        token = self._fernet.encrypt(plain)
+        token = self._fernet.encrypt(struct.pack(">Q", self._records) + plain)
+        self._records += 1
         self._file.write(struct.pack(">I", len(token)))
         self._file.write(token)
 
@@ -80,6 +83,7 @@ class SealedWriter(io.RawIOBase):
 def read_sealed(path: Path) -> Iterator[bytes]:
     """The plaintext of a sealed file, chunk by chunk."""
     key = fernet()
+    expected = 0
     with open(path, "rb") as file:
         if file.read(len(MAGIC)) != MAGIC:
             raise SealedFileError(f"{path.name} is not a sealed file")
@@ -92,12 +96,15 @@ def read_sealed(path: Path) -> Iterator[bytes]:
             if len(token) < length:
                 raise SealedFileError(f"{path.name} is truncated")
             try:
-                plain = key.decrypt(token)
+                record = key.decrypt(token)
             except InvalidToken as exc:
                 raise SealedFileError(f"{path.name} cannot be decrypted") from exc
-            if not plain:
+            if len(record) < 8 or struct.unpack(">Q", record[:8])[0] != expected:
+                raise SealedFileError(f"{path.name} has records out of order")
+            expected += 1
+            if len(record) == 8:
                 return
-            yield plain
+            yield record[8:]
 
 
 class SealedReader(io.RawIOBase):

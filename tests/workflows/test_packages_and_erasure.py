@@ -365,3 +365,52 @@ def test_erasure_also_removes_earlier_data_packages_of_the_patient(
         assistance.tick_manual_step(step, actor=support, note="Gedaan")
     manifest = erasure.issue_certificate(task, actor=support).manifest
     assert manifest["data_packages_removed"] == [supply_task.number]
+
+
+def test_sealed_files_refuse_reordered_records(tmp_path):
+    import os
+    import struct
+
+    from workflows.sealed_files import SealedWriter, read_sealed
+
+    plain = os.urandom(700_000)  # three records of up to 256 KiB
+    writer = SealedWriter(tmp_path / "x.sealed")
+    writer.write(plain)
+    writer.close()
+    assert b"".join(read_sealed(tmp_path / "x.sealed")) == plain
+    data = (tmp_path / "x.sealed").read_bytes()
+    header, records, at = data[:8], [], 8
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        records.append(data[at : at + 4 + length])
+        at += 4 + length
+    records[0], records[1] = records[1], records[0]
+    (tmp_path / "y.sealed").write_bytes(header + b"".join(records))
+    with pytest.raises(SealedFileError):
+        b"".join(read_sealed(tmp_path / "y.sealed"))
+
+
+def test_csv_cells_never_run_as_formulas(supply_task, support, list_source):
+    list_source.rows = [("conversations", {"body": '=HYPERLINK("http://x")', "n": 1})]
+    archive = unzip(packages.build_package(supply_task, actor=support))
+    assert "'=HYPERLINK" in archive.read("csv/list-conversations.csv").decode()
+    document = json.loads(archive.read("package.json"))
+    listed = [s for s in document["sources"] if s["key"] == "list"][0]
+    assert listed["categories"][0]["records"][0]["body"].startswith("=HYPERLINK")  # JSON as is
+
+
+def test_the_purge_clears_what_a_crashed_build_left(supply_task, support, package_dir):
+    import os
+
+    package = packages.build_package(supply_task, actor=support)
+    old = (timezone.now() - datetime.timedelta(days=2)).timestamp()
+    (package_dir / "spool-crashed").mkdir()
+    (package_dir / "spool-crashed" / "0.jsonl").write_bytes(b"x")
+    (package_dir / "9-dead.zip.sealed.part").write_bytes(b"x")
+    fresh = package_dir / "10-running.zip.sealed.part"
+    fresh.write_bytes(b"x")
+    for path in (package_dir / "spool-crashed", package_dir / "9-dead.zip.sealed.part"):
+        os.utime(path, (old, old))
+    os.utime(package_dir / package.file_name, (old, old))
+    packages.purge_packages()
+    assert sorted(p.name for p in package_dir.iterdir()) == sorted([package.file_name, fresh.name])

@@ -24,6 +24,9 @@ NAME = "name"
 TIMEOUT = 30  # seconds; python-http-client waits forever by default
 
 # Row kind -> the list's path under /v3; each answers GET and DELETE for /{email}.
+# The patient's own "send me nothing" is kept through an erasure: removing it would make the
+# address mailable again (the opt-out is kept on the ground of GDPR art. 17(3), 21).
+OPT_OUTS = frozenset({"global_unsubscribe", "spam_report"})
 SUPPRESSION_LISTS = {
     "bounce": ("suppression", "bounces"),
     "block": ("suppression", "blocks"),
@@ -212,7 +215,7 @@ class SendGridContactsConnector:
                     removed += 1
                     name_removed = int(held.has_name)
             for kind, _entry in held.suppressions:
-                if EMAIL in keep:
+                if EMAIL in keep or kind in OPT_OUTS:
                     kept += 1
                     continue
                 try:
