@@ -111,6 +111,11 @@ class PatientBrokerAdapter(DefaultSocialAccountAdapter):
             raise ImmediateHttpResponse(
                 render(request, "account/broker_refused.html", status=403)
             ) from exc
+        # Keep only the broker's subject: its claims (the BSN) would sit unencrypted in
+        # SocialAccount.extra_data, outside every retention rule.
+        sociallogin.account.extra_data = {"sub": sociallogin.account.uid}
+        if sociallogin.account.pk:
+            sociallogin.account.save(update_fields=["extra_data"])
         if sociallogin.is_existing and sociallogin.user != user:
             # The broker's person now points at another patient's requests: refuse, not merge.
             raise ImmediateHttpResponse(render(request, "account/broker_refused.html", status=403))

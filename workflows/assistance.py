@@ -110,12 +110,13 @@ def request_assistance(
             keep_categories=keep,
             keep_reason=keep_reason.strip(),
         )
-        # Work by hand, one step per sub-processor: those without an API always; for a
+        # Work by hand, one step per sub-processor that no configured connector covers; for a
         # rectification or restriction every recipient, since no connector rectifies or restricts
         # and each must be told of the change (GDPR art. 19).
         recipients = SubProcessor.objects.filter(active=True)
         if kind not in (AssistanceKind.RECTIFY, AssistanceKind.RESTRICT):
-            recipients = recipients.filter(has_api=False)
+            covered = {c.subprocessor for c in configured_connectors() if c.subprocessor}
+            recipients = recipients.exclude(name__in=covered)
         ManualStep.objects.bulk_create(ManualStep(task=task, subprocessor=s) for s in recipients)
         log_event(task, "requested", actor=actor, note=task.instruction)
         RequestEvent.objects.create(

@@ -98,9 +98,11 @@ def run_erasure(task: AssistanceTask, *, actor) -> list[ErasureRun]:
 
 def _patient_packages(task: AssistanceTask):
     """Data packages made for this patient at this practice (copies of what is erased)."""
+    # The address alone may be a family's: the date of birth must match too.
     return DataPackage.objects.filter(
         task__practice=task.practice,
         task__request__patient_email__iexact=task.request.patient_email,
+        task__request__patient_birth_date=task.request.patient_birth_date,
     ).select_related("task")
 
 

@@ -11,8 +11,8 @@ from requests_app import access
 from requests_app.fields import lookup_digest
 from requests_app.lifecycle import TransitionRefused
 from requests_app.models import AssistanceTask, AuditAction, TaskState
-from workflows.assistance import log_event
-from workflows.connectors import ConnectorError, Finding, Identifiers, configured_connectors
+from workflows.assistance import log_event, sources_for
+from workflows.connectors import ConnectorError, Finding, Identifiers
 
 
 @dataclasses.dataclass
@@ -35,8 +35,12 @@ def look_up(task: AssistanceTask, *, actor, identifiers: Identifiers) -> list[So
     ids = dataclasses.replace(identifiers, practice_code=task.practice.agb_code)
     if not ids.given():
         raise ValueError("give at least one identifier")
-    results = []
-    for connector in configured_connectors():
+    connectors, left_out = sources_for(task, ids)
+    results = [
+        SourceResult(c.key, str(c.label), c.subprocessor, [], error=why, practice_scoped=False)
+        for c, why in left_out
+    ]
+    for connector in connectors:
         began = time.perf_counter()
         try:
             findings, error = connector.find(ids), ""

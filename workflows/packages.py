@@ -210,8 +210,9 @@ def build_package(task: AssistanceTask, *, actor) -> DataPackage:
             (storage_dir() / file_name).unlink(missing_ok=True)
             raise TransitionRefused("the task moved on while the package was built")
         if old is not None:
-            (storage_dir() / old.file_name).unlink(missing_ok=True)
             old.delete()
+            # The old file goes once the new row is committed, never before.
+            transaction.on_commit(lambda name=old.file_name: (storage_dir() / name).unlink(True))
         package = DataPackage.objects.create(
             task=task,
             built_by=actor,

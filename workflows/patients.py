@@ -24,7 +24,28 @@ def account_for(email: str):
                 user = users.create_user(username=username, email=email)
         except IntegrityError:  # created by a concurrent intake
             user = users.get(username=username)
+    if not user.is_active or user.email != email:  # retired by retention, now back
+        user.email, user.is_active = email, True
+        user.save(update_fields=["email", "is_active"])
     return user
+
+
+def retire_account(email: str) -> bool:
+    """When retention has erased a patient's last request: the account keeps no e-mail address
+    and no identity-broker link (with its claims). The row itself stays, because the audit log
+    (kept longer) refers to it. Returns whether there was an account to retire."""
+    from allauth.account.models import EmailAddress
+    from allauth.socialaccount.models import SocialAccount
+
+    user = get_user_model().objects.filter(username=access.patient_username(email)).first()
+    if user is None or access.practice_ids(user) or access.processor_roles(user):
+        return False
+    SocialAccount.objects.filter(user=user).delete()
+    EmailAddress.objects.filter(user=user).delete()
+    user.email, user.is_active = "", False
+    user.set_unusable_password()
+    user.save(update_fields=["email", "is_active", "password"])
+    return True
 
 
 def reply(request: Request, *, patient, body: str) -> RequestMessage:

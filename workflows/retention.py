@@ -13,6 +13,7 @@ from requests_app import audit
 from requests_app.models import AuditAction, Practice, Request
 from requests_app.models.request import FINISHED_STATES
 from workflows.packages import remove_file
+from workflows.patients import retire_account
 
 BATCH = 500
 
@@ -37,7 +38,7 @@ def expired_requests(now: datetime.datetime):
 def purge_expired(now: datetime.datetime | None = None) -> list[str]:
     """Erase expired requests; returns their references. Safe to run again."""
     now = now or timezone.now()
-    erased = []
+    erased, addresses = [], set()
     for pk in list(expired_requests(now)):
         with transaction.atomic():
             item = Request.objects.select_for_update().filter(pk=pk).first()
@@ -61,4 +62,8 @@ def purge_expired(now: datetime.datetime | None = None) -> list[str]:
             # Package files live outside the database: removed once the rows are gone.
             transaction.on_commit(lambda files=files: [remove_file(p) for p in files])
             erased.append(item.reference)
+            addresses.add(item.patient_email.strip().lower())
+    for email in addresses:
+        if not Request.objects.filter(patient_email__iexact=email).exists():
+            retire_account(email)
     return erased

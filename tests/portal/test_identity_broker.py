@@ -127,3 +127,17 @@ def test_an_unverified_email_claim_does_not_become_a_way_in(
     client.logout()
     again = sign_in(client, broker, {"sub": "d-2", "bsn": "111222333"})
     assert again.status_code == 302 and again["Location"] == "/track/"
+
+
+def test_the_brokers_claims_are_not_kept(client, broker, practice, patient, providers):
+    import dataclasses
+
+    from allauth.socialaccount.models import SocialAccount
+
+    from tests.conftest import submit
+
+    submit(practice, dataclasses.replace(patient, bsn="111222333"), channel="app")
+    for _ in range(2):  # first sign-in, and a later one (allauth refreshes the claims then)
+        assert sign_in(client, broker, {"sub": "d-9", "bsn": "111222333"}).status_code == 302
+        client.logout()
+        assert SocialAccount.objects.get().extra_data == {"sub": "d-9"}

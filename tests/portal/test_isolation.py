@@ -141,3 +141,26 @@ def test_no_url_reaches_another_practices_assistance_task(
     assert checked >= 10
     after = AssistanceTask.objects.get(pk=task.pk)
     assert after.version == task.version and after.events.count() == task.events.count()
+
+
+def test_no_url_reaches_another_practices_incident(
+    client, practice, other_practice, patient, support, providers
+):
+    from requests_app.models import Incident
+    from requests_app.roles import Role
+    from tests.conftest import make_user
+    from workflows import incidents
+
+    item = submit(practice, patient, about_processor=True)
+    incident = Incident.objects.get(request=item)
+    fields = {"nature": "n", "personal_data": "p", "consequences": "c", "measures": "m"}
+    incidents.report(incident, actor=support, **fields)
+    client.force_login(make_user("fg@elders.example", Role.DPO, other_practice))
+    checked = 0
+    for _namespace, route, _params in own_patterns():
+        if route.startswith("staff/incidents/<int:pk>"):
+            path = fill(route, {"pk": incident.pk})
+            for response in (client.get(path), client.post(path, fields)):
+                assert response.status_code in (403, 404, 405), (path, response.status_code)
+            checked += 1
+    assert checked >= 2

@@ -42,10 +42,8 @@ def test_the_practice_asks_and_support_is_told_without_patient_data(
     assert erasure_request.patient_name not in mail.body + mail.subject
     assert erasure_request.patient_email not in mail.body + mail.subject
     assert AuditRecord.objects.filter(event_type="task.create", object_id=task.number).exists()
-    # One manual step per sub-processor without an API.
-    assert (
-        task.manual_steps.count() == SubProcessor.objects.filter(active=True, has_api=False).count()
-    )
+    # One manual step per sub-processor no configured connector covers (here: all of them).
+    assert task.manual_steps.count() == SubProcessor.objects.filter(active=True).count()
 
 
 def test_every_recipient_is_told_of_a_rectification(practice, patient, handler, support):

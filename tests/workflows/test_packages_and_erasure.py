@@ -100,9 +100,12 @@ def test_the_package_is_encrypted_at_rest(supply_task, support, package_dir):
         b"".join(packages.open_package(package))
 
 
-def test_rebuilding_replaces_the_old_file(supply_task, support, package_dir):
+def test_rebuilding_replaces_the_old_file(
+    supply_task, support, package_dir, django_capture_on_commit_callbacks
+):
     first = packages.build_package(supply_task, actor=support)
-    second = packages.build_package(supply_task, actor=support)
+    with django_capture_on_commit_callbacks(execute=True):
+        second = packages.build_package(supply_task, actor=support)
     assert not (package_dir / first.file_name).exists()
     assert DataPackage.objects.get().pk == second.pk
 
@@ -414,3 +417,57 @@ def test_the_purge_clears_what_a_crashed_build_left(supply_task, support, packag
     os.utime(package_dir / package.file_name, (old, old))
     packages.purge_packages()
     assert sorted(p.name for p in package_dir.iterdir()) == sorted([package.file_name, fresh.name])
+
+
+def test_a_family_members_package_on_the_same_address_is_not_erased(
+    supply_task, support, handler, practice, patient
+):
+    import dataclasses
+
+    package = packages.build_package(supply_task, actor=support)
+    child = dataclasses.replace(patient, name="Kim Jansen", birth_date=datetime.date(2015, 3, 1))
+    item = decided(practice, child, handler, kind="erasure")
+    task = started(item, handler, support, AssistanceKind.ERASE)
+    erasure.run_erasure(task, actor=support)
+    package.refresh_from_db()
+    assert package.purged_at is None
+
+
+def test_sub_processors_no_connector_covers_become_manual_steps(
+    erase_task, practice, patient, handler, support, settings
+):
+    from requests_app.models import SubProcessor
+
+    # Only the platform is configured: SendGrid and the SMS provider are worked by hand.
+    names = set(erase_task.manual_steps.values_list("subprocessor__name", flat=True))
+    assert names == set(SubProcessor.objects.filter(active=True).values_list("name", flat=True))
+    settings.DATA_CONNECTORS = [
+        "workflows.connectors.platform.PlatformConnector",
+        "workflows.connectors.sendgrid_contacts.SendGridContactsConnector",
+    ]
+    item = decided(practice, patient, handler, kind="erasure")
+    covered = started(item, handler, support, AssistanceKind.ERASE)
+    assert "SendGrid" not in set(covered.manual_steps.values_list("subprocessor__name", flat=True))
+
+
+def test_a_look_up_leaves_app_wide_sources_out_for_a_patient_of_two_practices(
+    erase_task, support, with_twilio, patient, other_practice, platform_db
+):
+    from workflows import lookup
+
+    with_twilio.add_sms(to=patient.phone, from_="+3197010000000", body="Praktijk Elders")
+    ids = assistance.identifiers_for(erase_task)
+    (twilio,) = [
+        r for r in lookup.look_up(erase_task, actor=support, identifiers=ids) if r.key == "twilio"
+    ]
+    assert twilio.findings  # known at this practice only: searched
+    demo.add_patient(
+        platform_db,
+        practice_agb=other_practice.agb_code,
+        email="x@example.com",
+        mobile=patient.phone,
+    )
+    (twilio,) = [
+        r for r in lookup.look_up(erase_task, actor=support, identifiers=ids) if r.key == "twilio"
+    ]
+    assert not twilio.findings and "andere praktijk" in twilio.error

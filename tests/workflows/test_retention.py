@@ -55,3 +55,27 @@ def test_requests_that_never_had_a_practice_are_erased_too(patient, providers):
     item = submit(None, patient, practice_given="?")
     closed_years_ago(item, 16, state=RequestState.WITHDRAWN)
     assert retention.purge_expired() == [item.reference]
+
+
+def test_a_patient_whose_last_request_is_erased_keeps_no_address_or_broker_link(
+    practice, patient, providers
+):
+    from allauth.socialaccount.models import SocialAccount
+
+    from requests_app import access
+    from workflows.patients import account_for
+
+    item = submit(practice, patient)
+    account = account_for(patient.email)
+    SocialAccount.objects.create(
+        user=account, provider="broker", uid="digid-1", extra_data={"sub": "digid-1"}
+    )
+    closed_years_ago(item, 16)
+    retention.purge_expired()
+    account.refresh_from_db()
+    assert account.email == "" and not account.is_active
+    assert not SocialAccount.objects.filter(user=account).exists()
+    assert access.patient_email(account) == ""
+    # Back with a new request: the same account comes back to life for that address.
+    again = account_for(patient.email)
+    assert again.pk == account.pk and again.is_active and again.email == patient.email
