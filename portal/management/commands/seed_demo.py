@@ -181,6 +181,11 @@ class Command(BaseCommand):
             "that is printed on this console (try jan.jansen@example.com)."
         )
         self.stdout.write(
+            "The demo platform (the app's own data) holds 300 patients and the demo requests' "
+            "patients: after verifying Jan Jansen's identity, a handler can ask the processor for "
+            f"his data; support works the task at {settings.PORTAL_BASE_URL}/staff/tasks/."
+        )
+        self.stdout.write(
             f"Staff also need a code from an authenticator app: add the secret {DEMO_TOTP_SECRET} "
             "to one, or run `python manage.py demo_totp` for the current code."
         )
