@@ -99,30 +99,39 @@ class PatientBrokerAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request, sociallogin) -> bool:
         return False  # the account exists already: made at intake
 
+    def get_connect_redirect_url(self, request, socialaccount) -> str:
+        return resolve_url("patient:track")
+
     def pre_social_login(self, request, sociallogin) -> None:
         claims = {}
         for part in ("id_token", "userinfo"):
             claims.update(sociallogin.account.extra_data.get(part) or {})
         claims = claims or dict(sociallogin.account.extra_data)
-        try:
-            user = patient_for_broker_claims(claims)
-        except BrokerRefused as exc:
-            log.info("broker sign-in refused: %s", exc)
-            raise ImmediateHttpResponse(
-                render(request, "account/broker_refused.html", status=403)
-            ) from exc
         # Keep only the broker's subject: its claims (the BSN) would sit unencrypted in
         # SocialAccount.extra_data, outside every retention rule.
         sociallogin.account.extra_data = {"sub": sociallogin.account.uid}
         if sociallogin.account.pk:
             sociallogin.account.save(update_fields=["extra_data"])
-        if sociallogin.is_existing and sociallogin.user != user:
-            # The broker's person now points at another patient's requests: refuse, not merge.
-            raise ImmediateHttpResponse(render(request, "account/broker_refused.html", status=403))
+        sociallogin.email_addresses = []
+        refused = ImmediateHttpResponse(render(request, "account/broker_refused.html", status=403))
+        if sociallogin.state.get("process") == "connect":
+            # A patient signed in by e-mail code links the broker (e.g. DigiD) to their account,
+            # so that next time the broker alone signs them in. Staff never link one.
+            linked_elsewhere = sociallogin.is_existing and sociallogin.user != request.user
+            if not access.patient_email(request.user) or linked_elsewhere:
+                raise refused
+            return  # allauth's connect flow links it to request.user
+        if sociallogin.is_existing and access.patient_email(sociallogin.user):
+            user = sociallogin.user  # linked before: by BSN, or by the patient themselves
+        else:
+            try:
+                user = patient_for_broker_claims(claims)
+            except BrokerRefused as exc:
+                log.info("broker sign-in refused: %s", exc)
+                raise refused from exc
         request.signed_in_by_broker = True  # read by StaffAccountAdapter.login
         if not sociallogin.is_existing:
-            # Linked without taking over the broker's e-mail claims: the account's address stays
-            # the one of the request (an unverified claim must not become a way in).
+            # Linked without taking over the broker's e-mail claims (cleared above): the
+            # account's address stays the one of the request.
             sociallogin.user = user
-            sociallogin.email_addresses = []
             sociallogin.save(request, connect=True)

@@ -1,5 +1,6 @@
 """The patient's own pages after signing in with a code: status, messages, answer, withdraw."""
 
+from allauth.socialaccount.models import SocialAccount
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -66,6 +67,7 @@ def track(request: HttpRequest) -> HttpResponse:
         {
             "items": [(item, PATIENT_STATE[item.state]) for item in items],
             "ready": selectors.released_package_references(request.user),
+            "broker_linked": SocialAccount.objects.filter(user=request.user).exists(),
             "reply_form": ReplyForm(),
             "withdraw_form": WithdrawForm(),
         },

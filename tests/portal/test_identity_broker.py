@@ -141,3 +141,37 @@ def test_the_brokers_claims_are_not_kept(client, broker, practice, patient, prov
         assert sign_in(client, broker, {"sub": "d-9", "bsn": "111222333"}).status_code == 302
         client.logout()
         assert SocialAccount.objects.get().extra_data == {"sub": "d-9"}
+
+
+def test_a_patient_signed_in_by_code_links_the_broker_and_then_needs_no_code(
+    client, broker, practice, patient, providers, handler
+):
+    from allauth.socialaccount.models import SocialAccount
+
+    from tests.conftest import submit
+    from workflows.patients import account_for
+
+    mine = submit(practice, patient)  # the web form: no BSN
+    # Without a link, the broker cannot find this patient (DigiD gives a BSN, not an address).
+    assert sign_in(client, broker, {"sub": "digid-7", "bsn": "111222333"}).status_code == 403
+    client.force_login(account_for(patient.email))
+    page = client.get("/track/").content.decode()
+    assert "process=connect" in page or 'name="process" value="connect"' in page
+    broker.claims = {"sub": "digid-7", "bsn": "111222333"}
+    start = client.post("/accounts/oidc/broker/login/", {"process": "connect"})
+    state = urllib.parse.parse_qs(urllib.parse.urlsplit(start["Location"]).query)["state"][0]
+    linked = client.get("/accounts/oidc/broker/login/callback/", {"code": "c", "state": state})
+    assert linked.status_code == 302 and linked["Location"] == "/track/"
+    assert SocialAccount.objects.get().user == account_for(patient.email)
+    client.logout()
+    response = sign_in(client, broker, {"sub": "digid-7", "bsn": "111222333"})
+    assert response.status_code == 302 and response["Location"] == "/track/"
+    assert mine.reference in client.get("/track/").content.decode()
+    # Staff cannot link a broker to their account.
+    client.logout()
+    client.force_login(handler)
+    broker.claims = {"sub": "digid-8"}
+    start = client.post("/accounts/oidc/broker/login/", {"process": "connect"})
+    state = urllib.parse.parse_qs(urllib.parse.urlsplit(start["Location"]).query)["state"][0]
+    refused = client.get("/accounts/oidc/broker/login/callback/", {"code": "c", "state": state})
+    assert refused.status_code == 403 and SocialAccount.objects.count() == 1
