@@ -28,9 +28,23 @@ def actor_label(actor) -> str:
     return SYSTEM_LABEL if actor is None else actor.get_username()
 
 
-def _transition(model, pk: int, name: str, actor, note: str, expected_version, kwargs: dict):
+def _request_trail(locked: Request, event: dict) -> tuple[str, dict]:
+    RequestEvent.objects.create(request=locked, **event)
+    return "request", {"request": locked}
+
+
+def _task_trail(locked: AssistanceTask, event: dict) -> tuple[str, dict]:
+    TaskEvent.objects.create(task=locked, **event)
+    return "task", {
+        "request": locked.request,
+        "object_type": "assistance_task",
+        "object_id": locked.number,
+    }
+
+
+def _transition(model, trail, pk: int, name: str, actor, note: str, expected_version, kwargs):
     """Lock the row, check the version, the transition and the actor's permission, apply it, and
-    write the timeline row and the audit record: all in one transaction."""
+    write the timeline row (`trail`) and the audit record: all in one transaction."""
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=pk)
         if expected_version is not None and locked.version != expected_version:
@@ -46,15 +60,9 @@ def _transition(model, pk: int, name: str, actor, note: str, expected_version, k
         locked.save()
         event = {"actor": actor, "actor_label": actor_label(actor), "action": name, "note": note}
         event |= {"from_state": source, "to_state": locked.state}
-        if isinstance(locked, AssistanceTask):
-            TaskEvent.objects.create(task=locked, **event)
-            where = {"request": locked.request, "object_type": "assistance_task"}
-            where["object_id"] = locked.number
-        else:
-            RequestEvent.objects.create(request=locked, **event)
-            where = {"request": locked}
+        prefix, where = trail(locked, event)
         audit.record(
-            f"{'task' if isinstance(locked, AssistanceTask) else 'request'}.{name}",
+            f"{prefix}.{name}",
             AuditAction.UPDATE,
             user=actor,
             user_label=actor_label(actor),
@@ -78,7 +86,9 @@ def perform_transition(
     With `expected_version` (the version a form was made from) a request that changed in the
     meantime is refused with StaleRequest instead of being overwritten.
     """
-    return _transition(Request, request.pk, name, actor, note, expected_version, kwargs)
+    return _transition(
+        Request, _request_trail, request.pk, name, actor, note, expected_version, kwargs
+    )
 
 
 def perform_task_transition(
@@ -91,4 +101,6 @@ def perform_task_transition(
     **kwargs,
 ) -> AssistanceTask:
     """The same for an assistance task (its own timeline, audited against its request)."""
-    return _transition(AssistanceTask, task.pk, name, actor, note, expected_version, kwargs)
+    return _transition(
+        AssistanceTask, _task_trail, task.pk, name, actor, note, expected_version, kwargs
+    )

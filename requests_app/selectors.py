@@ -6,7 +6,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from requests_app import access
-from requests_app.models import Request, RequestState
+from requests_app.models import AssistanceTask, DataPackage, Request, RequestState
 from requests_app.models.request import FINISHED_STATES, OPEN_STATES
 from requests_app.references import normalise_reference
 
@@ -121,32 +121,30 @@ def audit_records_visible_to(user) -> QuerySet:
     return AuditRecord.objects.filter(practice_id_ref__in=practices).order_by("-seq")
 
 
-def tasks_visible_to(user) -> QuerySet:
+def tasks_visible_to(user) -> QuerySet[AssistanceTask]:
     """Assistance tasks: processor support sees those of every practice, practice staff their
     own practice's. Packages and certificates are reached only through their task."""
-    from requests_app.models import AssistanceTask
-
-    scope = Q(pk__in=[])
-    practices = access.practice_ids(user)
-    if practices:
-        scope |= Q(practice_id__in=practices)
     if access.is_processor_support(user):
         scope = Q()
+    else:
+        scope = Q(practice_id__in=access.practice_ids(user))
     return AssistanceTask.objects.filter(scope).select_related(
         "request", "practice", "requested_by", "assigned_to"
     )
 
 
-def package_of_patient(user, reference: str):
-    """The released data package of a signed-in patient's own request, or None."""
-    from requests_app.models import DataPackage
+def _released_packages_of(user) -> QuerySet[DataPackage]:
+    """The packages practices released for a signed-in patient's own requests."""
+    return DataPackage.objects.filter(
+        task__request__in=requests_of_patient(user), released_at__isnull=False
+    )
 
+
+def package_of_patient(user, reference: str) -> DataPackage | None:
+    """The released data package of a signed-in patient's own request, or None."""
     return (
-        DataPackage.objects.filter(
-            task__request__in=requests_of_patient(user),
-            task__request__reference=normalise_reference(reference),
-            released_at__isnull=False,
-        )
+        _released_packages_of(user)
+        .filter(task__request__reference=normalise_reference(reference))
         .select_related("task__request__practice")
         .order_by("-released_at")
         .first()
@@ -155,13 +153,7 @@ def package_of_patient(user, reference: str):
 
 def released_package_references(user) -> set[str]:
     """References of the patient's requests with a package they can download now."""
-    from requests_app.models import DataPackage
-
-    return set(
-        DataPackage.objects.filter(
-            task__request__in=requests_of_patient(user),
-            released_at__isnull=False,
-            purged_at__isnull=True,
-            link_expires_at__gt=timezone.now(),
-        ).values_list("task__request__reference", flat=True)
+    downloadable = _released_packages_of(user).filter(
+        purged_at__isnull=True, link_expires_at__gt=timezone.now()
     )
+    return set(downloadable.values_list("task__request__reference", flat=True))

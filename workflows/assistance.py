@@ -46,29 +46,30 @@ def log_event(
     audit_details=None,
 ) -> None:
     """A row on the task's timeline and, with `audit_as` (event type, action), the NEN 7513
-    record of the same act."""
-    TaskEvent.objects.create(
-        task=task,
-        actor=actor,
-        actor_label=actor_label(actor),
-        action=action,
-        from_state=task.state,
-        to_state=task.state,
-        note=note,
-        details=details or {},
-    )
-    if audit_as is not None:
-        audit.record(
-            audit_as[0],
-            audit_as[1],
-            user=actor,
-            user_label=actor_label(actor),
-            request=task.request,
-            purpose=f"{task.request.reference}/{task.number}",
-            object_type=object_type,
-            object_id=task.number,
-            details=details if audit_details is None else audit_details,
+    record of the same act (both or neither)."""
+    with transaction.atomic():
+        TaskEvent.objects.create(
+            task=task,
+            actor=actor,
+            actor_label=actor_label(actor),
+            action=action,
+            from_state=task.state,
+            to_state=task.state,
+            note=note,
+            details=details or {},
         )
+        if audit_as is not None:
+            audit.record(
+                audit_as[0],
+                audit_as[1],
+                user=actor,
+                user_label=actor_label(actor),
+                request=task.request,
+                purpose=f"{task.request.reference}/{task.number}",
+                object_type=object_type,
+                object_id=task.number,
+                details=details if audit_details is None else audit_details,
+            )
 
 
 def request_assistance(
@@ -251,11 +252,3 @@ def sources_for(task: AssistanceTask, ids: Identifiers) -> tuple[list, list[tupl
         return connectors, []
     why = _("also a patient of another practice; this source cannot tell practices apart")
     return [c for c in connectors if c.practice_scoped], [(c, str(why)) for c in unscoped]
-
-
-def sources() -> list[dict]:
-    """The configured connectors, for pages and packages."""
-    return [
-        {"key": c.key, "label": str(c.label), "subprocessor": c.subprocessor}
-        for c in configured_connectors()
-    ]

@@ -97,6 +97,10 @@ def check_code(
     return False
 
 
+def code_sent(session, package: DataPackage) -> bool:
+    return bool(_state(session, package))
+
+
 def passed(session, package: DataPackage, now: float | None = None) -> bool:
     if session.get(BROKER_SESSION_KEY):
         return True

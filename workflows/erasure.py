@@ -8,10 +8,10 @@ with a SHA-256 digest of its manifest.
 
 import hashlib
 import json
+from collections import Counter
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -28,7 +28,7 @@ from requests_app.models import (
 )
 from workflows.assistance import identifiers_for, log_event, sources_for
 from workflows.connectors import ConnectorError, configured_connectors
-from workflows.packages import remove_file
+from workflows.packages import remove_file_after_commit
 
 MANIFEST_VERSION = "1.0"
 
@@ -110,16 +110,21 @@ def _remove_package_copies(task: AssistanceTask, now) -> list[str]:
     """Earlier data packages hold copies of the erased data: their files go too."""
     removed = []
     for package in _patient_packages(task).filter(purged_at__isnull=True):
-        remove_file(package)
+        remove_file_after_commit(package)
         package.purged_at = now
         package.save(update_fields=["purged_at"])
         removed.append(package.task.number)
     return removed
 
 
-def _latest_runs(task: AssistanceTask) -> dict[str, list[ErasureRun]]:
+def _runs_newest_first(task: AssistanceTask) -> list[ErasureRun]:
+    return list(task.erasure_runs.order_by("-at", "-pk"))
+
+
+def _latest_runs(runs: list[ErasureRun]) -> dict[str, list[ErasureRun]]:
+    """Per source, the rows of its most recent run."""
     latest: dict[str, list[ErasureRun]] = {}
-    for run in task.erasure_runs.order_by("-at", "-pk"):
+    for run in runs:
         if run.source not in latest or latest[run.source][0].at == run.at:
             latest.setdefault(run.source, []).append(run)
     return latest
@@ -128,7 +133,7 @@ def _latest_runs(task: AssistanceTask) -> dict[str, list[ErasureRun]]:
 def open_points(task: AssistanceTask) -> list[str]:
     """What still stands between this task and its certificate (empty when ready)."""
     points = []
-    latest = _latest_runs(task)
+    latest = _latest_runs(_runs_newest_first(task))
     for connector in configured_connectors():
         runs = latest.get(connector.key)
         if not runs:
@@ -151,21 +156,19 @@ def issue_certificate(task: AssistanceTask, *, actor) -> ErasureCertificate:
     if points:
         raise TransitionRefused("; ".join(points))
     request, practice = task.request, task.practice
-    latest = _latest_runs(task)
-    totals = {
-        (row["source"], row["category"]): row["removed"]
-        for row in task.erasure_runs.order_by()
-        .values("source", "category")
-        .annotate(removed=Sum("removed"))
-    }
+    all_runs = _runs_newest_first(task)
+    latest = _latest_runs(all_runs)
+    removed: Counter = Counter()
+    kept: dict[tuple[str, str], int] = {}
+    for run in all_runs:
+        removed[(run.source, run.category)] += run.removed
+        # What is kept: as the most recent run that saw the category reported it (a later run
+        # may no longer find the patient once the identifiers are erased).
+        kept.setdefault((run.source, run.category), run.kept)
     sources = []
     for connector in configured_connectors():
         runs = latest[connector.key]
-        # What is kept: as the most recent run that saw each category reported it (a later run
-        # may no longer find the patient once the identifiers are erased).
-        kept = {}
-        for run in task.erasure_runs.filter(source=connector.key).order_by("-at", "-pk"):
-            kept.setdefault(run.category, run.kept)
+        key = connector.key
         sources.append(
             {
                 "key": connector.key,
@@ -174,8 +177,8 @@ def issue_certificate(task: AssistanceTask, *, actor) -> ErasureCertificate:
                 "last_run_at": runs[0].at.isoformat(timespec="seconds"),
                 "skipped": next((r.skipped for r in runs if r.skipped), ""),
                 "categories": [
-                    {"category": c, "removed": totals[(connector.key, c)], "kept": kept.get(c, 0)}
-                    for c in sorted(c for (s, c) in totals if s == connector.key and c)
+                    {"category": c, "removed": removed[(key, c)], "kept": kept[(key, c)]}
+                    for c in sorted(c for (s, c) in removed if s == key and c)
                 ],
             }
         )

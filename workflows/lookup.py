@@ -3,7 +3,6 @@ category, as counts and date ranges, before anything is exported. Every look-up 
 who, why (the task) and what was seen."""
 
 import dataclasses
-import time
 
 from django.core.exceptions import PermissionDenied
 
@@ -22,7 +21,6 @@ class SourceResult:
     subprocessor: str
     findings: list[Finding]
     error: str = ""
-    seconds: float = 0.0
     practice_scoped: bool = True
 
 
@@ -37,11 +35,10 @@ def look_up(task: AssistanceTask, *, actor, identifiers: Identifiers) -> list[So
         raise ValueError("give at least one identifier")
     connectors, left_out = sources_for(task, ids)
     results = [
-        SourceResult(c.key, str(c.label), c.subprocessor, [], error=why, practice_scoped=False)
+        SourceResult(c.key, str(c.label), c.subprocessor, [], why, practice_scoped=False)
         for c, why in left_out
     ]
     for connector in connectors:
-        began = time.perf_counter()
         try:
             findings, error = connector.find(ids), ""
         except ConnectorError as exc:
@@ -53,7 +50,6 @@ def look_up(task: AssistanceTask, *, actor, identifiers: Identifiers) -> list[So
                 connector.subprocessor,
                 findings,
                 error,
-                time.perf_counter() - began,
                 connector.practice_scoped,
             )
         )

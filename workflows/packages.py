@@ -155,8 +155,8 @@ class _Spools:
             writer.close()
 
     def rows(self, key: tuple[str, str]) -> Iterator[dict]:
-        path = self.directory / Path(self.writers[key]._path).name
-        for line in io.TextIOWrapper(io.BufferedReader(SealedReader(path)), encoding="utf-8"):
+        reader = io.BufferedReader(SealedReader(self.writers[key].path))
+        for line in io.TextIOWrapper(reader, encoding="utf-8"):
             yield json.loads(line)
 
 
@@ -211,8 +211,7 @@ def build_package(task: AssistanceTask, *, actor) -> DataPackage:
             raise TransitionRefused("the task moved on while the package was built")
         if old is not None:
             old.delete()
-            # The old file goes once the new row is committed, never before.
-            transaction.on_commit(lambda name=old.file_name: (storage_dir() / name).unlink(True))
+            remove_file_after_commit(old)  # never before the new row is committed
         package = DataPackage.objects.create(
             task=task,
             built_by=actor,
@@ -382,9 +381,9 @@ def purge_packages(now: datetime.datetime | None = None) -> list[int]:
     )
     purged = []
     for package in expired.select_related("task__request"):
-        remove_file(package)
         package.purged_at = now
         package.save(update_fields=["purged_at"])
+        remove_file(package)
         audit.record(
             "package.purge",
             AuditAction.DELETE,
@@ -416,3 +415,8 @@ def remove_leftovers(now: datetime.datetime) -> None:
 
 def remove_file(package: DataPackage) -> None:
     (storage_dir() / package.file_name).unlink(missing_ok=True)
+
+
+def remove_file_after_commit(package: DataPackage) -> None:
+    """Inside a transaction: the file goes only if the change that drops it is committed."""
+    transaction.on_commit(lambda: remove_file(package))

@@ -12,7 +12,7 @@ from django.utils import timezone
 from requests_app import audit
 from requests_app.models import AuditAction, Practice, Request
 from requests_app.models.request import FINISHED_STATES
-from workflows.packages import remove_file
+from workflows.packages import remove_file_after_commit
 from workflows.patients import retire_account
 
 BATCH = 500
@@ -57,10 +57,14 @@ def purge_expired(now: datetime.datetime | None = None) -> list[str]:
                     "assistance_tasks": item.tasks.count(),
                 },
             )
-            files = [p for task in item.tasks.all() if (p := getattr(task, "package", None))]
+            files = [
+                p
+                for t in item.tasks.select_related("package")
+                if (p := getattr(t, "package", None))
+            ]
             item.delete()
-            # Package files live outside the database: removed once the rows are gone.
-            transaction.on_commit(lambda files=files: [remove_file(p) for p in files])
+            for package in files:  # outside the database: removed once the rows are gone
+                remove_file_after_commit(package)
             erased.append(item.reference)
             addresses.add(item.patient_email.strip().lower())
     for email in addresses:

@@ -29,7 +29,7 @@ class SealedWriter(io.RawIOBase):
     """A write-only binary stream that encrypts as it goes; also counts and hashes plaintext."""
 
     def __init__(self, path: Path) -> None:
-        self._path = path
+        self.path = path
         self._tmp = path.with_suffix(path.suffix + ".part")
         self._file = open(self._tmp, "wb")  # noqa: SIM115 - closed in close()
         os.chmod(self._tmp, 0o600)
@@ -68,7 +68,7 @@ class SealedWriter(io.RawIOBase):
                 self._buffer.clear()
             self._seal(b"")  # end marker: a file cut short at a record boundary is detected
             self._file.close()
-            os.replace(self._tmp, self._path)
+            os.replace(self._tmp, self.path)
             self._done = True
         super().close()
 

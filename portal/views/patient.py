@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from portal.task_forms import DownloadCodeForm
-from portal.views.tasks import _zip_response
+from portal.views.tasks import zip_response
 from requests_app import audit, selectors
 from requests_app.lifecycle import TransitionRefused
 from requests_app.models import AuditAction, RequestState
@@ -121,8 +121,7 @@ def data_package(request: HttpRequest, reference: str) -> HttpResponse:
         "package": package,
         "item": package.task.request,
         "form": DownloadCodeForm(),
-        "code_sent": download_codes.KEY in request.session
-        and str(package.pk) in request.session[download_codes.KEY],
+        "code_sent": download_codes.code_sent(request.session, package),
         "passed": download_codes.passed(request.session, package),
     }
     if request.method == "POST" and package.downloadable:
@@ -170,4 +169,4 @@ def data_package_download(request: HttpRequest, reference: str) -> HttpResponse:
     if not download_codes.passed(request.session, package):
         return redirect("patient:package", reference=reference)
     packages.record_download(package, user=request.user, who="patient")
-    return _zip_response(package)
+    return zip_response(package)

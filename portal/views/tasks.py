@@ -89,11 +89,9 @@ def _render(request: HttpRequest, task, *, status: int = 200, **extra) -> HttpRe
         "practice_staff": practice,
         "sees_results": support or practice,
         "keep_labels": [DataCategory(c).label for c in task.keep_categories],
-        "sources": assistance.sources(),
         "version_form": VersionForm(initial=version),
         "deliver_form": DeliverForm(initial=version),
         "reject_form": RejectForm(initial=version),
-        "step_form": ManualStepForm(),
         "lookup_form": None,
         "open_points": [],
     }
@@ -214,7 +212,8 @@ def task_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
         raise Http404
     form = ManualStepForm(request.POST)
     if not form.is_valid():
-        return _render(request, task, status=400, step_form=form)
+        messages.error(request, _("Say what was done there."))
+        return redirect("staff:task", pk=pk)
     try:
         assistance.tick_manual_step(manual, actor=request.user, note=form.cleaned_data["note"])
     except TransitionRefused:
@@ -253,10 +252,10 @@ def package_download(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     who = "support" if access.is_processor_support(request.user) else "practice"
     packages.record_download(package, user=request.user, who=who)
-    return _zip_response(package)
+    return zip_response(package)
 
 
-def _zip_response(package) -> StreamingHttpResponse:
+def zip_response(package) -> StreamingHttpResponse:
     response = StreamingHttpResponse(packages.open_package(package), content_type="application/zip")
     name = f"gegevens-{package.task.request.reference}.zip"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

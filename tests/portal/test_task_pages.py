@@ -242,3 +242,15 @@ def test_sms_code_tries_are_counted_per_account_not_per_session(
     with django_capture_on_commit_callbacks(execute=True):
         fresh.post(url, {"send": "1"})
     assert len(providers.sms()) == sent == 5
+
+
+def test_a_manual_step_without_a_note_is_refused_with_a_message(
+    client, handler, support, access_request
+):
+    task = ask(client, handler, access_request)
+    client.force_login(support)
+    client.post(f"/staff/tasks/{task.pk}/act/start/", {"version": task.version})
+    step = task.manual_steps.first()
+    page = client.post(f"/staff/tasks/{task.pk}/steps/{step.pk}/", {"note": ""}, follow=True)
+    assert "Schrijf op wat daar is gedaan." in page.content.decode()
+    assert task.manual_steps.get(pk=step.pk).done_at is None

@@ -353,14 +353,21 @@ def test_a_released_package_is_never_replaced_by_a_build_that_was_running(
 
 
 def test_erasure_also_removes_earlier_data_packages_of_the_patient(
-    supply_task, support, handler, practice, patient, package_dir
+    supply_task,
+    support,
+    handler,
+    practice,
+    patient,
+    package_dir,
+    django_capture_on_commit_callbacks,
 ):
     package = packages.build_package(supply_task, actor=support)
     deliver_and_accept(supply_task, handler, support)
     packages.release(package, actor=handler)
     item = decided(practice, patient, handler, kind="erasure")
     task = started(item, handler, support, AssistanceKind.ERASE)
-    erasure.run_erasure(task, actor=support)
+    with django_capture_on_commit_callbacks(execute=True):  # files go after commit
+        erasure.run_erasure(task, actor=support)
     package.refresh_from_db()
     assert package.purged_at and not package.downloadable
     assert not (package_dir / package.file_name).exists()
