@@ -7,22 +7,17 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from django.conf import settings
-from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.shortcuts import render, resolve_url
 
-from requests_app import access
-from workflows import outbox
+from requests_app import access, audit
+from requests_app.models import AuditAction, AuditOutcome
+from requests_app.validators import canonical_email
+from workflows import download_codes, outbox
 from workflows.download_codes import BROKER_SESSION_KEY
 from workflows.models import Medium, Notification, Purpose
 
 log = logging.getLogger(__name__)
-
-LOGIN_CODE = "account/email/login_code"
-
-
-def _is_staff_email(email: str) -> bool:
-    users = get_user_model().objects.filter(email__iexact=email)
-    return any(access.is_practice_staff(u) or access.is_processor_support(u) for u in users)
 
 
 class StaffAccountAdapter(DefaultAccountAdapter):
@@ -30,10 +25,6 @@ class StaffAccountAdapter(DefaultAccountAdapter):
         return False
 
     def send_mail(self, template_prefix: str, email: str, context: dict) -> None:
-        if template_prefix == LOGIN_CODE and _is_staff_email(email):
-            # Staff sign in with password (and, later, a second factor), never by e-mail alone.
-            log.warning("refused a sign-in code for a staff account")
-            return
         rendered = self.render_mail(template_prefix, email, {"email": email, **context})
         outbox.enqueue(
             [
@@ -85,14 +76,44 @@ def patient_for_broker_claims(claims: dict):
             or ""
         )
     if not email and claims.get("email") and claims.get("email_verified") is True:
-        candidate = str(claims["email"]).strip().lower()
-        if Request.objects.filter(patient_email__iexact=candidate).exists():
+        try:
+            candidate = canonical_email(str(claims["email"]))
+        except ValidationError:
+            candidate = ""
+        if candidate and Request.objects.filter(patient_email=candidate).exists():
             email = candidate
     if not email:
         raise BrokerRefused("no request for this person")
-    if _is_staff_email(email):
+    if access.is_staff_address(email):
         raise BrokerRefused("staff accounts do not sign in through the broker")
     return account_for(email)
+
+
+def link_refusal(request, sociallogin, claims: dict) -> str:
+    """Why this broker identity may not be linked to the signed-in account, or "" when it may:
+    only a patient, only after the SMS code (whoever holds just the mailbox must not link their
+    own DigiD), only an identity not linked elsewhere, and where the patient's requests hold a
+    BSN, only the broker's matching BSN."""
+    from requests_app import selectors
+    from requests_app.fields import lookup_digest
+
+    user = request.user
+    if not access.patient_email(user):
+        return "not a patient account"
+    if sociallogin.is_existing and sociallogin.user != user:
+        return "identity linked to another account"
+    if not download_codes.link_passed(request.session):
+        return "no SMS code"
+    known = set(
+        selectors.requests_of_patient(user)
+        .exclude(bsn_digest="")
+        .values_list("bsn_digest", flat=True)
+    )
+    if known:
+        bsn = str(claims.get(settings.OIDC_BSN_CLAIM) or "").strip()
+        if not bsn or lookup_digest(bsn) not in known:
+            return "BSN does not match the request"
+    return ""
 
 
 class PatientBrokerAdapter(DefaultSocialAccountAdapter):
@@ -117,8 +138,18 @@ class PatientBrokerAdapter(DefaultSocialAccountAdapter):
         if sociallogin.state.get("process") == "connect":
             # A patient signed in by e-mail code links the broker (e.g. DigiD) to their account,
             # so that next time the broker alone signs them in. Staff never link one.
-            linked_elsewhere = sociallogin.is_existing and sociallogin.user != request.user
-            if not access.patient_email(request.user) or linked_elsewhere:
+            reason = link_refusal(request, sociallogin, claims)
+            audit.record(
+                "patient.broker_link",
+                AuditAction.EXECUTE,
+                user=request.user,
+                outcome=AuditOutcome.DENIED if reason else AuditOutcome.SUCCESS,
+                object_type="account",
+                object_id=str(request.user.pk),
+                details={"reason": reason} if reason else {},
+            )
+            if reason:
+                log.info("broker link refused: %s", reason)
                 raise refused
             return  # allauth's connect flow links it to request.user
         if sociallogin.is_existing and access.patient_email(sociallogin.user):

@@ -4,7 +4,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.models import Practice, RequestKind
-from requests_app.validators import normalise_phone, validate_birth_date, validate_bsn
+from requests_app.validators import (
+    canonical_email,
+    normalise_phone,
+    validate_birth_date,
+    validate_bsn,
+)
 
 KIND_EXPLANATIONS = {
     RequestKind.ACCESS: _("See which personal data is kept about you, and receive a copy."),
@@ -70,6 +75,10 @@ class RequestDetailsForm(forms.Form):
     def clean_phone(self) -> str:
         value = self.cleaned_data["phone"].strip()
         return normalise_phone(value) if value else ""
+
+    def clean_email(self) -> str:
+        # Stored and compared only in this form: see requests_app.validators.canonical_email.
+        return canonical_email(self.cleaned_data["email"])
 
 
 class WebIntakeForm(RequestDetailsForm):

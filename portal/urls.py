@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.http import Http404
 from django.urls import include, path
 
-from portal.views import api, audit_log, incidents, intake, patient, staff, tasks
+from portal.views import api, audit_log, incidents, intake, patient, signin, staff, tasks
 
 intake_urls = (
     [
@@ -53,6 +53,8 @@ staff_urls = (
 patient_urls = (
     [
         path("", patient.track, name="track"),
+        path("link/", patient.broker_link, name="link"),
+        path("link/<int:pk>/remove/", patient.broker_unlink, name="unlink"),
         path("<str:reference>/reply/", patient.reply, name="reply"),
         path("<str:reference>/withdraw/", patient.withdraw, name="withdraw"),
         path("<str:reference>/data/", patient.data_package, name="package"),
@@ -84,6 +86,11 @@ urlpatterns = [
     path("api/v1/", include(api_urls)),
     # Changing the account's e-mail address is not offered: a patient's address is their identity.
     path("accounts/email/", not_found),
+    # Patients sign in by code and staff reset passwords through our own views: exact canonical
+    # addresses, tries counted per account, and the same answer for known and unknown addresses.
+    path("accounts/login/code/", signin.request_code, name="patient_signin"),
+    path("accounts/login/code/confirm/", signin.confirm_code, name="patient_signin_confirm"),
+    path("accounts/password/reset/", signin.password_reset, name="staff_password_reset"),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -53,20 +53,38 @@ def can(user, capability: Capability, practice_id: int | None) -> bool:
 
 
 def patient_username(email: str) -> str:
-    """The account name intake gives a patient: fixed by the request's e-mail address."""
-    return "patient-" + hashlib.sha256(email.strip().lower().encode()).hexdigest()[:24]
+    """The account name intake gives a patient: fixed by the request's canonical e-mail address
+    (requests_app.validators.canonical_email)."""
+    return "patient-" + hashlib.sha256(email.encode()).hexdigest()[:24]
 
 
 def patient_email(user) -> str:
-    """The e-mail address a patient account stands for, or "" for any other account. Bound to
-    the account name, so changing the account's e-mail field grants nothing."""
+    """The canonical e-mail address a patient account stands for, or "" for any other account.
+    Bound to the account name, so changing the account's e-mail field grants nothing."""
     if not _is_staff_account(user) or not user.email:
         return ""
     if practice_ids(user) or processor_roles(user):
         return ""
-    return user.email.strip().lower() if user.username == patient_username(user.email) else ""
+    return user.email if user.username == patient_username(user.email) else ""
 
 
 def is_patient_of(user, email: str) -> bool:
+    """Exact equality of canonical addresses: no case folding, no look-alikes."""
     mine = patient_email(user)
-    return bool(mine) and mine == (email or "").strip().lower()
+    return bool(mine) and mine == email
+
+
+def is_staff_address(address: str) -> bool:
+    """Whether a staff account (practice or processor) uses this canonical address."""
+    from django.contrib.auth import get_user_model
+
+    from requests_app.validators import same_email
+
+    local = address.partition("@")[0]
+    # A cheap pre-filter in SQL, then the exact comparison of canonical forms.
+    candidates = get_user_model().objects.filter(email__istartswith=local[:1])
+    return any(
+        same_email(u.email, address)
+        and (u.is_staff or is_practice_staff(u) or is_processor_support(u))
+        for u in candidates.exclude(username__startswith="patient-")
+    )

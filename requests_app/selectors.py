@@ -89,7 +89,7 @@ def requests_of_patient(user) -> QuerySet[Request]:
     email = access.patient_email(user)
     if not email:
         return Request.objects.none()
-    return Request.objects.filter(patient_email__iexact=email).select_related("practice")
+    return Request.objects.filter(patient_email=email).select_related("practice")
 
 
 def incidents_visible_to(user) -> QuerySet:

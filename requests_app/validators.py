@@ -63,3 +63,45 @@ def validate_birth_date(value: datetime.date) -> None:
         raise ValidationError(_("A date of birth cannot be in the future."), code="future")
     if value.year < 1900:
         raise ValidationError(_("Enter a date of birth after 1900."), code="too_old")
+
+
+# An ASCII local part, as nearly every mailbox has: look-alike letters there (dotless ı, long ſ,
+# the Kelvin sign) would otherwise pass Django's case-insensitive check and fold onto ASCII in
+# PostgreSQL's UPPER(), so that two mailboxes shared one patient's requests.
+LOCAL_PART_RE = re.compile(r"^[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*$")
+
+
+def canonical_email(value: str) -> str:
+    """The one form in which an address is stored and compared: the local part ASCII and
+    lower-cased, the domain in its IDNA (punycode) form as mail servers resolve it. Two
+    addresses are the same mailbox for this portal only when these forms are equal."""
+    import idna
+
+    local, at, domain = (value or "").strip().rpartition("@")
+    invalid = ValidationError(_("Enter a valid e-mail address."), code="email")
+    if not at or not local or not domain or len(local) > 64:
+        raise invalid
+    if not LOCAL_PART_RE.match(local):
+        raise ValidationError(
+            _(
+                "Use an e-mail address with only plain letters, digits and . _ - + "
+                "before the @ sign."
+            ),
+            code="email_local_part",
+        )
+    try:
+        ascii_domain = idna.encode(domain.rstrip("."), uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError) as exc:
+        raise invalid from exc
+    canonical = f"{local.lower()}@{ascii_domain.lower()}"
+    if len(canonical) > 254 or "." not in ascii_domain:
+        raise invalid
+    return canonical
+
+
+def same_email(a: str, b: str) -> bool:
+    """Exact equality of canonical forms; an address that has none matches nothing."""
+    try:
+        return canonical_email(a) == canonical_email(b)
+    except ValidationError:
+        return False

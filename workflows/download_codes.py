@@ -2,7 +2,8 @@
 request's mobile number, on top of the e-mailed sign-in code (the Dutch DPA expects two factors
 for health data). The code is kept in the patient's session, only as an HMAC, and works for 10
 minutes; the counts of tries and codes are kept server-side (the cache, Redis in production),
-per package and account, so parallel guesses or a new session do not reset them."""
+per package and account, so parallel guesses or a new session do not reset them. The same code
+guards linking an identity broker (DigiD) to the account."""
 
 import secrets
 import time
@@ -19,7 +20,7 @@ CODE_SECONDS = 10 * 60
 MAX_TRIES = 5
 MAX_SENDS = 5
 SENDS_WINDOW = 24 * 60 * 60  # at most MAX_SENDS codes a day per package and account
-# After a correct code the download stays open this long in the same session.
+# After a correct code the download (or linking) stays open this long in the same session.
 PASSED_SECONDS = 15 * 60
 KEY = "download_codes"
 # Set at sign-in through an identity broker (DigiD): that is two factors already.
@@ -30,23 +31,23 @@ class CodeRefused(Exception):
     """Too many codes asked or tried; the patient must wait or ask the practice."""
 
 
-def _digest(package: DataPackage, code: str) -> str:
-    return salted_hmac("package-download", f"{package.pk}:{code}").hexdigest()
+def _digest(scope: str, code: str) -> str:
+    return salted_hmac("package-download", f"{scope}:{code}").hexdigest()
 
 
-def _state(session, package: DataPackage) -> dict:
-    return session.get(KEY, {}).get(str(package.pk), {})
+def _state(session, scope: str) -> dict:
+    return session.get(KEY, {}).get(scope, {})
 
 
-def _save(session, package: DataPackage, state: dict) -> None:
+def _save(session, scope: str, state: dict) -> None:
     codes = dict(session.get(KEY, {}))
-    codes[str(package.pk)] = state
+    codes[scope] = state
     session[KEY] = codes
 
 
-def _count(name: str, package: DataPackage, user_id: int, timeout: int) -> int:
+def _count(name: str, scope: str, user_id: int, timeout: int) -> int:
     """Add one to a server-side counter and return it (atomic in Redis and in local memory)."""
-    key = f"download-code:{name}:{package.pk}:{user_id}"
+    key = f"download-code:{name}:{scope}:{user_id}"
     cache.add(key, 0, timeout)
     try:
         return cache.incr(key)
@@ -55,16 +56,15 @@ def _count(name: str, package: DataPackage, user_id: int, timeout: int) -> int:
         return 1
 
 
-def send_code(session, package: DataPackage, user_id: int, now: float | None = None) -> None:
-    request = package.task.request
-    if not request.patient_phone:
+def _send(session, scope: str, request, user_id: int, template: str, now: float | None) -> None:
+    if request is None or not request.patient_phone:
         raise CodeRefused("no mobile number")
     now = now or time.time()
-    if _count("sends", package, user_id, SENDS_WINDOW) > MAX_SENDS:
+    if _count("sends", scope, user_id, SENDS_WINDOW) > MAX_SENDS:
         raise CodeRefused("too many codes")
-    cache.delete(f"download-code:tries:{package.pk}:{user_id}")  # a new code, new tries
+    cache.delete(f"download-code:tries:{scope}:{user_id}")  # a new code, new tries
     code = f"{secrets.randbelow(10**6):06d}"
-    _save(session, package, {"digest": _digest(package, code), "expires": now + CODE_SECONDS})
+    _save(session, scope, {"digest": _digest(scope, code), "expires": now + CODE_SECONDS})
     with transaction.atomic():
         outbox.enqueue(
             [
@@ -72,7 +72,7 @@ def send_code(session, package: DataPackage, user_id: int, now: float | None = N
                     purpose=Purpose.DOWNLOAD_CODE,
                     medium=Medium.SMS,
                     recipient=request.patient_phone,
-                    template="download_code",
+                    template=template,
                     language=request.language,
                     request=request,
                     context={"code": code},
@@ -82,26 +82,78 @@ def send_code(session, package: DataPackage, user_id: int, now: float | None = N
         )
 
 
-def check_code(
-    session, package: DataPackage, code: str, user_id: int, now: float | None = None
-) -> bool:
+def _check(session, scope: str, code: str, user_id: int, now: float | None) -> bool:
     now = now or time.time()
-    state = _state(session, package)
+    state = _state(session, scope)
     if not state.get("digest") or now > state["expires"]:
         raise CodeRefused("no valid code")
-    if _count("tries", package, user_id, CODE_SECONDS) > MAX_TRIES:
+    if _count("tries", scope, user_id, CODE_SECONDS) > MAX_TRIES:
         raise CodeRefused("too many tries")
-    if constant_time_compare(state["digest"], _digest(package, code)):
-        _save(session, package, {"passed_until": now + PASSED_SECONDS})
+    if constant_time_compare(state["digest"], _digest(scope, code)):
+        _save(session, scope, {"passed_until": now + PASSED_SECONDS})
         return True
     return False
 
 
+def _passed(session, scope: str, now: float | None) -> bool:
+    return (now or time.time()) < _state(session, scope).get("passed_until", 0)
+
+
+# --- Before a data package download ------------------------------------------------------------
+def _package_scope(package: DataPackage) -> str:
+    return str(package.pk)
+
+
+def send_code(session, package: DataPackage, user_id: int, now: float | None = None) -> None:
+    request = package.task.request
+    _send(session, _package_scope(package), request, user_id, "download_code", now)
+
+
+def check_code(
+    session, package: DataPackage, code: str, user_id: int, now: float | None = None
+) -> bool:
+    return _check(session, _package_scope(package), code, user_id, now)
+
+
 def code_sent(session, package: DataPackage) -> bool:
-    return bool(_state(session, package))
+    return bool(_state(session, _package_scope(package)))
 
 
 def passed(session, package: DataPackage, now: float | None = None) -> bool:
     if session.get(BROKER_SESSION_KEY):
         return True
-    return (now or time.time()) < _state(session, package).get("passed_until", 0)
+    return _passed(session, _package_scope(package), now)
+
+
+# --- Before linking an identity broker (DigiD) to the account ----------------------------------
+# Whoever holds only the mailbox must not be able to link their own DigiD and so skip the SMS
+# code from then on: linking needs the same second factor first.
+LINK_SCOPE = "link"
+
+
+def link_phone_request(user):
+    """The request whose mobile number gets the code: the patient's latest with one."""
+    from requests_app import selectors
+
+    return (
+        selectors.requests_of_patient(user)
+        .exclude(patient_phone="")
+        .order_by("-received_at")
+        .first()
+    )
+
+
+def send_link_code(session, user, now: float | None = None) -> None:
+    _send(session, LINK_SCOPE, link_phone_request(user), user.pk, "link_code", now)
+
+
+def check_link_code(session, code: str, user_id: int, now: float | None = None) -> bool:
+    return _check(session, LINK_SCOPE, code, user_id, now)
+
+
+def link_code_sent(session) -> bool:
+    return bool(_state(session, LINK_SCOPE))
+
+
+def link_passed(session, now: float | None = None) -> bool:
+    return _passed(session, LINK_SCOPE, now)

@@ -101,7 +101,7 @@ def _patient_packages(task: AssistanceTask):
     # The address alone may be a family's: the date of birth must match too.
     return DataPackage.objects.filter(
         task__practice=task.practice,
-        task__request__patient_email__iexact=task.request.patient_email,
+        task__request__patient_email=task.request.patient_email,
         task__request__patient_birth_date=task.request.patient_birth_date,
     ).select_related("task")
 

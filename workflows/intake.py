@@ -19,6 +19,7 @@ from requests_app.models import (
     RequestEvent,
 )
 from requests_app.models.intake import DRAFT_TTL, CodeCheck
+from requests_app.validators import canonical_email
 from workflows import deadlines, forwarding, incidents, outbox, patients
 from workflows.models import Medium, Purpose
 
@@ -34,6 +35,10 @@ class PatientDetails:
     phone: str = ""
     patient_number: str = ""
     bsn: str = ""
+
+    def __post_init__(self):
+        # One form for every address, however it arrived (see canonical_email).
+        object.__setattr__(self, "email", canonical_email(self.email))
 
 
 def submit_request(
@@ -180,12 +185,14 @@ class ResendRefused(Exception):
 
 
 def resend_code(pending: PendingSubmission) -> None:
-    if pending.codes_sent >= MAX_CODES_PER_SUBMISSION:
-        raise ResendRefused
+    """A new code for the draft; the row is locked so parallel resends count one by one."""
     with transaction.atomic():
-        code = pending.issue_code()
-        pending.save()
-        _send_code(pending, code)
+        locked = PendingSubmission.objects.select_for_update().filter(pk=pending.pk).first()
+        if locked is None or locked.codes_sent >= MAX_CODES_PER_SUBMISSION:
+            raise ResendRefused
+        code = locked.issue_code()
+        locked.save()
+        _send_code(locked, code)
 
 
 class Confirmation(enum.Enum):

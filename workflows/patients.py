@@ -9,12 +9,14 @@ from requests_app import access, audit
 from requests_app.lifecycle import perform_transition
 from requests_app.models import AuditAction, Request, RequestMessage, RequestState, Sender
 from requests_app.models.request import by_patient
+from requests_app.validators import canonical_email
 from workflows import casework
 
 
 def account_for(email: str):
-    """The patient's sign-in account: no password, reached by a code sent to this address."""
-    email = email.strip().lower()
+    """The patient's sign-in account: no password, reached by a code sent to this address
+    (canonical, as intake stores it)."""
+    email = canonical_email(email)
     username = access.patient_username(email)
     users = get_user_model().objects
     user = users.filter(username=username).first()

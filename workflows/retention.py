@@ -66,8 +66,8 @@ def purge_expired(now: datetime.datetime | None = None) -> list[str]:
             for package in files:  # outside the database: removed once the rows are gone
                 remove_file_after_commit(package)
             erased.append(item.reference)
-            addresses.add(item.patient_email.strip().lower())
+            addresses.add(item.patient_email)
     for email in addresses:
-        if not Request.objects.filter(patient_email__iexact=email).exists():
+        if not Request.objects.filter(patient_email=email).exists():
             retire_account(email)
     return erased

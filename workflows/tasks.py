@@ -6,7 +6,17 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 
 from requests_app.models import AssistanceTask
-from workflows import delivery, erasure, intake, outbox, packages, reminders, retention
+from workflows import (
+    delivery,
+    erasure,
+    intake,
+    outbox,
+    packages,
+    patient_signin,
+    reminders,
+    retention,
+    staff_accounts,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,3 +65,14 @@ def build_package(task_id: int, user_id: int) -> int:
 def run_erasure(task_id: int, user_id: int) -> int:
     task = AssistanceTask.objects.select_related("request", "practice").get(pk=task_id)
     return len(erasure.run_erasure(task, actor=get_user_model().objects.get(pk=user_id)))
+
+
+@shared_task(name="workflows.tasks.send_signin_code")
+def send_signin_code(address: str, language: str) -> bool:
+    """Looked up and sent here, after the answer: the page takes as long for any address."""
+    return patient_signin.send_code(address, language)
+
+
+@shared_task(name="workflows.tasks.send_password_reset")
+def send_password_reset(address: str, language: str) -> int:
+    return staff_accounts.send_password_reset(address, language)

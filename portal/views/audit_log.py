@@ -1,10 +1,11 @@
 """The practice DPO's view of its own practice's audit log: search and CSV export. Reading the
 log is itself logged."""
 
+import contextlib
 import csv
 
 from django import forms
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
@@ -14,6 +15,7 @@ from portal.views.staff import staff_required
 from requests_app import access, audit, selectors
 from requests_app.models import AuditAction
 from requests_app.roles import Capability
+from requests_app.validators import canonical_email
 
 EXPORT_COLUMNS = [
     "seq",
@@ -61,10 +63,19 @@ def _records(request: HttpRequest, form: AuditSearchForm):
         if data["user"]:
             records = records.filter(user_label__icontains=data["user"])
         if data["patient"]:
-            records = records.filter(patient_id__iexact=data["patient"].strip())
+            records = records.filter(patient_id__in=_patient_forms(data["patient"]))
         if data["reference"]:
             records = records.filter(object_id=data["reference"].strip().upper())
     return records
+
+
+def _patient_forms(value: str) -> set[str]:
+    """An address is searched in its canonical form (as stored since intake canonicalised it),
+    and as typed; never case-insensitively, which would match look-alike addresses."""
+    forms = {value.strip()}
+    with contextlib.suppress(ValidationError):
+        forms.add(canonical_email(value))
+    return forms
 
 
 @staff_required

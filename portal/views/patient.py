@@ -12,13 +12,13 @@ from django.views.decorators.http import require_POST
 
 from portal.task_forms import DownloadCodeForm
 from portal.views.tasks import zip_response
-from requests_app import audit, selectors
+from requests_app import access, audit, selectors
 from requests_app.lifecycle import TransitionRefused
 from requests_app.models import AuditAction, RequestState
 from workflows import download_codes, packages, patients
 
 S = RequestState
-CODE_LOGIN = "account_request_login_code"
+CODE_LOGIN = "patient_signin"
 # What a patient reads for each state: plain words, nothing about internal steps.
 PATIENT_STATE = {
     S.RECEIVED: gettext_lazy("Received; being forwarded to your practice"),
@@ -170,3 +170,61 @@ def data_package_download(request: HttpRequest, reference: str) -> HttpResponse:
         return redirect("patient:package", reference=reference)
     packages.record_download(package, user=request.user, who="patient")
     return zip_response(package)
+
+
+@login_required(login_url=CODE_LOGIN)
+def broker_link(request: HttpRequest) -> HttpResponse:
+    """Link an identity broker (DigiD) to the account, after an SMS code to the request's mobile
+    number; see and remove linked identities."""
+    if not access.patient_email(request.user):
+        raise Http404
+    context = {
+        "linked": SocialAccount.objects.filter(user=request.user).order_by("date_joined"),
+        "phone_request": download_codes.link_phone_request(request.user),
+        "form": DownloadCodeForm(),
+        "code_sent": download_codes.link_code_sent(request.session),
+        "passed": download_codes.link_passed(request.session),
+    }
+    if request.method != "POST":
+        return render(request, "patient/link.html", context)
+    if "send" in request.POST:
+        try:
+            download_codes.send_link_code(request.session, request.user)
+        except download_codes.CodeRefused:
+            messages.error(
+                request,
+                _("We cannot send another code. Please try again later or contact your practice."),
+            )
+        else:
+            messages.success(request, _("We have sent a code by SMS to your mobile number."))
+        return redirect("patient:link")
+    form = DownloadCodeForm(request.POST)
+    context["form"] = form
+    if form.is_valid():
+        try:
+            ok = download_codes.check_link_code(
+                request.session, form.cleaned_data["code"], request.user.pk
+            )
+        except download_codes.CodeRefused:
+            messages.error(request, _("This code no longer works. Ask for a new code."))
+            return redirect("patient:link")
+        if ok:
+            return redirect("patient:link")
+        form.add_error("code", _("This code is not right. Check the SMS and try again."))
+    return render(request, "patient/link.html", context, status=400)
+
+
+@login_required(login_url=CODE_LOGIN)
+@require_POST
+def broker_unlink(request: HttpRequest, pk: int) -> HttpResponse:
+    linked = get_object_or_404(SocialAccount, pk=pk, user=request.user)
+    linked.delete()
+    audit.record(
+        "patient.broker_unlink",
+        AuditAction.DELETE,
+        user=request.user,
+        object_type="account",
+        object_id=str(request.user.pk),
+    )
+    messages.success(request, _("The link has been removed. You sign in with codes again."))
+    return redirect("patient:link")

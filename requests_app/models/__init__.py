@@ -16,6 +16,7 @@ from requests_app.models.incident import Incident, IncidentState
 from requests_app.models.intake import PendingSubmission
 from requests_app.models.practice import Membership, Practice
 from requests_app.models.request import Channel, Request, RequestEvent, RequestKind, RequestState
+from requests_app.models.signin import PatientSignInCode
 from requests_app.models.subprocessor import DataCategory, SubProcessor
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "Incident",
     "IncidentState",
     "Membership",
+    "PatientSignInCode",
     "PatientWait",
     "PendingSubmission",
     "Practice",

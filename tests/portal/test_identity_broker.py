@@ -144,7 +144,7 @@ def test_the_brokers_claims_are_not_kept(client, broker, practice, patient, prov
 
 
 def test_a_patient_signed_in_by_code_links_the_broker_and_then_needs_no_code(
-    client, broker, practice, patient, providers, handler
+    client, broker, practice, patient, providers, handler, django_capture_on_commit_callbacks
 ):
     from allauth.socialaccount.models import SocialAccount
 
@@ -155,7 +155,13 @@ def test_a_patient_signed_in_by_code_links_the_broker_and_then_needs_no_code(
     # Without a link, the broker cannot find this patient (DigiD gives a BSN, not an address).
     assert sign_in(client, broker, {"sub": "digid-7", "bsn": "111222333"}).status_code == 403
     client.force_login(account_for(patient.email))
-    page = client.get("/track/").content.decode()
+    assert "/track/link/" in client.get("/track/").content.decode()
+    # Linking needs the SMS code to the request's mobile number first (see test_trust_identities).
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/track/link/", {"send": "1"})
+    sms = providers.wait_for(lambda calls: any(c.to == [patient.phone] for c in calls))[-1]
+    client.post("/track/link/", {"code": re.search(r"\b(\d{6})\b", sms.text).group(1)})
+    page = client.get("/track/link/").content.decode()
     assert "process=connect" in page or 'name="process" value="connect"' in page
     broker.claims = {"sub": "digid-7", "bsn": "111222333"}
     start = client.post("/accounts/oidc/broker/login/", {"process": "connect"})
