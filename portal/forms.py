@@ -4,7 +4,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.models import Practice, RequestKind
-from requests_app.validators import normalise_phone, validate_birth_date, validate_bsn
+from requests_app.validators import (
+    normalise_phone,
+    validate_birth_date,
+    validate_bsn,
+    validate_person_name,
+)
 
 KIND_EXPLANATIONS = {
     RequestKind.ACCESS: _("See which personal data is kept about you, and receive a copy."),
@@ -25,7 +30,7 @@ class RequestDetailsForm(forms.Form):
     """What every request needs, however it arrives."""
 
     kind = forms.ChoiceField(label=_("What would you like to ask?"), choices=RequestKind.choices)
-    name = forms.CharField(label=_("Full name"), max_length=200)
+    name = forms.CharField(label=_("Full name"), max_length=200, validators=[validate_person_name])
     birth_date = forms.DateField(
         label=_("Date of birth"),
         validators=[validate_birth_date],
@@ -81,7 +86,10 @@ class WebIntakeForm(RequestDetailsForm):
     )
     # Only when the patient could not find their practice in the list.
     practice_given = forms.CharField(
-        label=_("Name and town of your GP practice"), max_length=300, required=False
+        label=_("Name and town of your GP practice"),
+        max_length=300,
+        required=False,
+        validators=[validate_person_name],
     )
 
     field_order = [
