@@ -9,6 +9,7 @@ from requests_app.validators import (
     normalise_phone,
     validate_birth_date,
     validate_bsn,
+    validate_person_name,
 )
 
 KIND_EXPLANATIONS = {
@@ -30,7 +31,7 @@ class RequestDetailsForm(forms.Form):
     """What every request needs, however it arrives."""
 
     kind = forms.ChoiceField(label=_("What would you like to ask?"), choices=RequestKind.choices)
-    name = forms.CharField(label=_("Full name"), max_length=200)
+    name = forms.CharField(label=_("Full name"), max_length=200, validators=[validate_person_name])
     birth_date = forms.DateField(
         label=_("Date of birth"),
         validators=[validate_birth_date],
@@ -90,7 +91,10 @@ class WebIntakeForm(RequestDetailsForm):
     )
     # Only when the patient could not find their practice in the list.
     practice_given = forms.CharField(
-        label=_("Name and town of your GP practice"), max_length=300, required=False
+        label=_("Name and town of your GP practice"),
+        max_length=300,
+        required=False,
+        validators=[validate_person_name],
     )
 
     field_order = [

@@ -2,6 +2,7 @@
 
 import datetime
 import re
+import unicodedata
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -105,3 +106,44 @@ def same_email(a: str, b: str) -> bool:
         return canonical_email(a) == canonical_email(b)
     except ValidationError:
         return False
+
+
+# Characters that show nothing or turn the text around them: format characters (category Cf:
+# bidirectional overrides and isolates, zero-width spaces and joiners, the byte-order mark,
+# word joiners, tag characters), control characters other than white space, surrogates,
+# private-use and unassigned code points, and the few letters and marks that render blank.
+HIDDEN_CATEGORIES = frozenset({"Cf", "Cc", "Cs", "Co", "Cn"})
+BLANK_LOOKALIKES = frozenset("\u034f\u115f\u1160\u17b4\u17b5\u3164\uffa0")
+
+
+def hidden_characters(value: str) -> list[str]:
+    """The characters in `value` a reader would not see as written (white space aside)."""
+    return [
+        ch
+        for ch in value
+        if ch in BLANK_LOOKALIKES
+        or (unicodedata.category(ch) in HIDDEN_CATEGORIES and not ch.isspace())
+    ]
+
+
+def validate_person_name(value: str) -> None:
+    """A name staff read and compare must look as it is stored: "Jan Jansen" written with a
+    right-to-left override shows reversed, and a zero-width space makes two names look alike."""
+    found = hidden_characters(value or "")
+    if found:
+        raise ValidationError(
+            _(
+                "A name cannot contain invisible characters or characters that change the "
+                "direction of the text (found: %(codes)s)."
+            ),
+            code="hidden_characters",
+            params={"codes": ", ".join(sorted({f"U+{ord(ch):04X}" for ch in found}))},
+        )
+
+
+# PostgreSQL text cannot hold NUL, and a lone surrogate cannot be encoded as UTF-8.
+UNSTORABLE_RE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def is_storable(value: str) -> bool:
+    return UNSTORABLE_RE.search(value) is None

@@ -61,8 +61,10 @@ def submit_request(
     processor support as 'unrouted'.
     """
     received_at = timezone.now()
-    patients.account_for(patient.email)  # the patient's sign-in account; harmless if unused
     with transaction.atomic():
+        # The patient's sign-in account (harmless if unused), in the same transaction: a
+        # submission that fails leaves no account behind.
+        patients.account_for(patient.email)
         request = Request.objects.create(
             kind=kind,
             practice=practice if practice is not None and practice.active else None,

@@ -41,6 +41,7 @@ from requests_app.models import (
 from requests_app.roles import Capability
 from workflows.assistance import identifiers_for, log_event, sources_for
 from workflows.casework import tell_patient
+from workflows.csv_cells import safe_cell
 from workflows.sealed_files import SealedReader, SealedWriter, read_sealed
 
 SCHEMA_VERSION = "1.0"
@@ -231,14 +232,6 @@ def build_package(task: AssistanceTask, *, actor) -> DataPackage:
     return package
 
 
-def _csv_cell(value):
-    """Text a patient wrote must not run as a formula when a reviewer opens the CSV in a
-    spreadsheet: a leading =, +, -, @ (or tab, return) is quoted."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def _write_zip(sink, statement: dict, spools: _Spools, connectors: dict) -> None:
     labels = {c.value: str(c.label) for c in DataCategory}
     with zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED) as archive:
@@ -276,7 +269,7 @@ def _write_zip(sink, statement: dict, spools: _Spools, connectors: dict) -> None
                 table = csv.DictWriter(out, fieldnames=spools.fields[key], extrasaction="ignore")
                 table.writeheader()
                 for row in spools.rows(key):
-                    table.writerow({name: _csv_cell(value) for name, value in row.items()})
+                    table.writerow({name: safe_cell(value) for name, value in row.items()})
                 out.flush()
                 out.detach()
         # The readable page.

@@ -4,8 +4,10 @@ import hashlib
 import json
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -13,11 +15,17 @@ from portal import ratelimit
 from portal.forms import ApiIntakeForm
 from requests_app import audit, selectors
 from requests_app.models import ApiClient, AuditAction, Request
+from requests_app.validators import is_storable
 from workflows import intake
 
 PATIENT_FIELDS = ("name", "birth_date", "email", "phone", "patient_number", "bsn")
 MAX_BODY_BYTES = 64 * 1024
+MAX_DEPTH = 10  # the submission itself is two levels deep
 IDEMPOTENCY_KEY_MAX = 200
+UNSTORABLE = gettext_lazy(
+    "The request contains characters that cannot be processed (a NUL character, a control "
+    "character or an unpaired surrogate)."
+)
 
 
 def _errors(status: int, errors: dict) -> JsonResponse:
@@ -63,23 +71,71 @@ def _api_name(field: str) -> str:
     return f"patient.{field}" if field in PATIENT_FIELDS else field
 
 
+def _parse(raw: bytes) -> tuple[object, str | None]:
+    """The body as JSON, or (None, why not). Besides malformed JSON this refuses what would
+    fail later: nesting too deep for the parser (RecursionError) or for any sane client, and a
+    NUL or an unpaired surrogate ("\\ud800") in any string, which cannot be stored."""
+    try:
+        body = json.loads(raw)
+    except RecursionError:
+        return None, _("The request body is nested too deeply.")
+    except (ValueError, UnicodeDecodeError):
+        return None, _("The request body is not valid JSON.")
+    pending = [(body, 1)]  # walked without recursion, however the parser was built
+    while pending:
+        value, depth = pending.pop()
+        if depth > MAX_DEPTH:
+            return None, _("The request body is nested too deeply.")
+        if isinstance(value, dict):
+            if not all(is_storable(k) for k in value):
+                return None, UNSTORABLE
+            pending.extend((v, depth + 1) for v in value.values())
+        elif isinstance(value, list):
+            pending.extend((v, depth + 1) for v in value)
+        elif isinstance(value, str) and not is_storable(value):
+            return None, UNSTORABLE
+    return body, None
+
+
+def _over_quota(client: ApiClient) -> JsonResponse | None:
+    """The client's own quota (a leaked key must not flood practices or mail strangers)."""
+    wait = ratelimit.take(
+        "api-client", str(client.pk), [(60, client.per_minute), (24 * 60 * 60, client.per_day)]
+    )
+    if wait is None:
+        return None
+    response = _errors(
+        429, {"rate_limit": [_("This API client has used its quota; try again later.")]}
+    )
+    response["Retry-After"] = str(wait)
+    return response
+
+
 @csrf_exempt
 @require_POST
 def create_request(request: HttpRequest) -> JsonResponse:
     client = _client(request)
     if client is None:
         return _unauthorised()
-    if len(request.body) > MAX_BODY_BYTES:
-        return _errors(413, {"body": [_("The request body is too large.")]})
+    if request.content_type != "application/json":
+        return _errors(415, {"body": [_("The request body must be JSON (application/json).")]})
     try:
-        body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
-        return _errors(400, {"body": [_("The request body is not valid JSON.")]})
+        too_large = int(request.META.get("CONTENT_LENGTH") or 0) > MAX_BODY_BYTES
+        too_large = too_large or len(request.body) > MAX_BODY_BYTES
+    except (ValueError, RequestDataTooBig):
+        too_large = True
+    if too_large:
+        return _errors(413, {"body": [_("The request body is too large.")]})
+    body, problem = _parse(request.body)
+    if problem:
+        return _errors(400, {"body": [problem]})
     if not isinstance(body, dict):
         return _errors(400, {"body": [_("The request body must be a JSON object.")]})
     key = request.headers.get("Idempotency-Key", "").strip()
     if len(key) > IDEMPOTENCY_KEY_MAX:
         return _errors(400, {"Idempotency-Key": [_("The idempotency key is too long.")]})
+    if not key.isprintable():
+        return _errors(400, {"Idempotency-Key": [UNSTORABLE]})
 
     data, structural = _flatten(body)
     about_processor = body.get("about_processor", False)
@@ -92,6 +148,8 @@ def create_request(request: HttpRequest) -> JsonResponse:
         return _errors(400, {_api_name(f): msgs for f, msgs in form.errors.items()})
     cleaned = form.cleaned_data
     replay = key and Request.objects.filter(api_client=client, idempotency_key=key).exists()
+    if not replay and (refused := _over_quota(client)):
+        return refused
     if not replay and not ratelimit.allow(
         "intake-email",
         cleaned["email"],

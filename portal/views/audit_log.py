@@ -16,6 +16,7 @@ from requests_app import access, audit, selectors
 from requests_app.models import AuditAction
 from requests_app.roles import Capability
 from requests_app.validators import canonical_email
+from workflows.csv_cells import safe_cell
 
 EXPORT_COLUMNS = [
     "seq",
@@ -113,7 +114,7 @@ def export(request: HttpRequest) -> StreamingHttpResponse:
     def rows():
         yield writer.writerow(EXPORT_COLUMNS)
         for entry in records.iterator(chunk_size=2000):
-            yield writer.writerow([getattr(entry, c) for c in EXPORT_COLUMNS])
+            yield writer.writerow([safe_cell(getattr(entry, c)) for c in EXPORT_COLUMNS])
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'

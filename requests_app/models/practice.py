@@ -6,7 +6,12 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.roles import PRACTICE_ROLES, PROCESSOR_ROLES, Role
-from requests_app.validators import normalise_postcode, validate_agb_code, validate_postcode
+from requests_app.validators import (
+    normalise_postcode,
+    validate_agb_code,
+    validate_person_name,
+    validate_postcode,
+)
 
 
 class Practice(models.Model):
@@ -20,10 +25,14 @@ class Practice(models.Model):
     postcode = models.CharField(_("postcode"), max_length=7, validators=[validate_postcode])
     city = models.CharField(_("city"), max_length=100)
     # Bijlage 5 of the agreement: the privacy contact (FG/DPO) and a stand-in.
-    dpo_name = models.CharField(_("privacy contact (FG) name"), max_length=200)
+    dpo_name = models.CharField(
+        _("privacy contact (FG) name"), max_length=200, validators=[validate_person_name]
+    )
     dpo_email = models.EmailField(_("privacy contact (FG) e-mail"))
     dpo_phone = models.CharField(_("privacy contact (FG) mobile"), max_length=20, blank=True)
-    standin_name = models.CharField(_("stand-in name"), max_length=200, blank=True)
+    standin_name = models.CharField(
+        _("stand-in name"), max_length=200, blank=True, validators=[validate_person_name]
+    )
     standin_email = models.EmailField(_("stand-in e-mail"), blank=True)
     standin_phone = models.CharField(_("stand-in mobile"), max_length=20, blank=True)
     # Wkkgz: named in every complaint decision.

@@ -14,7 +14,7 @@ from requests_app.models.api_client import ApiClient
 from requests_app.models.practice import Practice
 from requests_app.references import new_reference
 from requests_app.roles import Capability
-from requests_app.validators import mask_bsn
+from requests_app.validators import mask_bsn, validate_person_name
 
 
 class RequestKind(models.TextChoices):
@@ -148,9 +148,11 @@ class Request(models.Model):
         Practice, on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
     )
     # What the patient typed when their practice was not in our list; support routes on it.
-    practice_given = models.CharField(_("practice as given"), max_length=300, blank=True)
+    practice_given = models.CharField(
+        _("practice as given"), max_length=300, blank=True, validators=[validate_person_name]
+    )
 
-    patient_name = models.CharField(_("name"), max_length=200)
+    patient_name = models.CharField(_("name"), max_length=200, validators=[validate_person_name])
     patient_birth_date = models.DateField(_("date of birth"))
     patient_email = models.EmailField(_("e-mail address"))
     patient_phone = models.CharField(_("mobile number"), max_length=20, blank=True)

@@ -1,6 +1,8 @@
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from requests_app.models import ApiClient
+from requests_app.models.api_client import DEFAULT_PER_DAY, DEFAULT_PER_MINUTE
 
 
 class Command(BaseCommand):
@@ -8,12 +10,28 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("name")
+        parser.add_argument(
+            "--per-minute",
+            type=int,
+            default=DEFAULT_PER_MINUTE,
+            help=f"Submissions allowed per minute (default {DEFAULT_PER_MINUTE}).",
+        )
+        parser.add_argument(
+            "--per-day",
+            type=int,
+            default=DEFAULT_PER_DAY,
+            help=f"Submissions allowed per UTC day (default {DEFAULT_PER_DAY}).",
+        )
 
-    def handle(self, *args, name: str, **options):
+    def handle(self, *args, name: str, per_minute: int, per_day: int, **options):
         if ApiClient.objects.filter(name=name).exists():
             raise CommandError(f"An API client named {name!r} already exists.")
-        client, key = ApiClient.issue(name)
+        try:
+            client, key = ApiClient.issue(name, per_minute=per_minute, per_day=per_day)
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(
-            f"API client {client.name} created. Its key (store it now; it is "
+            f"API client {client.name} created ({client.per_minute} submissions a minute, "
+            f"{client.per_day} a day). Its key (store it now; it is "
             f"not kept and cannot be shown again):\n{key}"
         )
