@@ -21,12 +21,12 @@ from portal.task_forms import (
     RejectForm,
     VersionForm,
 )
+from portal.views.audited import render_page, shown, shown_list
 from portal.views.staff import STALE, _visible, not_found, staff_required
-from requests_app import access, audit, selectors
+from requests_app import access, selectors
 from requests_app.lifecycle import StaleRequest, TransitionRefused
 from requests_app.models import (
     AssistanceKind,
-    AuditAction,
     DataCategory,
     ErasureCertificate,
     TaskState,
@@ -57,19 +57,13 @@ def task_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(items.order_by("due", "requested_at"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    for practice_id in {t.practice_id for t in page.object_list}:
-        audit.record(
-            "task.list",
-            AuditAction.READ,
-            user=request.user,
-            object_type="list",
-            practice_id=practice_id,
-            details={"shown": [t.number for t in page if t.practice_id == practice_id]},
-        )
-    return render(
+    response = render(
         request,
         "staff/tasks.html",
         {"page": page, "state": state, "states": TaskState.choices},
+    )
+    return shown_list(
+        request, response, event="task.list", items=page.object_list, key=lambda t: t.number
     )
 
 
@@ -103,21 +97,26 @@ def _render(request: HttpRequest, task, *, status: int = 200, **extra) -> HttpRe
         if task.kind == AssistanceKind.ERASE:
             context["open_points"] = erasure.open_points(task)
     context.update(extra)
-    return render(request, "staff/task.html", context, status=status)
+    return _task_page(request, task, "staff/task.html", context, status=status)
+
+
+def _task_page(request: HttpRequest, task, template: str, context: dict, *, status=200):
+    """A page about a task shows its patient: recorded against the task's request."""
+    return render_page(
+        request,
+        template,
+        context,
+        event="task.view",
+        item=task.request,
+        status=status,
+        object_type="assistance_task",
+        object_id=task.number,
+    )
 
 
 @staff_required
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    task = _task(request, pk)
-    audit.record(
-        "task.view",
-        AuditAction.READ,
-        user=request.user,
-        request=task.request,
-        object_type="assistance_task",
-        object_id=task.number,
-    )
-    return _render(request, task)
+    return _render(request, _task(request, pk))
 
 
 @staff_required
@@ -317,25 +316,30 @@ def _certificate(request: HttpRequest, pk: int) -> ErasureCertificate:
     certificate = getattr(task, "certificate", None)
     if certificate is None:
         raise Http404
-    audit.record(
-        "certificate.view",
-        AuditAction.READ,
-        user=request.user,
-        request=task.request,
+    return certificate
+
+
+def _certificate_shown(request: HttpRequest, certificate, response) -> HttpResponse:
+    task = certificate.task
+    return shown(
+        request,
+        response,
+        event="certificate.view",
+        item=task.request,
         object_type="erasure_certificate",
         object_id=task.number,
     )
-    return certificate
 
 
 @staff_required
 def certificate_page(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = _certificate(request, pk)
-    return render(
+    response = render(
         request,
         "staff/certificate.html",
         {"certificate": certificate, "m": certificate.manifest, "task": certificate.task},
     )
+    return _certificate_shown(request, certificate, response)
 
 
 @staff_required
@@ -347,4 +351,4 @@ def certificate_json(request: HttpRequest, pk: int) -> HttpResponse:
     )
     name = f"certificaat-{certificate.task.request.reference}-{certificate.task.number}.json"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return _certificate_shown(request, certificate, response)
