@@ -11,6 +11,7 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 
 from portal.task_forms import (
@@ -31,12 +32,16 @@ from requests_app.models import (
     ErasureCertificate,
     TaskState,
 )
-from requests_app.models.assistance import kinds_possible
+from requests_app.models.assistance import kinds_possible, package_opened
 from requests_app.roles import Capability
 from workflows import assistance, erasure, lookup, packages, tasks
-from workflows.connectors import Identifiers
+from workflows.connectors import Identifiers, Mismatch
 
 PAGE_SIZE = 50
+OPEN_FIRST = gettext_noop(
+    "Open the package before you accept it: download it and check that it holds this "
+    "patient's data."
+)
 
 
 def _task(request: HttpRequest, pk: int):
@@ -88,6 +93,7 @@ def _render(request: HttpRequest, task, *, status: int = 200, **extra) -> HttpRe
         "reject_form": RejectForm(initial=version),
         "lookup_form": None,
         "open_points": [],
+        "needs_opening": not package_opened(task),
     }
     if support and task.state == TaskState.IN_PROGRESS:
         ids = assistance.identifiers_for(task)
@@ -97,7 +103,16 @@ def _render(request: HttpRequest, task, *, status: int = 200, **extra) -> HttpRe
         if task.kind == AssistanceKind.ERASE:
             context["open_points"] = erasure.open_points(task)
     context.update(extra)
+    context["mismatches"] = _mismatch_texts(context["package"], context.get("results"))
     return _task_page(request, task, "staff/task.html", context, status=status)
+
+
+def _mismatch_texts(package, results) -> list[str]:
+    """Where the records used disagree with the request: those of the package, and those of a
+    look-up just made."""
+    found = [Mismatch(**m) for m in package.mismatches] if package else []
+    found += [m for result in results or [] for m in result.mismatches]
+    return list(dict.fromkeys(m.text() for m in found))
 
 
 def _task_page(request: HttpRequest, task, template: str, context: dict, *, status=200):
@@ -175,6 +190,8 @@ def task_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             )
     except StaleRequest:
         messages.error(request, _(STALE))
+    except assistance.NotOpened:
+        messages.error(request, _(OPEN_FIRST))
     except TransitionRefused:
         messages.error(request, _("This step is not possible in the task's current state."))
     else:

@@ -2,6 +2,7 @@
 and builds, the practice accepts and releases, the patient downloads after an SMS code. Another
 practice reaches none of it."""
 
+import datetime
 import io
 import re
 import zipfile
@@ -10,6 +11,7 @@ import pytest
 
 from requests_app.models import AssistanceTask, AuditRecord, DataPackage, TaskState
 from tests.conftest import decided
+from workflows import packages
 from workflows.connectors import platform_demo as demo
 from workflows.patients import account_for
 
@@ -114,7 +116,9 @@ def released_package(item, handler, support):
     package = packages.build_package(task, actor=support)
     for step in task.manual_steps.all():
         assistance.tick_manual_step(step, actor=support, note="Niets")
-    assistance.accept(assistance.deliver(task, actor=support), actor=handler)
+    task = assistance.deliver(task, actor=support)
+    packages.record_download(package, user=handler, who="practice")  # the practice's review
+    assistance.accept(task, actor=handler)
     return packages.release(package, actor=handler)
 
 
@@ -254,3 +258,140 @@ def test_a_manual_step_without_a_note_is_refused_with_a_message(
     page = client.post(f"/staff/tasks/{task.pk}/steps/{step.pk}/", {"note": ""}, follow=True)
     assert "Schrijf op wat daar is gedaan." in page.content.decode()
     assert task.manual_steps.get(pk=step.pk).done_at is None
+
+
+# --- Whose data: a package is never built from another patient's record ----------------------
+VICTIM = {"email": "anna@example.com", "mobile": "+31611112222", "patient_number": "P-99"}
+
+
+@pytest.fixture
+def attack(platform_db, package_dir, practice, patient, handler, providers):
+    """Mallory asks for her data with Anna's patient number (and name and date of birth), and
+    her own e-mail address and mobile number, to which sign-in and the SMS code go."""
+    import dataclasses
+
+    demo.add_patient(
+        platform_db,
+        practice_agb=practice.agb_code,
+        first_name="Anna",
+        last_name="Visser",
+        birth_date=datetime.date(1975, 1, 2),
+        messages=12,
+        **VICTIM,
+    )
+    mallory = dataclasses.replace(
+        patient,
+        name="Anna Visser",
+        birth_date=datetime.date(1975, 1, 2),
+        email="mallory@example.com",
+        phone="+31622223333",
+        patient_number=VICTIM["patient_number"],
+    )
+    return decided(practice, mallory, handler, kind="access", grant=False)
+
+
+def build_through_the_pages(client, handler, support, item, capture):
+    task = ask(client, handler, item)
+    client.force_login(support)
+    client.post(f"/staff/tasks/{task.pk}/act/start/", {"version": task.version})
+    with capture(execute=True):
+        client.post(f"/staff/tasks/{task.pk}/package/build/")
+    return AssistanceTask.objects.get(pk=task.pk)
+
+
+def test_someone_elses_patient_number_gets_none_of_their_data(
+    client, handler, support, attack, django_capture_on_commit_callbacks
+):
+    task = build_through_the_pages(
+        client, handler, support, attack, django_capture_on_commit_callbacks
+    )
+    package = DataPackage.objects.get(task=task)
+    assert package.counts == {}
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(packages.open_package(package))))
+    everything = b"".join(archive.read(name) for name in archive.namelist()).decode()
+    assert VICTIM["email"] not in everything and "Herhaalrecept" not in everything
+    assert demo.Message.objects.using("default").count() == 12  # Anna's, still only hers
+
+
+def test_a_mismatch_is_shown_to_support_after_the_look_up_and_to_the_practice(
+    client, handler, support, attack, platform_db, practice, django_capture_on_commit_callbacks
+):
+    demo.add_patient(  # Mallory's own record: her channels point to it
+        platform_db,
+        practice_agb=practice.agb_code,
+        email="mallory@example.com",
+        mobile="+31622223333",
+        first_name="Mallory",
+        last_name="Mol",
+        birth_date=datetime.date(1990, 6, 1),
+        messages=2,
+    )
+    task = ask(client, handler, attack)
+    client.force_login(support)
+    client.post(f"/staff/tasks/{task.pk}/act/start/", {"version": task.version})
+    page = client.post(
+        f"/staff/tasks/{task.pk}/lookup/",
+        {"email": "mallory@example.com", "mobile": "+31622223333", "patient_number": "P-99"},
+    ).content.decode()
+    warning = "De gevonden gegevens passen niet bij het verzoek"
+    number = "het patiëntnummer in het verzoek hoort bij een andere patiënt"
+    assert warning in page and number in page and "de naam in het verzoek wijkt af" in page
+    lookup = AuditRecord.objects.filter(event_type="task.lookup").latest("seq")
+    assert {m["field"] for m in lookup.details["mismatches"]} == {
+        "patient_number",
+        "name",
+        "birth_date",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/staff/tasks/{task.pk}/package/build/")
+    package = DataPackage.objects.get(task=task)
+    assert package.counts["platform"]["conversations"] == 2  # Mallory's own, not Anna's
+    assert {m["field"] for m in package.mismatches} == {"patient_number", "name", "birth_date"}
+    assert number in client.get(f"/staff/tasks/{task.pk}/").content.decode()
+    client.force_login(handler)
+    page = client.get(f"/staff/tasks/{task.pk}/").content.decode()
+    assert warning in page and number in page
+
+
+def test_a_matching_record_shows_no_warning(
+    client, handler, support, access_request, django_capture_on_commit_callbacks
+):
+    task = build_through_the_pages(
+        client, handler, support, access_request, django_capture_on_commit_callbacks
+    )
+    assert DataPackage.objects.get(task=task).mismatches == []
+    client.force_login(handler)
+    assert (
+        "passen niet bij het verzoek" not in client.get(f"/staff/tasks/{task.pk}/").content.decode()
+    )
+
+
+def test_the_practice_accepts_a_package_only_after_opening_it(
+    client, handler, support, access_request, django_capture_on_commit_callbacks
+):
+    task = build_through_the_pages(
+        client, handler, support, access_request, django_capture_on_commit_callbacks
+    )
+    for step in task.manual_steps.all():
+        client.post(f"/staff/tasks/{task.pk}/steps/{step.pk}/", {"note": "Niets aanwezig"})
+    client.post(f"/staff/tasks/{task.pk}/act/deliver/", {"version": task.version})
+    client.get(f"/staff/tasks/{task.pk}/package/download/")  # support's check does not count
+    task = AssistanceTask.objects.get(pk=task.pk)
+    assert task.state == TaskState.DELIVERED
+
+    client.force_login(handler)
+    url = f"/staff/tasks/{task.pk}/"
+    page = client.get(url).content.decode()
+    assert f'action="{url}act/accept/"' not in page and "Open het gegevenspakket" in page
+    response = client.post(url + "act/accept/", {"version": task.version}, follow=True)
+    assert "Open het gegevenspakket voordat u het goedkeurt" in response.content.decode()
+    assert AssistanceTask.objects.get(pk=task.pk).state == TaskState.DELIVERED
+    refused = AuditRecord.objects.filter(event_type="task.accept").latest("seq")
+    assert (refused.outcome, refused.user) == ("denied", handler)
+
+    b"".join(client.get(url + "package/download/").streaming_content)
+    package = DataPackage.objects.get(task=task)
+    assert package.opened_by == handler and package.opened_at
+    assert f'action="{url}act/accept/"' in client.get(url).content.decode()
+    client.post(url + "act/accept/", {"version": task.version})
+    assert AssistanceTask.objects.get(pk=task.pk).state == TaskState.ACCEPTED
