@@ -3,19 +3,23 @@ package, erasure, manual steps) and the practice's review. Every page reaches a 
 selectors.tasks_visible_to, so another practice's task is a 404."""
 
 import dataclasses
+import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.task_forms import (
     AskAssistanceForm,
+    ConfirmForm,
     DeliverForm,
     LookupForm,
     ManualStepForm,
@@ -38,6 +42,13 @@ from workflows import assistance, erasure, lookup, packages, tasks
 from workflows.connectors import Identifiers, Mismatch
 
 PAGE_SIZE = 50
+RELEASE_CONFIRM = gettext_noop(
+    "I understand that the patient can download these data once they are released, and that "
+    "this cannot be undone."
+)
+ERASE_CONFIRM = gettext_noop(
+    "I understand that these data will be erased for good, and that this cannot be undone."
+)
 OPEN_FIRST = gettext_noop(
     "Open the package before you accept it: download it and check that it holds this "
     "patient's data."
@@ -238,7 +249,7 @@ def task_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
 
 
 def _in_background(request: HttpRequest, pk: int, kind: str, job, started: str) -> HttpResponse:
-    """Exports and erasures run as background jobs, after this request's transaction."""
+    """Exports run as background jobs, after this request's transaction."""
     task = _task(request, pk)
     if not access.is_processor_support(request.user):
         raise PermissionDenied
@@ -281,26 +292,87 @@ def zip_response(package) -> StreamingHttpResponse:
 
 
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def package_release(request: HttpRequest, pk: int) -> HttpResponse:
+    """Releasing is irreversible: a page says what the patient gets, and for how long, and the
+    practice ticks that it understands before the package is released."""
     task = _task(request, pk)
     package = getattr(task, "package", None)
     if package is None:
         raise Http404
-    try:
-        packages.release(package, actor=request.user)
-    except TransitionRefused:
+    if not access.can(request.user, Capability.INSTRUCT_PROCESSOR, task.practice_id):
+        raise PermissionDenied
+    if task.state != TaskState.ACCEPTED or package.released_at or package.purged_at:
         messages.error(request, _("This step is not possible in the task's current state."))
-    else:
-        messages.success(request, _("The patient can now download the package."))
-    return redirect("staff:task", pk=pk)
+        return redirect("staff:task", pk=pk)
+    form = ConfirmForm(_posted(request), label=_(RELEASE_CONFIRM))
+    if form.is_valid():
+        try:
+            packages.release(package, actor=request.user)
+        except TransitionRefused:
+            messages.error(request, _("This step is not possible in the task's current state."))
+        else:
+            messages.success(request, _("The patient can now download the package."))
+        return redirect("staff:task", pk=pk)
+    context = {
+        "task": task,
+        "item": task.request,
+        "package": package,
+        "form": form,
+        "practice_staff": True,
+        "until": timezone.now() + datetime.timedelta(days=settings.PACKAGE_LINK_DAYS),
+        "link_days": settings.PACKAGE_LINK_DAYS,
+        "retention_days": settings.PACKAGE_RETENTION_DAYS,
+        "mismatches": _mismatch_texts(package, None),
+    }
+    return _task_page(
+        request, task, "staff/confirm_release.html", context, status=400 if form.is_bound else 200
+    )
 
 
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def erase(request: HttpRequest, pk: int) -> HttpResponse:
-    started = _("Erasure is running; the timeline shows the result.")
-    return _in_background(request, pk, AssistanceKind.ERASE, tasks.run_erasure, started)
+    """Erasure is irreversible: a page says where it erases, what is kept and what else goes,
+    and support ticks that it understands before the job starts. If what would be erased has
+    changed since the page was shown, it is shown again instead."""
+    task = _task(request, pk)
+    if not access.is_processor_support(request.user):
+        raise PermissionDenied
+    try:
+        plan = erasure.plan(task, actor=request.user)
+    except TransitionRefused:
+        messages.error(request, _("This step is not possible in the task's current state."))
+        return redirect("staff:task", pk=pk)
+    form = ConfirmForm(_posted(request), label=_(ERASE_CONFIRM), initial={"plan": plan.digest})
+    status = 400 if form.is_bound else 200
+    if form.is_valid():
+        if form.cleaned_data["plan"] == plan.digest:
+            user_pk = request.user.pk
+            transaction.on_commit(lambda: tasks.run_erasure.delay(task.pk, user_pk))
+            messages.success(request, _("Erasure is running; the timeline shows the result."))
+            return redirect("staff:task", pk=pk)
+        form = ConfirmForm(label=_(ERASE_CONFIRM), initial={"plan": plan.digest})
+        status = 409
+        messages.error(
+            request,
+            _("What would be erased has changed since the page was shown. Check it again."),
+        )
+    context = {
+        "task": task,
+        "item": task.request,
+        "plan": plan,
+        "form": form,
+        "support": True,
+        "keep_labels": [DataCategory(c).label for c in task.keep_categories],
+        "mismatches": list(dict.fromkeys(m.text() for m in plan.mismatches)),
+    }
+    return _task_page(request, task, "staff/confirm_erase.html", context, status=status)
+
+
+def _posted(request: HttpRequest):
+    """The form's data on a POST (even an empty one, so it is bound and says what is missing)."""
+    return request.POST if request.method == "POST" else None
 
 
 @staff_required

@@ -41,10 +41,22 @@ def world(platform_db, package_dir, practice, someone, handler, support, provide
             return made
         from workflows import packages
 
-        packages.build_package(made, actor=support)
+        package = packages.build_package(made, actor=support)
         for step in made.manual_steps.all():
             assistance.tick_manual_step(step, actor=support, note="Niets")
-        return assistance.deliver(made, actor=support)
+        made = assistance.deliver(made, actor=support)
+        if state == "delivered":
+            return made
+        packages.record_download(package, user=handler, who="practice")
+        return assistance.accept(made, actor=handler)
+
+    erasure_request = decided(practice, someone, handler, kind="erasure")
+    erasing = assistance.start(
+        assistance.request_assistance(
+            erasure_request, actor=handler, kind="erase", instruction="Alles wissen"
+        ),
+        actor=support,
+    )
 
     return {
         "forwarded": forwarded,
@@ -53,6 +65,8 @@ def world(platform_db, package_dir, practice, someone, handler, support, provide
         "requested": task("requested"),
         "in_progress": task("in_progress"),
         "delivered": task("delivered"),
+        "accepted": task("accepted"),
+        "erasing": erasing,
     }
 
 
@@ -68,6 +82,8 @@ BAD_POSTS = {
     "accept without a version": ("handler", "delivered", TASK + "act/accept/", {}),
     "reject without a reason": ("handler", "delivered", TASK + "act/reject/", {"version": 0}),
     "look-up without identifiers": ("support", "in_progress", TASK + "lookup/", {}),
+    "erasure without confirmation": ("support", "erasing", TASK + "erase/", {"plan": "x"}),
+    "release without confirmation": ("handler", "accepted", TASK + "package/release/", {}),
     "incident with a NUL byte": (
         "support",
         "incident",
@@ -108,6 +124,8 @@ def test_bad_input_never_shows_a_patient_unrecorded(client, world, handler, supp
         ("handler", "forwarded", "/staff/requests/{ref}/", "request.view"),
         ("support", "unrouted", "/staff/requests/{ref}/", "request.view"),
         ("handler", "delivered", "/staff/tasks/{pk}/", "task.view"),
+        ("handler", "accepted", "/staff/tasks/{pk}/package/release/", "task.view"),
+        ("support", "erasing", "/staff/tasks/{pk}/erase/", "task.view"),
         ("support", "in_progress", "/staff/tasks/{pk}/", "task.view"),
         ("support", "incident", "/staff/incidents/{pk}/", "incident.view"),
     ],

@@ -79,8 +79,11 @@ def test_the_whole_way_to_the_patients_download(
     review = client.get(f"/staff/tasks/{task.pk}/package/download/")
     assert zipfile.ZipFile(io.BytesIO(b"".join(review.streaming_content))).testzip() is None
     client.post(f"/staff/tasks/{task.pk}/act/accept/", {"version": task.version})
+    release = f"/staff/tasks/{task.pk}/package/release/"
+    assert f'action="{release}"' in client.get(f"/staff/tasks/{task.pk}/").content.decode()
+    assert "niet ongedaan" in client.get(release).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/staff/tasks/{task.pk}/package/release/")
+        client.post(release, {"confirm": "on"})
     package.refresh_from_db()
     assert package.downloadable
 
@@ -395,3 +398,119 @@ def test_the_practice_accepts_a_package_only_after_opening_it(
     assert f'action="{url}act/accept/"' in client.get(url).content.decode()
     client.post(url + "act/accept/", {"version": task.version})
     assert AssistanceTask.objects.get(pk=task.pk).state == TaskState.ACCEPTED
+
+
+# --- Irreversible steps: a page says what happens, a ticked box confirms it ----------------------
+def accepted_package(item, handler, support):
+    from workflows import assistance
+
+    task = assistance.start(
+        assistance.request_assistance(item, actor=handler, kind="supply", instruction="Alles"),
+        actor=support,
+    )
+    package = packages.build_package(task, actor=support)
+    for step in task.manual_steps.all():
+        assistance.tick_manual_step(step, actor=support, note="Niets")
+    task = assistance.deliver(task, actor=support)
+    packages.record_download(package, user=handler, who="practice")
+    assistance.accept(task, actor=handler)
+    return package
+
+
+def test_releasing_a_package_needs_a_ticked_confirmation(
+    client, handler, support, access_request, patient, django_capture_on_commit_callbacks
+):
+    from workflows.models import Notification
+
+    package = accepted_package(access_request, handler, support)
+    url = f"/staff/tasks/{package.task_id}/package/release/"
+    client.force_login(handler)
+    page = client.get(url).content.decode()
+    for told in (patient.name, patient.email, patient.phone, "gesprekken 12", "14 dagen"):
+        assert told in page, told
+    assert "Dit kan niet ongedaan worden gemaakt" in page and 'type="checkbox"' in page
+    sent = Notification.objects.count()
+    for without in ({}, {"confirm": ""}, {"plan": "x"}):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, without)
+        assert response.status_code == 400
+        assert "Vink het vakje aan" in response.content.decode()
+        package.refresh_from_db()
+        assert package.released_at is None and Notification.objects.count() == sent
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"confirm": "on"})
+    assert response.status_code == 302
+    package.refresh_from_db()
+    assert package.downloadable and Notification.objects.count() > sent
+    assert client.get(url).status_code == 302  # released: nothing left to confirm
+
+
+def test_the_release_page_in_english(client, handler, support, access_request):
+    package = accepted_package(access_request, handler, support)
+    client.force_login(handler)
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/staff/tasks/{package.task_id}/package/release/").content.decode()
+    assert "This cannot be undone" in page and "The download link works for 14 days" in page
+
+
+@pytest.fixture
+def erase_task(platform_db, practice, patient, handler, support, providers):
+    from workflows import assistance
+
+    demo.add_patient(
+        platform_db,
+        practice_agb=practice.agb_code,
+        email=patient.email,
+        mobile=patient.phone,
+        birth_date=patient.birth_date,
+        messages=7,
+    )
+    item = decided(practice, patient, handler, kind="erasure")
+    return assistance.start(
+        assistance.request_assistance(
+            item,
+            actor=handler,
+            kind="erase",
+            instruction="Alles wissen",
+            keep_categories=["conversations"],
+            keep_reason="Hoort bij het medisch dossier",
+        ),
+        actor=support,
+    )
+
+
+def test_running_an_erasure_needs_a_ticked_confirmation(
+    client, support, erase_task, patient, django_capture_on_commit_callbacks
+):
+    from requests_app.models import ErasureRun
+
+    url = f"/staff/tasks/{erase_task.pk}/erase/"
+    client.force_login(support)
+    assert f'action="{url}"' in client.get(f"/staff/tasks/{erase_task.pk}/").content.decode()
+    page = client.get(url)
+    text = page.content.decode()
+    for told in (patient.name, "Platform van de app", "gesprekken", "Hoort bij het medisch"):
+        assert told in text, told
+    assert "Dit kan niet ongedaan worden gemaakt" in text
+    plan = page.context["form"]["plan"].value()
+    for without in ({"plan": plan}, {"plan": plan, "confirm": ""}):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, without)
+        assert response.status_code == 400 and "Vink het vakje aan" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the page no longer says what happens
+        response = client.post(url, {"plan": "0" * 32, "confirm": "on"})
+    assert response.status_code == 409
+    assert not ErasureRun.objects.exists()
+    assert demo.Patient.objects.using("default").filter(email=patient.email).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"plan": plan, "confirm": "on"})
+    assert response.status_code == 302
+    assert ErasureRun.objects.filter(task=erase_task, removed__gt=0).exists()
+    assert demo.Message.objects.using("default").count() == 7  # kept on instruction
+
+
+def test_only_support_reaches_the_erasure_page(client, handler, erase_task):
+    client.force_login(handler)
+    url = f"/staff/tasks/{erase_task.pk}/erase/"
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"confirm": "on"}).status_code == 403
