@@ -426,7 +426,7 @@ def test_releasing_a_package_needs_a_ticked_confirmation(
     url = f"/staff/tasks/{package.task_id}/package/release/"
     client.force_login(handler)
     page = client.get(url).content.decode()
-    for told in (patient.name, patient.email, patient.phone, "gesprekken 12", "14 dagen"):
+    for told in (patient.name, patient.email, patient.phone, "gesprekken (12)", "14 dagen"):
         assert told in page, told
     assert "Dit kan niet ongedaan worden gemaakt" in page and 'type="checkbox"' in page
     sent = Notification.objects.count()
@@ -491,6 +491,7 @@ def test_running_an_erasure_needs_a_ticked_confirmation(
     text = page.content.decode()
     for told in (patient.name, "Platform van de app", "gesprekken", "Hoort bij het medisch"):
         assert told in text, told
+    assert "nog met de hand te doen: " in text and "SendGrid" in text  # open manual steps
     assert "Dit kan niet ongedaan worden gemaakt" in text
     plan = page.context["form"]["plan"].value()
     for without in ({"plan": plan}, {"plan": plan, "confirm": ""}):
