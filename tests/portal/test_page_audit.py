@@ -171,3 +171,54 @@ def test_a_stale_page_posted_again_is_recorded_when_shown(client, world, handler
     assert AuditRecord.objects.filter(
         seq__gt=before, event_type="request.view", user=handler
     ).exists()
+
+
+# Staff routes that show no page of their own on a POST (they redirect), and routes only read.
+REDIRECTING = {
+    "staff:ask": ("handler", "forwarded", REQ + "assist/", {"kind": ""}),
+    "staff:task_step": ("support", "in_progress", TASK + "steps/{step}/", {"note": ""}),
+    "staff:package_build": ("support", "requested", TASK + "package/build/", {}),
+    "staff:certificate_issue": ("support", "erasing", TASK + "certificate/issue/", {}),
+}
+READ_ONLY = {
+    "staff:queue",
+    "staff:unrouted",
+    "staff:audit",
+    "staff:audit_export",
+    "staff:incidents",
+    "staff:incident",
+    "staff:detail",
+    "staff:tasks",
+    "staff:task",
+    "staff:package_download",
+    "staff:certificate",
+    "staff:certificate_json",
+}
+
+
+def test_every_staff_route_is_accounted_for():
+    """A new staff route must be added to one of the lists above (and so be tested here)."""
+    from django.urls import resolve
+
+    from portal.urls import staff_urls
+
+    names = {f"staff:{pattern.name}" for pattern in staff_urls[0]}
+    posted = {
+        resolve(url.format(ref="ABCDE-FGHJK", pk=1)).view_name
+        for _w, _t, url, _d in BAD_POSTS.values()
+    }
+    assert names == posted | set(REDIRECTING) | READ_ONLY
+
+
+@pytest.mark.parametrize("name", REDIRECTING)
+def test_the_other_forms_show_no_page_with_bad_input(client, world, handler, support, name):
+    who, what, url, data = REDIRECTING[name]
+    user = {"handler": handler, "support": support}[who]
+    thing = world[what]
+    step = getattr(thing, "manual_steps", None)
+    client.force_login(user)
+    response = client.post(
+        url.format(ref=_subject(thing).reference, pk=thing.pk, step=step.first().pk if step else 0),
+        data,
+    )
+    assert response.status_code == 302 and NAME not in response.content.decode()
