@@ -3,8 +3,9 @@
 Fills a dedicated PostgreSQL database (portal tables migrated, demo platform tables created and
 seeded with `workflows.connectors.platform_demo.seed`), then measures in-process:
 
-* look-up by each identifier (e-mail, mobile, patient number, BSN, device id): the platform
-  connector's `find` (counts and date ranges for all 11 categories), on random patients;
+* look-up by each identifier (e-mail, mobile, BSN; patient number and device id each with the
+  e-mail address, as alone they decide no record): the platform connector's `find` (counts and
+  date ranges for all 11 categories), on random patients;
 * the full look-up as support runs it (`workflows.lookup.look_up`: find, task event, audit record);
 * building the data package (export, encrypted spools, JSON + CSV + HTML in an encrypted ZIP) for
   a patient with 5,000 messages and, to show memory does not grow with the data, 20,000: wall
@@ -97,8 +98,9 @@ def fill(args, practice) -> None:
     print(f"filled in {time.perf_counter() - started:.0f} s: {counts}")
 
 
-def sample_identifiers(samples: int) -> dict[str, list[tuple[str, str]]]:
-    """(practice code, value) pairs per identifier, of random patients."""
+def sample_identifiers(samples: int) -> dict[str, list[tuple[str, dict]]]:
+    """(practice code, identifiers) per identifier, of random patients. A patient or device
+    number is only used together with the e-mail address (alone it decides no record)."""
     from workflows.connectors import platform_demo
 
     rng = random.Random(3)
@@ -116,11 +118,16 @@ def sample_identifiers(samples: int) -> dict[str, list[tuple[str, str]]]:
         )
     )
     return {
-        "email": [(p.practice_agb, p.email.upper()) for p in chosen],  # case must not matter
-        "mobile": [(p.practice_agb, p.mobile) for p in chosen],
-        "patient_number": [(p.practice_agb, p.patient_number) for p in chosen],
-        "bsn": [(p.practice_agb, p.bsn) for p in chosen],
-        "device_id": [(p.practice_agb, devices[p.id]) for p in chosen],
+        # Case must not matter for the e-mail address.
+        "email": [(p.practice_agb, {"email": p.email.upper()}) for p in chosen],
+        "mobile": [(p.practice_agb, {"mobile": p.mobile}) for p in chosen],
+        "patient_number": [
+            (p.practice_agb, {"patient_number": p.patient_number, "email": p.email}) for p in chosen
+        ],
+        "bsn": [(p.practice_agb, {"bsn": p.bsn}) for p in chosen],
+        "device_id": [
+            (p.practice_agb, {"device_id": devices[p.id], "email": p.email}) for p in chosen
+        ],
     }
 
 
@@ -132,11 +139,11 @@ def time_lookups(samples: dict) -> dict:
     results = {}
     for name, pairs in samples.items():
         times = []
-        for code, value in pairs:
+        for code, given in pairs:
             began = time.perf_counter()
-            found = connector.find(Identifiers(code, **{name: value}))
+            found = connector.find(Identifiers(code, **given))
             times.append(time.perf_counter() - began)
-            assert found, (name, value)
+            assert found, (name, given)
         results[name] = h.summarise_ms(times)
     return results
 

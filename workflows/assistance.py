@@ -8,11 +8,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from requests_app import access, audit
-from requests_app.lifecycle import TransitionRefused, actor_label, perform_task_transition
+from requests_app.lifecycle import (
+    StaleRequest,
+    TransitionRefused,
+    actor_label,
+    perform_task_transition,
+)
 from requests_app.models import (
     AssistanceKind,
     AssistanceTask,
     AuditAction,
+    AuditOutcome,
     ManualStep,
     Request,
     RequestEvent,
@@ -20,11 +26,17 @@ from requests_app.models import (
     TaskEvent,
     TaskState,
 )
-from requests_app.models.assistance import kinds_possible
+from requests_app.models.assistance import kinds_possible, package_opened
 from requests_app.models.subprocessor import DataCategory
 from requests_app.roles import Capability
 from workflows import outbox
-from workflows.connectors import ConnectorError, Identifiers, configured_connectors
+from workflows.connectors import (
+    ConnectorError,
+    Expected,
+    Identifiers,
+    Mismatch,
+    configured_connectors,
+)
 from workflows.deadlines import local_date, working_days_after
 from workflows.models import Medium, Purpose
 from workflows.reminders import support_emails
@@ -177,8 +189,37 @@ def deliver(task: AssistanceTask, *, actor, note: str = "", expected_version=Non
     return task
 
 
+class NotOpened(TransitionRefused):
+    """The practice has not opened the data package it is asked to accept."""
+
+
 def accept(task: AssistanceTask, *, actor, expected_version=None) -> AssistanceTask:
-    return perform_task_transition(task, "accept", actor=actor, expected_version=expected_version)
+    try:
+        return perform_task_transition(
+            task, "accept", actor=actor, expected_version=expected_version
+        )
+    except StaleRequest:
+        raise
+    except TransitionRefused as exc:
+        fresh = AssistanceTask.objects.select_related("request").get(pk=task.pk)
+        if not (
+            fresh.state == TaskState.DELIVERED
+            and access.can(actor, Capability.INSTRUCT_PROCESSOR, fresh.practice_id)
+            and not package_opened(fresh)
+        ):
+            raise
+        # A refused acceptance of an unopened package is kept in the log as well.
+        audit.record(
+            "task.accept",
+            AuditAction.UPDATE,
+            user=actor,
+            outcome=AuditOutcome.DENIED,
+            request=fresh.request,
+            object_type="assistance_task",
+            object_id=fresh.number,
+            details={"why": "package not opened"},
+        )
+        raise NotOpened("open the package before accepting it") from exc
 
 
 def reject(task: AssistanceTask, *, actor, reason: str, expected_version=None):
@@ -232,6 +273,30 @@ def identifiers_for(task: AssistanceTask) -> Identifiers:
         bsn=request.bsn,
         device_id=task.device_id,
     )
+
+
+def expected_for(task: AssistanceTask) -> Expected:
+    """What the request says about the patient, to hold the records the sources choose against."""
+    request = task.request
+    return Expected(
+        ids=identifiers_for(task), name=request.patient_name, birth_date=request.patient_birth_date
+    )
+
+
+def mismatches(task: AssistanceTask, ids: Identifiers, connectors) -> list[Mismatch]:
+    """Where the records the sources choose for `ids` disagree with the request (a source that
+    fails here is reported where it is used)."""
+    expected = expected_for(task)
+    found: list[Mismatch] = []
+    for connector in connectors:
+        compare = getattr(connector, "compare", None)
+        if compare is None:
+            continue
+        try:
+            found += compare(ids, expected)
+        except ConnectorError:
+            continue
+    return found
 
 
 def sources_for(task: AssistanceTask, ids: Identifiers) -> tuple[list, list[tuple]]:

@@ -6,6 +6,7 @@ ticked off, a certificate records what was removed where, when, by whom, on whos
 with a SHA-256 digest of its manifest.
 """
 
+import dataclasses
 import hashlib
 import json
 from collections import Counter
@@ -26,8 +27,8 @@ from requests_app.models import (
     ErasureRun,
     TaskState,
 )
-from workflows.assistance import identifiers_for, log_event, sources_for
-from workflows.connectors import ConnectorError, configured_connectors
+from workflows.assistance import identifiers_for, log_event, mismatches, sources_for
+from workflows.connectors import ConnectorError, Mismatch, configured_connectors
 from workflows.packages import remove_file_after_commit
 
 MANIFEST_VERSION = "1.0"
@@ -40,6 +41,43 @@ def _check(task: AssistanceTask, actor) -> None:
         raise TransitionRefused("erasure runs for an erasure task in progress")
     if task.request.decided_at is None:
         raise TransitionRefused("the practice has not recorded its decision")
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    """What running the erasure now would do, for support to confirm before it runs."""
+
+    sources: list  # connectors erased in
+    left_out: list[tuple]  # (connector, why) not touched
+    packages: list[str]  # tasks whose earlier data package files are removed too
+    manual: list[str]  # sub-processors still to be done by hand (not by this run)
+    mismatches: list[Mismatch]  # where the records found disagree with the request
+    ran_before: bool
+
+    @property
+    def digest(self) -> str:
+        """Changes when what would be erased changes (checked when support confirms)."""
+        what = {
+            "sources": sorted(c.key for c in self.sources),
+            "left_out": sorted(c.key for c, _why in self.left_out),
+            "packages": sorted(self.packages),
+        }
+        return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:32]
+
+
+def plan(task: AssistanceTask, *, actor) -> Plan:
+    _check(task, actor)
+    ids = identifiers_for(task)
+    connectors, left_out = sources_for(task, ids)
+    open_steps = task.manual_steps.filter(done_at__isnull=True).select_related("subprocessor")
+    return Plan(
+        sources=connectors,
+        left_out=left_out,
+        packages=[p.task.number for p in _patient_packages(task).filter(purged_at__isnull=True)],
+        manual=[step.subprocessor.name for step in open_steps],
+        mismatches=mismatches(task, ids, connectors),
+        ran_before=task.erasure_runs.exists(),
+    )
 
 
 def run_erasure(task: AssistanceTask, *, actor) -> list[ErasureRun]:

@@ -10,8 +10,8 @@ from requests_app import access
 from requests_app.fields import lookup_digest
 from requests_app.lifecycle import TransitionRefused
 from requests_app.models import AssistanceTask, AuditAction, TaskState
-from workflows.assistance import log_event, sources_for
-from workflows.connectors import ConnectorError, Finding, Identifiers
+from workflows.assistance import log_event, mismatches, sources_for
+from workflows.connectors import ConnectorError, Finding, Identifiers, Mismatch
 
 
 @dataclasses.dataclass
@@ -22,6 +22,8 @@ class SourceResult:
     findings: list[Finding]
     error: str = ""
     practice_scoped: bool = True
+    # Where the record this source chose disagrees with the request.
+    mismatches: list[Mismatch] = dataclasses.field(default_factory=list)
 
 
 def look_up(task: AssistanceTask, *, actor, identifiers: Identifiers) -> list[SourceResult]:
@@ -51,6 +53,7 @@ def look_up(task: AssistanceTask, *, actor, identifiers: Identifiers) -> list[So
                 findings,
                 error,
                 connector.practice_scoped,
+                mismatches(task, ids, [connector]) if findings else [],
             )
         )
     seen = [
@@ -63,6 +66,9 @@ def look_up(task: AssistanceTask, *, actor, identifiers: Identifiers) -> list[So
     # (comparable with the request's identifiers) without becoming a register of BSNs.
     used = {name: lookup_digest(value)[:24] for name, value in sorted(ids.given().items())}
     details = {"identifiers": used, "seen": seen, "errors": errors}
+    found = [dataclasses.asdict(m) for result in results for m in result.mismatches]
+    if found:
+        details["mismatches"] = found
     log_event(
         task, "lookup", actor=actor, details=details, audit_as=("task.lookup", AuditAction.READ)
     )

@@ -7,6 +7,7 @@ spool files and then assembled into an encrypted ZIP, so memory does not grow wi
 """
 
 import csv
+import dataclasses
 import datetime
 import io
 import json
@@ -39,7 +40,7 @@ from requests_app.models import (
     TaskState,
 )
 from requests_app.roles import Capability
-from workflows.assistance import identifiers_for, log_event, sources_for
+from workflows.assistance import identifiers_for, log_event, mismatches, sources_for
 from workflows.casework import tell_patient
 from workflows.csv_cells import safe_cell
 from workflows.sealed_files import SealedReader, SealedWriter, read_sealed
@@ -175,6 +176,8 @@ def build_package(task: AssistanceTask, *, actor) -> DataPackage:
         statement["sources_not_included"] = [
             {"key": c.key, "label": str(c.label), "reason": why} for c, why in left_out
         ]
+    # Shown to support and the practice, who must open the package before accepting it.
+    found = [dataclasses.asdict(m) for m in mismatches(task, ids, included)]
     connectors = {c.key: c for c in included}
     spool_dir = Path(tempfile.mkdtemp(prefix="spool-", dir=storage_dir()))
     file_name = f"{task.pk}-{uuid.uuid4().hex}.zip.sealed"
@@ -220,12 +223,14 @@ def build_package(task: AssistanceTask, *, actor) -> DataPackage:
             size=writer.size,
             sha256=writer.sha256.hexdigest(),
             counts=counts,
+            mismatches=found,
         )
         log_event(
             task,
             "package_built",
             actor=actor,
-            details={"counts": counts, "sha256": package.sha256},
+            details={"counts": counts, "sha256": package.sha256}
+            | ({"mismatches": found} if found else {}),
             audit_as=("package.build", AuditAction.EXECUTE),
             object_type="data_package",
         )
@@ -352,16 +357,22 @@ def release(package: DataPackage, *, actor) -> DataPackage:
 
 
 def record_download(package: DataPackage, *, user, who: str) -> None:
-    """Every download is logged: by the patient, the practice or processor support."""
-    log_event(
-        package.task,
-        "package_download",
-        actor=user,
-        note=who,
-        audit_as=("package.download", AuditAction.READ),
-        object_type="data_package",
-        audit_details={"by": who, "sha256": package.sha256},
-    )
+    """Every download is logged: by the patient, the practice or processor support. The
+    practice's first one is its review, which accepting the package needs."""
+    with transaction.atomic():
+        if who == "practice":
+            DataPackage.objects.filter(pk=package.pk, opened_at__isnull=True).update(
+                opened_at=timezone.now(), opened_by=user
+            )
+        log_event(
+            package.task,
+            "package_download",
+            actor=user,
+            note=who,
+            audit_as=("package.download", AuditAction.READ),
+            object_type="data_package",
+            audit_details={"by": who, "sha256": package.sha256},
+        )
 
 
 def purge_packages(now: datetime.datetime | None = None) -> list[int]:

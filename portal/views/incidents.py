@@ -8,10 +8,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal.views.audited import render_page, shown_list
 from portal.views.staff import staff_required
-from requests_app import access, audit, selectors
+from requests_app import access, selectors
 from requests_app.lifecycle import TransitionRefused
-from requests_app.models import AuditAction, Incident
+from requests_app.models import Incident
 from requests_app.roles import Capability
 from workflows import incidents
 
@@ -28,15 +29,11 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     officer = access.practices_where(request.user, Capability.SEE_INCIDENTS)
     if not (officer or access.is_processor_support(request.user)):
         raise PermissionDenied
-    items = selectors.incidents_visible_to(request.user)[:200]
-    audit.record(
-        "incident.list",
-        AuditAction.READ,
-        user=request.user,
-        object_type="list",
-        details={"shown": [str(i.pk) for i in items]},
+    items = list(selectors.incidents_visible_to(request.user)[:200])
+    response = render(request, "staff/incidents.html", {"items": items})
+    return shown_list(
+        request, response, event="incident.list", items=items, key=lambda i: str(i.pk)
     )
-    return render(request, "staff/incidents.html", {"items": items})
 
 
 def _incident(request: HttpRequest, pk: int) -> Incident:
@@ -46,26 +43,24 @@ def _incident(request: HttpRequest, pk: int) -> Incident:
     return item
 
 
-@staff_required
-def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    item = _incident(request, pk)
-    audit.record(
-        "incident.view",
-        AuditAction.READ,
-        user=request.user,
-        request=item.request,
+def _page(request: HttpRequest, item: Incident, form, *, status: int = 200) -> HttpResponse:
+    return render_page(
+        request,
+        "staff/incident.html",
+        {"item": item, "form": form},
+        event="incident.view",
+        item=item.request,
+        status=status,
         object_type="incident",
         object_id=str(item.pk),
     )
+
+
+@staff_required
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    item = _incident(request, pk)
     editable = item.state == "draft" and access.is_processor_support(request.user)
-    return render(
-        request,
-        "staff/incident.html",
-        {
-            "item": item,
-            "form": IncidentForm(instance=item) if editable else None,
-        },
-    )
+    return _page(request, item, IncidentForm(instance=item) if editable else None)
 
 
 @staff_required
@@ -77,7 +72,7 @@ def incident_save(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("staff:incident", pk=item.pk)
     form = IncidentForm(request.POST, instance=item)
     if not (form.is_valid() and access.is_processor_support(request.user)):
-        return render(request, "staff/incident.html", {"item": item, "form": form}, status=400)
+        return _page(request, item, form, status=400)
     fields = {name: form.cleaned_data[name] for name in Incident.REPORT_FIELDS}
     if "report" in request.POST:
         try:

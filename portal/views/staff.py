@@ -18,6 +18,7 @@ from django_fsm import has_transition_perm
 from portal.casework_forms import ACTIONS, AssignForm, MessageForm
 from portal.forms import RouteForm
 from portal.task_forms import AskAssistanceForm
+from portal.views.audited import render_page, shown_list
 from requests_app import access, audit, selectors
 from requests_app.lifecycle import StaleRequest, TransitionRefused
 from requests_app.models import AuditAction, AuditOutcome, RequestKind, RequestState
@@ -63,9 +64,8 @@ def queue(request: HttpRequest) -> HttpResponse:
         order=chosen["order"] or "due",
     )
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    _audit_list(request, "queue.view", page, chosen)
     counts = selectors.state_counts(request.user)
-    return render(
+    response = render(
         request,
         "staff/queue.html",
         {
@@ -81,6 +81,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             "total": sum(counts.values()),
         },
     )
+    return _shown_list(request, response, "queue.view", page, chosen)
 
 
 @staff_required
@@ -89,27 +90,20 @@ def unrouted(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     items = selectors.unrouted_queue(request.user).order_by("received_at")
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
-    _audit_list(request, "unrouted.view", page, {})
-    return render(request, "staff/unrouted.html", {"page": page})
+    response = render(request, "staff/unrouted.html", {"page": page})
+    return _shown_list(request, response, "unrouted.view", page, {})
 
 
-def _audit_list(request: HttpRequest, event: str, page, filters: dict) -> None:
-    """A list shows patients' names: log which requests were shown and the search used, one
-    record per practice, so each practice's DPO finds it in their own log."""
-    shown: dict[int | None, list[str]] = {}
-    for item in page.object_list:
-        shown.setdefault(item.practice_id, []).append(item.reference)
-    if not shown:  # nothing found: the search itself still counts, for every practice searched
-        shown = {pid: [] for pid in access.practice_ids(request.user)} or {None: []}
-    for practice_id, references in shown.items():
-        audit.record(
-            event,
-            AuditAction.READ,
-            user=request.user,
-            object_type="list",
-            practice_id=practice_id,
-            details={"filters": {k: v for k, v in filters.items() if v}, "shown": references},
-        )
+def _shown_list(request: HttpRequest, response, event: str, page, filters: dict) -> HttpResponse:
+    return shown_list(
+        request,
+        response,
+        event=event,
+        items=page.object_list,
+        key=lambda item: item.reference,
+        filters=filters,
+        searched=access.practice_ids(request.user),
+    )
 
 
 def not_found(request: HttpRequest, event: str, object_type: str, object_id: str):
@@ -160,7 +154,14 @@ def _practice_staff(item):
 
 
 def _detail(
-    request: HttpRequest, item, *, bound=None, route_form=None, message_form=None, status=200
+    request: HttpRequest,
+    item,
+    *,
+    bound=None,
+    route_form=None,
+    message_form=None,
+    assign_form=None,
+    status=200,
 ):
     can_route = has_transition_perm(item.route, request.user)
     user = request.user
@@ -180,7 +181,7 @@ def _detail(
         if item.is_open:
             context["message_form"] = message_form or MessageForm()
     if access.can(user, Capability.ASSIGN, item.practice_id):
-        context["assign_form"] = AssignForm(
+        context["assign_form"] = assign_form or AssignForm(
             staff=_practice_staff(item),
             initial={"version": item.version, "assignee": item.assigned_to_id},
         )
@@ -188,14 +189,14 @@ def _detail(
     if kinds and access.can(user, Capability.INSTRUCT_PROCESSOR, item.practice_id):
         context["ask_form"] = AskAssistanceForm(kinds=kinds)
     context["tasks"] = selectors.tasks_visible_to(request.user).filter(request=item)
-    return render(request, "staff/detail.html", context, status=status)
+    return render_page(
+        request, "staff/detail.html", context, event="request.view", item=item, status=status
+    )
 
 
 @staff_required
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
-    item = _visible(request, reference)
-    audit.record("request.view", AuditAction.READ, user=request.user, request=item)
-    return _detail(request, item)
+    return _detail(request, _visible(request, reference))
 
 
 @staff_required
@@ -253,7 +254,7 @@ def assign(request: HttpRequest, reference: str) -> HttpResponse:
         raise PermissionDenied
     form = AssignForm(request.POST, staff=_practice_staff(item))
     if not form.is_valid():
-        return _detail(request, item, status=400)
+        return _detail(request, item, assign_form=form, status=400)
     try:
         casework.assign(
             item,

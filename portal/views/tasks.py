@@ -3,40 +3,56 @@ package, erasure, manual steps) and the practice's review. Every page reaches a 
 selectors.tasks_visible_to, so another practice's task is a 404."""
 
 import dataclasses
+import datetime
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_noop
+from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.task_forms import (
     AskAssistanceForm,
+    ConfirmForm,
     DeliverForm,
     LookupForm,
     ManualStepForm,
     RejectForm,
     VersionForm,
 )
+from portal.views.audited import render_page, shown, shown_list
 from portal.views.staff import STALE, _visible, not_found, staff_required
-from requests_app import access, audit, selectors
+from requests_app import access, selectors
 from requests_app.lifecycle import StaleRequest, TransitionRefused
 from requests_app.models import (
     AssistanceKind,
-    AuditAction,
     DataCategory,
     ErasureCertificate,
     TaskState,
 )
-from requests_app.models.assistance import kinds_possible
+from requests_app.models.assistance import kinds_possible, package_opened
 from requests_app.roles import Capability
 from workflows import assistance, erasure, lookup, packages, tasks
-from workflows.connectors import Identifiers
+from workflows.connectors import Identifiers, Mismatch
 
 PAGE_SIZE = 50
+RELEASE_CONFIRM = gettext_noop(
+    "I understand that the patient can download these data once they are released, and that "
+    "this cannot be undone."
+)
+ERASE_CONFIRM = gettext_noop(
+    "I understand that these data will be erased for good, and that this cannot be undone."
+)
+OPEN_FIRST = gettext_noop(
+    "Open the package before you accept it: download it and check that it holds this "
+    "patient's data."
+)
 
 
 def _task(request: HttpRequest, pk: int):
@@ -57,19 +73,13 @@ def task_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(items.order_by("due", "requested_at"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    for practice_id in {t.practice_id for t in page.object_list}:
-        audit.record(
-            "task.list",
-            AuditAction.READ,
-            user=request.user,
-            object_type="list",
-            practice_id=practice_id,
-            details={"shown": [t.number for t in page if t.practice_id == practice_id]},
-        )
-    return render(
+    response = render(
         request,
         "staff/tasks.html",
         {"page": page, "state": state, "states": TaskState.choices},
+    )
+    return shown_list(
+        request, response, event="task.list", items=page.object_list, key=lambda t: t.number
     )
 
 
@@ -94,6 +104,7 @@ def _render(request: HttpRequest, task, *, status: int = 200, **extra) -> HttpRe
         "reject_form": RejectForm(initial=version),
         "lookup_form": None,
         "open_points": [],
+        "needs_opening": not package_opened(task),
     }
     if support and task.state == TaskState.IN_PROGRESS:
         ids = assistance.identifiers_for(task)
@@ -103,21 +114,35 @@ def _render(request: HttpRequest, task, *, status: int = 200, **extra) -> HttpRe
         if task.kind == AssistanceKind.ERASE:
             context["open_points"] = erasure.open_points(task)
     context.update(extra)
-    return render(request, "staff/task.html", context, status=status)
+    context["mismatches"] = _mismatch_texts(context["package"], context.get("results"))
+    return _task_page(request, task, "staff/task.html", context, status=status)
+
+
+def _mismatch_texts(package, results) -> list[str]:
+    """Where the records used disagree with the request: those of the package, and those of a
+    look-up just made."""
+    found = [Mismatch(**m) for m in package.mismatches] if package else []
+    found += [m for result in results or [] for m in result.mismatches]
+    return list(dict.fromkeys(m.text() for m in found))
+
+
+def _task_page(request: HttpRequest, task, template: str, context: dict, *, status=200):
+    """A page about a task shows its patient: recorded against the task's request."""
+    return render_page(
+        request,
+        template,
+        context,
+        event="task.view",
+        item=task.request,
+        status=status,
+        object_type="assistance_task",
+        object_id=task.number,
+    )
 
 
 @staff_required
 def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    task = _task(request, pk)
-    audit.record(
-        "task.view",
-        AuditAction.READ,
-        user=request.user,
-        request=task.request,
-        object_type="assistance_task",
-        object_id=task.number,
-    )
-    return _render(request, task)
+    return _render(request, _task(request, pk))
 
 
 @staff_required
@@ -176,6 +201,8 @@ def task_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             )
     except StaleRequest:
         messages.error(request, _(STALE))
+    except assistance.NotOpened:
+        messages.error(request, _(OPEN_FIRST))
     except TransitionRefused:
         messages.error(request, _("This step is not possible in the task's current state."))
     else:
@@ -222,7 +249,7 @@ def task_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
 
 
 def _in_background(request: HttpRequest, pk: int, kind: str, job, started: str) -> HttpResponse:
-    """Exports and erasures run as background jobs, after this request's transaction."""
+    """Exports run as background jobs, after this request's transaction."""
     task = _task(request, pk)
     if not access.is_processor_support(request.user):
         raise PermissionDenied
@@ -265,26 +292,87 @@ def zip_response(package) -> StreamingHttpResponse:
 
 
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def package_release(request: HttpRequest, pk: int) -> HttpResponse:
+    """Releasing is irreversible: a page says what the patient gets, and for how long, and the
+    practice ticks that it understands before the package is released."""
     task = _task(request, pk)
     package = getattr(task, "package", None)
     if package is None:
         raise Http404
-    try:
-        packages.release(package, actor=request.user)
-    except TransitionRefused:
+    if not access.can(request.user, Capability.INSTRUCT_PROCESSOR, task.practice_id):
+        raise PermissionDenied
+    if task.state != TaskState.ACCEPTED or package.released_at or package.purged_at:
         messages.error(request, _("This step is not possible in the task's current state."))
-    else:
-        messages.success(request, _("The patient can now download the package."))
-    return redirect("staff:task", pk=pk)
+        return redirect("staff:task", pk=pk)
+    form = ConfirmForm(_posted(request), label=_(RELEASE_CONFIRM))
+    if form.is_valid():
+        try:
+            packages.release(package, actor=request.user)
+        except TransitionRefused:
+            messages.error(request, _("This step is not possible in the task's current state."))
+        else:
+            messages.success(request, _("The patient can now download the package."))
+        return redirect("staff:task", pk=pk)
+    context = {
+        "task": task,
+        "item": task.request,
+        "package": package,
+        "form": form,
+        "practice_staff": True,
+        "until": timezone.now() + datetime.timedelta(days=settings.PACKAGE_LINK_DAYS),
+        "link_days": settings.PACKAGE_LINK_DAYS,
+        "retention_days": settings.PACKAGE_RETENTION_DAYS,
+        "mismatches": _mismatch_texts(package, None),
+    }
+    return _task_page(
+        request, task, "staff/confirm_release.html", context, status=400 if form.is_bound else 200
+    )
 
 
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def erase(request: HttpRequest, pk: int) -> HttpResponse:
-    started = _("Erasure is running; the timeline shows the result.")
-    return _in_background(request, pk, AssistanceKind.ERASE, tasks.run_erasure, started)
+    """Erasure is irreversible: a page says where it erases, what is kept and what else goes,
+    and support ticks that it understands before the job starts. If what would be erased has
+    changed since the page was shown, it is shown again instead."""
+    task = _task(request, pk)
+    if not access.is_processor_support(request.user):
+        raise PermissionDenied
+    try:
+        plan = erasure.plan(task, actor=request.user)
+    except TransitionRefused:
+        messages.error(request, _("This step is not possible in the task's current state."))
+        return redirect("staff:task", pk=pk)
+    form = ConfirmForm(_posted(request), label=_(ERASE_CONFIRM), initial={"plan": plan.digest})
+    status = 400 if form.is_bound else 200
+    if form.is_valid():
+        if form.cleaned_data["plan"] == plan.digest:
+            user_pk = request.user.pk
+            transaction.on_commit(lambda: tasks.run_erasure.delay(task.pk, user_pk))
+            messages.success(request, _("Erasure is running; the timeline shows the result."))
+            return redirect("staff:task", pk=pk)
+        form = ConfirmForm(label=_(ERASE_CONFIRM), initial={"plan": plan.digest})
+        status = 409
+        messages.error(
+            request,
+            _("What would be erased has changed since the page was shown. Check it again."),
+        )
+    context = {
+        "task": task,
+        "item": task.request,
+        "plan": plan,
+        "form": form,
+        "support": True,
+        "keep_labels": [DataCategory(c).label for c in task.keep_categories],
+        "mismatches": list(dict.fromkeys(m.text() for m in plan.mismatches)),
+    }
+    return _task_page(request, task, "staff/confirm_erase.html", context, status=status)
+
+
+def _posted(request: HttpRequest):
+    """The form's data on a POST (even an empty one, so it is bound and says what is missing)."""
+    return request.POST if request.method == "POST" else None
 
 
 @staff_required
@@ -317,25 +405,30 @@ def _certificate(request: HttpRequest, pk: int) -> ErasureCertificate:
     certificate = getattr(task, "certificate", None)
     if certificate is None:
         raise Http404
-    audit.record(
-        "certificate.view",
-        AuditAction.READ,
-        user=request.user,
-        request=task.request,
+    return certificate
+
+
+def _certificate_shown(request: HttpRequest, certificate, response) -> HttpResponse:
+    task = certificate.task
+    return shown(
+        request,
+        response,
+        event="certificate.view",
+        item=task.request,
         object_type="erasure_certificate",
         object_id=task.number,
     )
-    return certificate
 
 
 @staff_required
 def certificate_page(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = _certificate(request, pk)
-    return render(
+    response = render(
         request,
         "staff/certificate.html",
         {"certificate": certificate, "m": certificate.manifest, "task": certificate.task},
     )
+    return _certificate_shown(request, certificate, response)
 
 
 @staff_required
@@ -347,4 +440,4 @@ def certificate_json(request: HttpRequest, pk: int) -> HttpResponse:
     )
     name = f"certificaat-{certificate.task.request.reference}-{certificate.task.number}.json"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+    return _certificate_shown(request, certificate, response)

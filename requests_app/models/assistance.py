@@ -83,6 +83,15 @@ def _work_done(task: "AssistanceTask") -> bool:
     return bool(task.delivery_note.strip())
 
 
+def package_opened(task: "AssistanceTask") -> bool:
+    """A data package is accepted only after the practice opened it: a package made from the
+    wrong patient's record is to be found there, before the patient can download it."""
+    if task.kind != AssistanceKind.SUPPLY:
+        return True
+    package = DataPackage.objects.filter(task=task).only("opened_at").first()
+    return package is not None and package.opened_at is not None
+
+
 class AssistanceTask(models.Model):
     request = models.ForeignKey(Request, on_delete=models.CASCADE, related_name="tasks")
     practice = models.ForeignKey(Practice, on_delete=models.PROTECT, related_name="tasks")
@@ -163,7 +172,11 @@ class AssistanceTask(models.Model):
         self.delivered_at = timezone.now()
 
     @transition(
-        field=state, source=TaskState.DELIVERED, target=TaskState.ACCEPTED, permission=by_practice
+        field=state,
+        source=TaskState.DELIVERED,
+        target=TaskState.ACCEPTED,
+        permission=by_practice,
+        conditions=[package_opened],
     )
     def accept(self) -> None:
         self.decided_at = timezone.now()
@@ -266,6 +279,14 @@ class DataPackage(models.Model):
     )
     link_expires_at = models.DateTimeField(_("download link expires"), null=True, blank=True)
     purged_at = models.DateTimeField(_("file removed"), null=True, blank=True)
+    # The practice's review: the first time someone of the practice opened the package.
+    opened_at = models.DateTimeField(_("opened by the practice"), null=True, blank=True)
+    opened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    # Where the patient records the sources chose disagree with the request (see
+    # workflows.connectors.Mismatch): shown to support and the practice.
+    mismatches = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:
         return f"package of task {self.task_id}"

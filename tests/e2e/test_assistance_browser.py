@@ -56,8 +56,11 @@ def test_support_looks_up_and_the_patient_downloads(
     task = AssistanceTask.objects.get(pk=task.pk)
     for step in task.manual_steps.all():
         assistance.tick_manual_step(step, actor=support, note="Niets aanwezig")
-    task = assistance.accept(assistance.deliver(task, actor=support), actor=handler)
-    packages.release(DataPackage.objects.get(task=task), actor=handler)
+    task = assistance.deliver(task, actor=support)
+    package = DataPackage.objects.get(task=task)
+    packages.record_download(package, user=handler, who="practice")  # the practice's review
+    assistance.accept(task, actor=handler)
+    packages.release(package, actor=handler)
     providers.reset()
 
     page = patient_page(browser, live_server, providers, patient.email)

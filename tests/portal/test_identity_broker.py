@@ -92,6 +92,7 @@ def test_the_broker_replaces_the_sms_code_before_a_download(
     package = packages.build_package(task, actor=support)
     for step in task.manual_steps.all():
         assistance.tick_manual_step(step, actor=support, note="Niets")
+    packages.record_download(package, user=handler, who="practice")  # the practice's review
     assistance.accept(
         assistance.deliver(AssistanceTask.objects.get(pk=task.pk), actor=support), actor=handler
     )

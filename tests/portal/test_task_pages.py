@@ -2,6 +2,7 @@
 and builds, the practice accepts and releases, the patient downloads after an SMS code. Another
 practice reaches none of it."""
 
+import datetime
 import io
 import re
 import zipfile
@@ -10,6 +11,7 @@ import pytest
 
 from requests_app.models import AssistanceTask, AuditRecord, DataPackage, TaskState
 from tests.conftest import decided
+from workflows import packages
 from workflows.connectors import platform_demo as demo
 from workflows.patients import account_for
 
@@ -77,8 +79,11 @@ def test_the_whole_way_to_the_patients_download(
     review = client.get(f"/staff/tasks/{task.pk}/package/download/")
     assert zipfile.ZipFile(io.BytesIO(b"".join(review.streaming_content))).testzip() is None
     client.post(f"/staff/tasks/{task.pk}/act/accept/", {"version": task.version})
+    release = f"/staff/tasks/{task.pk}/package/release/"
+    assert f'action="{release}"' in client.get(f"/staff/tasks/{task.pk}/").content.decode()
+    assert "niet ongedaan" in client.get(release).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(f"/staff/tasks/{task.pk}/package/release/")
+        client.post(release, {"confirm": "on"})
     package.refresh_from_db()
     assert package.downloadable
 
@@ -114,7 +119,9 @@ def released_package(item, handler, support):
     package = packages.build_package(task, actor=support)
     for step in task.manual_steps.all():
         assistance.tick_manual_step(step, actor=support, note="Niets")
-    assistance.accept(assistance.deliver(task, actor=support), actor=handler)
+    task = assistance.deliver(task, actor=support)
+    packages.record_download(package, user=handler, who="practice")  # the practice's review
+    assistance.accept(task, actor=handler)
     return packages.release(package, actor=handler)
 
 
@@ -254,3 +261,257 @@ def test_a_manual_step_without_a_note_is_refused_with_a_message(
     page = client.post(f"/staff/tasks/{task.pk}/steps/{step.pk}/", {"note": ""}, follow=True)
     assert "Schrijf op wat daar is gedaan." in page.content.decode()
     assert task.manual_steps.get(pk=step.pk).done_at is None
+
+
+# --- Whose data: a package is never built from another patient's record ----------------------
+VICTIM = {"email": "anna@example.com", "mobile": "+31611112222", "patient_number": "P-99"}
+
+
+@pytest.fixture
+def attack(platform_db, package_dir, practice, patient, handler, providers):
+    """Mallory asks for her data with Anna's patient number (and name and date of birth), and
+    her own e-mail address and mobile number, to which sign-in and the SMS code go."""
+    import dataclasses
+
+    demo.add_patient(
+        platform_db,
+        practice_agb=practice.agb_code,
+        first_name="Anna",
+        last_name="Visser",
+        birth_date=datetime.date(1975, 1, 2),
+        messages=12,
+        **VICTIM,
+    )
+    mallory = dataclasses.replace(
+        patient,
+        name="Anna Visser",
+        birth_date=datetime.date(1975, 1, 2),
+        email="mallory@example.com",
+        phone="+31622223333",
+        patient_number=VICTIM["patient_number"],
+    )
+    return decided(practice, mallory, handler, kind="access", grant=False)
+
+
+def build_through_the_pages(client, handler, support, item, capture):
+    task = ask(client, handler, item)
+    client.force_login(support)
+    client.post(f"/staff/tasks/{task.pk}/act/start/", {"version": task.version})
+    with capture(execute=True):
+        client.post(f"/staff/tasks/{task.pk}/package/build/")
+    return AssistanceTask.objects.get(pk=task.pk)
+
+
+def test_someone_elses_patient_number_gets_none_of_their_data(
+    client, handler, support, attack, django_capture_on_commit_callbacks
+):
+    task = build_through_the_pages(
+        client, handler, support, attack, django_capture_on_commit_callbacks
+    )
+    package = DataPackage.objects.get(task=task)
+    assert package.counts == {}
+    archive = zipfile.ZipFile(io.BytesIO(b"".join(packages.open_package(package))))
+    everything = b"".join(archive.read(name) for name in archive.namelist()).decode()
+    assert VICTIM["email"] not in everything and "Herhaalrecept" not in everything
+    assert demo.Message.objects.using("default").count() == 12  # Anna's, still only hers
+
+
+def test_a_mismatch_is_shown_to_support_after_the_look_up_and_to_the_practice(
+    client, handler, support, attack, platform_db, practice, django_capture_on_commit_callbacks
+):
+    demo.add_patient(  # Mallory's own record: her channels point to it
+        platform_db,
+        practice_agb=practice.agb_code,
+        email="mallory@example.com",
+        mobile="+31622223333",
+        first_name="Mallory",
+        last_name="Mol",
+        birth_date=datetime.date(1990, 6, 1),
+        messages=2,
+    )
+    task = ask(client, handler, attack)
+    client.force_login(support)
+    client.post(f"/staff/tasks/{task.pk}/act/start/", {"version": task.version})
+    page = client.post(
+        f"/staff/tasks/{task.pk}/lookup/",
+        {"email": "mallory@example.com", "mobile": "+31622223333", "patient_number": "P-99"},
+    ).content.decode()
+    warning = "De gevonden gegevens passen niet bij het verzoek"
+    number = "het patiëntnummer in het verzoek hoort bij een andere patiënt"
+    assert warning in page and number in page and "de naam in het verzoek wijkt af" in page
+    lookup = AuditRecord.objects.filter(event_type="task.lookup").latest("seq")
+    assert {m["field"] for m in lookup.details["mismatches"]} == {
+        "patient_number",
+        "name",
+        "birth_date",
+    }
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/staff/tasks/{task.pk}/package/build/")
+    package = DataPackage.objects.get(task=task)
+    assert package.counts["platform"]["conversations"] == 2  # Mallory's own, not Anna's
+    assert {m["field"] for m in package.mismatches} == {"patient_number", "name", "birth_date"}
+    assert number in client.get(f"/staff/tasks/{task.pk}/").content.decode()
+    client.force_login(handler)
+    page = client.get(f"/staff/tasks/{task.pk}/").content.decode()
+    assert warning in page and number in page
+
+
+def test_a_matching_record_shows_no_warning(
+    client, handler, support, access_request, django_capture_on_commit_callbacks
+):
+    task = build_through_the_pages(
+        client, handler, support, access_request, django_capture_on_commit_callbacks
+    )
+    assert DataPackage.objects.get(task=task).mismatches == []
+    client.force_login(handler)
+    assert (
+        "passen niet bij het verzoek" not in client.get(f"/staff/tasks/{task.pk}/").content.decode()
+    )
+
+
+def test_the_practice_accepts_a_package_only_after_opening_it(
+    client, handler, support, access_request, django_capture_on_commit_callbacks
+):
+    task = build_through_the_pages(
+        client, handler, support, access_request, django_capture_on_commit_callbacks
+    )
+    for step in task.manual_steps.all():
+        client.post(f"/staff/tasks/{task.pk}/steps/{step.pk}/", {"note": "Niets aanwezig"})
+    client.post(f"/staff/tasks/{task.pk}/act/deliver/", {"version": task.version})
+    client.get(f"/staff/tasks/{task.pk}/package/download/")  # support's check does not count
+    task = AssistanceTask.objects.get(pk=task.pk)
+    assert task.state == TaskState.DELIVERED
+
+    client.force_login(handler)
+    url = f"/staff/tasks/{task.pk}/"
+    page = client.get(url).content.decode()
+    assert f'action="{url}act/accept/"' not in page and "Open het gegevenspakket" in page
+    response = client.post(url + "act/accept/", {"version": task.version}, follow=True)
+    assert "Open het gegevenspakket voordat u het goedkeurt" in response.content.decode()
+    assert AssistanceTask.objects.get(pk=task.pk).state == TaskState.DELIVERED
+    refused = AuditRecord.objects.filter(event_type="task.accept").latest("seq")
+    assert (refused.outcome, refused.user) == ("denied", handler)
+
+    b"".join(client.get(url + "package/download/").streaming_content)
+    package = DataPackage.objects.get(task=task)
+    assert package.opened_by == handler and package.opened_at
+    assert f'action="{url}act/accept/"' in client.get(url).content.decode()
+    client.post(url + "act/accept/", {"version": task.version})
+    assert AssistanceTask.objects.get(pk=task.pk).state == TaskState.ACCEPTED
+
+
+# --- Irreversible steps: a page says what happens, a ticked box confirms it ----------------------
+def accepted_package(item, handler, support):
+    from workflows import assistance
+
+    task = assistance.start(
+        assistance.request_assistance(item, actor=handler, kind="supply", instruction="Alles"),
+        actor=support,
+    )
+    package = packages.build_package(task, actor=support)
+    for step in task.manual_steps.all():
+        assistance.tick_manual_step(step, actor=support, note="Niets")
+    task = assistance.deliver(task, actor=support)
+    packages.record_download(package, user=handler, who="practice")
+    assistance.accept(task, actor=handler)
+    return package
+
+
+def test_releasing_a_package_needs_a_ticked_confirmation(
+    client, handler, support, access_request, patient, django_capture_on_commit_callbacks
+):
+    from workflows.models import Notification
+
+    package = accepted_package(access_request, handler, support)
+    url = f"/staff/tasks/{package.task_id}/package/release/"
+    client.force_login(handler)
+    page = client.get(url).content.decode()
+    for told in (patient.name, patient.email, patient.phone, "gesprekken (12)", "14 dagen"):
+        assert told in page, told
+    assert "Dit kan niet ongedaan worden gemaakt" in page and 'type="checkbox"' in page
+    sent = Notification.objects.count()
+    for without in ({}, {"confirm": ""}, {"plan": "x"}):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, without)
+        assert response.status_code == 400
+        assert "Vink het vakje aan" in response.content.decode()
+        package.refresh_from_db()
+        assert package.released_at is None and Notification.objects.count() == sent
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"confirm": "on"})
+    assert response.status_code == 302
+    package.refresh_from_db()
+    assert package.downloadable and Notification.objects.count() > sent
+    assert client.get(url).status_code == 302  # released: nothing left to confirm
+
+
+def test_the_release_page_in_english(client, handler, support, access_request):
+    package = accepted_package(access_request, handler, support)
+    client.force_login(handler)
+    client.cookies["django_language"] = "en"
+    page = client.get(f"/staff/tasks/{package.task_id}/package/release/").content.decode()
+    assert "This cannot be undone" in page and "The download link works for 14 days" in page
+
+
+@pytest.fixture
+def erase_task(platform_db, practice, patient, handler, support, providers):
+    from workflows import assistance
+
+    demo.add_patient(
+        platform_db,
+        practice_agb=practice.agb_code,
+        email=patient.email,
+        mobile=patient.phone,
+        birth_date=patient.birth_date,
+        messages=7,
+    )
+    item = decided(practice, patient, handler, kind="erasure")
+    return assistance.start(
+        assistance.request_assistance(
+            item,
+            actor=handler,
+            kind="erase",
+            instruction="Alles wissen",
+            keep_categories=["conversations"],
+            keep_reason="Hoort bij het medisch dossier",
+        ),
+        actor=support,
+    )
+
+
+def test_running_an_erasure_needs_a_ticked_confirmation(
+    client, support, erase_task, patient, django_capture_on_commit_callbacks
+):
+    from requests_app.models import ErasureRun
+
+    url = f"/staff/tasks/{erase_task.pk}/erase/"
+    client.force_login(support)
+    assert f'action="{url}"' in client.get(f"/staff/tasks/{erase_task.pk}/").content.decode()
+    page = client.get(url)
+    text = page.content.decode()
+    for told in (patient.name, "Platform van de app", "gesprekken", "Hoort bij het medisch"):
+        assert told in text, told
+    assert "nog met de hand te doen: " in text and "SendGrid" in text  # open manual steps
+    assert "Dit kan niet ongedaan worden gemaakt" in text
+    plan = page.context["form"]["plan"].value()
+    for without in ({"plan": plan}, {"plan": plan, "confirm": ""}):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client.post(url, without)
+        assert response.status_code == 400 and "Vink het vakje aan" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):  # the page no longer says what happens
+        response = client.post(url, {"plan": "0" * 32, "confirm": "on"})
+    assert response.status_code == 409
+    assert not ErasureRun.objects.exists()
+    assert demo.Patient.objects.using("default").filter(email=patient.email).exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"plan": plan, "confirm": "on"})
+    assert response.status_code == 302
+    assert ErasureRun.objects.filter(task=erase_task, removed__gt=0).exists()
+    assert demo.Message.objects.using("default").count() == 7  # kept on instruction
+
+
+def test_only_support_reaches_the_erasure_page(client, handler, erase_task):
+    client.force_login(handler)
+    url = f"/staff/tasks/{erase_task.pk}/erase/"
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"confirm": "on"}).status_code == 403

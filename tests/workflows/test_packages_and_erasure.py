@@ -120,6 +120,7 @@ def deliver_and_accept(task, handler, support):
     for step in task.manual_steps.all():
         assistance.tick_manual_step(step, actor=support, note="Niets aanwezig")
     task = assistance.deliver(task, actor=support)
+    packages.record_download(task.package, user=handler, who="practice")  # the review
     return assistance.accept(task, actor=handler)
 
 

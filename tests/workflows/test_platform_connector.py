@@ -65,9 +65,9 @@ def test_both_engines_are_really_used(alias):
         {"email": "jan@example.com"},
         {"email": "JAN@example.COM"},
         {"mobile": "+31687654321"},
-        {"patient_number": "P-42"},
         {"bsn": "111222333"},
-        {"device_id": "dev-jan"},
+        {"patient_number": "P-42", "email": "jan@example.com"},
+        {"device_id": "dev-jan", "mobile": "+31687654321"},
     ],
 )
 def test_find_by_each_identifier(alias, given):
@@ -80,6 +80,17 @@ def test_find_by_each_identifier(alias, given):
     assert found["name"] == found["email"] == found["bsn"] == 1
     conv = next(f for f in findings if f.category == "conversations")
     assert conv.first <= conv.last and conv.first.year >= 2023
+
+
+@pytest.mark.parametrize("given", [{"patient_number": "P-42"}, {"device_id": "dev-jan"}])
+def test_a_patient_or_device_number_alone_finds_nothing(alias, given):
+    """Only the request's own channels or a BSN decide whose record is used."""
+    jan(alias)
+    connector = PlatformConnector(alias)
+    ids = Identifiers(practice_code=OURS, **given)
+    assert connector.find(ids) == [] and list(connector.export(ids)) == []
+    assert connector.erase(ids, frozenset()) == []
+    assert demo.Message.objects.using(alias).count() == 30
 
 
 def test_find_stays_within_the_practice(alias):
@@ -139,19 +150,28 @@ def test_erase_removes_everything_and_a_second_run_removes_nothing(alias):
 def test_erase_keeps_what_the_practice_keeps(alias):
     jan(alias)
     connector = PlatformConnector(alias)
-    ids = Identifiers(OURS, patient_number="P-42")
-    result = {
-        e.category: e for e in connector.erase(ids, frozenset({"conversations", "patient_number"}))
-    }
+    ids = Identifiers(OURS, patient_number="P-42", bsn="111222333")
+    keep = frozenset({"conversations", "patient_number", "bsn"})
+    result = {e.category: e for e in connector.erase(ids, keep)}
     assert result["conversations"].removed == 0 and result["conversations"].kept == 30
     assert result["video_ip"].removed == 2 and result["email"].removed == 1
     left = counts(connector.find(ids))
-    assert left == {"conversations": 30, "patient_number": 1, "care_organisation": 1}
-    again = {
-        e.category: e for e in connector.erase(ids, frozenset({"conversations", "patient_number"}))
-    }
+    assert left == {"conversations": 30, "patient_number": 1, "bsn": 1, "care_organisation": 1}
+    again = {e.category: e for e in connector.erase(ids, keep)}
     assert all(e.removed == 0 for e in again.values())
     assert again["conversations"].kept == 30
+
+
+def test_what_is_kept_under_a_patient_number_alone_is_not_reached_again(alias):
+    """Once e-mail, mobile and BSN are erased, the patient number no longer decides whose rows
+    these are: a second run finds and removes nothing, and does not fail."""
+    jan(alias)
+    connector = PlatformConnector(alias)
+    ids = Identifiers(OURS, email="jan@example.com", patient_number="P-42")
+    keep = frozenset({"conversations", "patient_number"})
+    assert {e.category: e.kept for e in connector.erase(ids, keep)}["conversations"] == 30
+    assert connector.erase(ids, keep) == [] and connector.find(ids) == []
+    assert demo.Message.objects.using(alias).count() == 30
 
 
 def test_seed_platform_fills_either_database(alias, practice, other_practice):
@@ -203,3 +223,70 @@ def test_a_shared_identifier_picks_the_best_match_or_refuses(alias):
     with pytest.raises(ConnectorError):
         connector.erase(alone, frozenset())
     assert demo.Patient.objects.using(alias).count() == 2
+
+
+# --- Whose record: the request's own channels decide -------------------------------------------
+def victim(alias):
+    return jan(
+        alias,
+        email="anna@example.com",
+        mobile="+31611112222",
+        patient_number="P-99",
+        bsn="",
+        device_id="dev-anna",
+        first_name="Anna",
+        last_name="Visser",
+        birth_date=datetime.date(1975, 1, 2),
+        messages=12,
+    )
+
+
+ATTACK = {"email": "mallory@example.com", "mobile": "+31622223333", "patient_number": "P-99"}
+
+
+def test_someone_elses_patient_number_with_ones_own_channels_gets_nothing(alias):
+    victim(alias)
+    connector = PlatformConnector(alias)
+    ids = Identifiers(OURS, **ATTACK)
+    assert connector.find(ids) == []
+    assert list(connector.export(ids)) == []
+    assert connector.erase(ids, frozenset()) == []
+    assert demo.Message.objects.using(alias).count() == 12  # the victim's, untouched
+
+
+def test_with_a_record_of_ones_own_only_that_is_used_and_the_number_is_flagged(alias):
+    from workflows.connectors import OTHER_RECORD, Expected, Mismatch
+
+    victim(alias)
+    jan(
+        alias,
+        email=ATTACK["email"],
+        mobile=ATTACK["mobile"],
+        patient_number="P-7",
+        bsn="",
+        device_id="",
+        first_name="Mallory",
+        last_name="Mol",
+        messages=2,
+    )
+    connector = PlatformConnector(alias)
+    ids = Identifiers(OURS, **ATTACK)
+    rows = list(connector.export(ids))
+    assert {r["first_name"] for c, r in rows if c == "name"} == {"Mallory"}
+    assert sum(1 for c, _r in rows if c == "conversations") == 2
+    expected = Expected(ids=ids, name="Anna Visser", birth_date=datetime.date(1975, 1, 2))
+    found = connector.compare(ids, expected)
+    assert Mismatch("platform", "patient_number", OTHER_RECORD) in found
+    assert {m.field for m in found} == {"patient_number", "name", "birth_date"}
+    assert "hoort bij een andere patiënt" in found[0].text()  # Dutch first
+
+
+def test_a_matching_record_shows_no_mismatch(alias):
+    from workflows.connectors import Expected
+
+    jan(alias)
+    ids = Identifiers(OURS, email="jan@example.com", mobile="+31687654321", patient_number="P-42")
+    expected = Expected(ids=ids, name="jan  JANSEN", birth_date=datetime.date(1980, 5, 17))
+    assert PlatformConnector(alias).compare(ids, expected) == []
+    other = Expected(ids=ids, name="Jan Janssen", birth_date=datetime.date(1980, 5, 17))
+    assert [m.field for m in PlatformConnector(alias).compare(ids, other)] == ["name"]

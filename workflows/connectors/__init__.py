@@ -15,6 +15,8 @@ from typing import Protocol
 
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +60,55 @@ class Erased:
     kept: int = 0
 
 
+@dataclasses.dataclass(frozen=True)
+class Expected:
+    """What the request says about the patient, to hold the record a source chose against."""
+
+    ids: Identifiers
+    name: str = ""
+    birth_date: datetime.date | None = None
+
+
+# Where a chosen record and the request disagree.
+OTHER_RECORD = "other_record"  # the request's identifier points at another patient's record
+DIFFERS = "differs"  # the record holds another value than the request
+
+WHAT = {
+    "email": gettext_lazy("the e-mail address"),
+    "mobile": gettext_lazy("the mobile number"),
+    "patient_number": gettext_lazy("the patient number"),
+    "bsn": gettext_lazy("the BSN"),
+    "device_id": gettext_lazy("the device id"),
+    "name": gettext_lazy("the name"),
+    "birth_date": gettext_lazy("the date of birth"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Mismatch:
+    """One disagreement between the request and the record a source chose for it."""
+
+    source: str  # the connector's key
+    field: str  # a key of WHAT
+    problem: str  # OTHER_RECORD or DIFFERS
+
+    def text(self) -> str:
+        try:
+            source = str(connector_by_key(self.source).label)
+        except KeyError:  # no longer configured
+            source = self.source
+        values = {"source": source, "what": WHAT.get(self.field, self.field)}
+        if self.problem == OTHER_RECORD:
+            return (
+                _(
+                    "%(source)s: %(what)s on the request belongs to another patient than the "
+                    "record used."
+                )
+                % values
+            )
+        return _("%(source)s: %(what)s on the request differs from the record used.") % values
+
+
 class ConnectorError(Exception):
     """The source could not be reached or refused. `removed` says what an erasure had removed,
     per category, before it failed (so a certificate counts it)."""
@@ -86,6 +137,10 @@ class Connector(Protocol):
         """Remove what is held, except the categories in `keep`. Running it twice removes
         nothing the second time and does not fail."""
         ...
+
+    # Optional, for a source that picks one patient record among several (the platform):
+    # def compare(self, ids: Identifiers, expected: Expected) -> list[Mismatch]: where the record
+    # chosen for `ids` disagrees with the request.
 
 
 def configured_connectors() -> list[Connector]:

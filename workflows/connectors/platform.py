@@ -3,6 +3,8 @@
 Table and column names come from the mapping, values always travel as query parameters."""
 
 import datetime
+import re
+import unicodedata
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -10,10 +12,29 @@ from django.db import DatabaseError, connections, transaction
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy
 
-from workflows.connectors import ConnectorError, Erased, Finding, Identifiers
+from workflows.connectors import (
+    DIFFERS,
+    OTHER_RECORD,
+    ConnectorError,
+    Erased,
+    Expected,
+    Finding,
+    Identifiers,
+    Mismatch,
+)
 from workflows.connectors.platform_mapping import Columns, PlatformMapping, Rows
 
 EXPORT_BATCH = 1000
+# Identifiers that may decide whose record is used: those the request's download factors go to
+# (e-mail address, mobile number), and the BSN.
+ANCHORS = frozenset({"email", "mobile", "bsn"})
+
+
+def _plain(name: str) -> str:
+    """A name as compared: without accents, case or punctuation."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(re.findall(r"\w+", letters.casefold()))
 
 
 def _json_value(value):
@@ -65,15 +86,18 @@ class PlatformConnector:
     def patient_keys(self, ids: Identifiers) -> list:
         """The one patient row of this practice that the identifiers point to.
 
-        Identifiers can be shared (a family's mobile number or e-mail address), so a row is only
-        taken when it matches more of the given identifiers than any other row does; when rows
-        tie, nothing is exported or erased and support must narrow it down (patient number,
-        BSN) with the practice."""
+        Only a row that the request's own channels (the e-mail address or mobile number that
+        sign-in and the download's SMS code go to) or its BSN point to is taken: a patient or
+        device number alone may be anybody's, and a package must never reach the requester
+        with another patient's data. Identifiers can be shared (a family's mobile number), so
+        of those rows the one matching the most identifiers is taken; when rows tie, nothing is
+        exported or erased and support must narrow it down with the practice."""
         matches = self._matches(ids, within_practice=True)
-        if not matches:
+        anchored = {key: names for key, names in matches.items() if names & ANCHORS}
+        if not anchored:
             return []
-        best = max(matches.values())
-        top = [key for key, n in matches.items() if n == best]
+        best = max(len(names) for names in anchored.values())
+        top = [key for key, names in anchored.items() if len(names) == best]
         if len(top) > 1:
             raise ConnectorError(
                 f"{len(top)} patient records match these identifiers equally well: "
@@ -85,12 +109,36 @@ class PlatformConnector:
         """Whether the identifiers also point to a patient of another practice."""
         return bool(self._matches(ids, within_practice=False))
 
-    def _matches(self, ids: Identifiers, *, within_practice: bool) -> dict:
-        """Patient row key -> how many of the given identifiers point to it."""
+    def compare(self, ids: Identifiers, expected: Expected) -> list[Mismatch]:
+        """Where the row chosen for `ids` disagrees with the request: an identifier of the
+        request that points to another row or that the row holds otherwise, and a name or date
+        of birth that differs."""
+        keys = self.patient_keys(ids)
+        if not keys:
+            return []
+        (key,) = keys
+        found = []
+        for name, rows in self._pointing(expected.ids, within_practice=True).items():
+            if key in rows:
+                continue
+            if rows:
+                found.append(Mismatch(self.key, name, OTHER_RECORD))
+            elif self._holds(name, key):
+                found.append(Mismatch(self.key, name, DIFFERS))
+        name, born = self._name_and_birth_date(key)
+        if expected.name and name and _plain(name) != _plain(expected.name):
+            found.append(Mismatch(self.key, "name", DIFFERS))
+        if expected.birth_date and born and str(born)[:10] != expected.birth_date.isoformat():
+            found.append(Mismatch(self.key, "birth_date", DIFFERS))
+        return found
+
+    def _pointing(self, ids: Identifiers, *, within_practice: bool) -> dict[str, set]:
+        """Identifier name -> the patient row keys it points to (within the practice, or at
+        every other practice)."""
         m, q = self.mapping, self._q
         p = m.patients
         scope = "=" if within_practice else "<>"
-        matches: dict = {}
+        pointing: dict[str, set] = {}
         for name, value in ids.given().items():
             locator = m.identifiers.get(name)
             if locator is None:
@@ -109,9 +157,50 @@ class PlatformConnector:
                     f"SELECT t.{q(p.key)} FROM {q(p.table)} t "
                     f"WHERE t.{q(p.practice)} {scope} %s AND {column} = %s"
                 )
-            for (key,) in self._query(sql, [ids.practice_code, value]):
-                matches[key] = matches.get(key, 0) + 1
+            pointing[name] = {key for (key,) in self._query(sql, [ids.practice_code, value])}
+        return pointing
+
+    def _matches(self, ids: Identifiers, *, within_practice: bool) -> dict:
+        """Patient row key -> the names of the given identifiers that point to it."""
+        matches: dict = {}
+        for name, keys in self._pointing(ids, within_practice=within_practice).items():
+            for key in keys:
+                matches.setdefault(key, set()).add(name)
         return matches
+
+    def _holds(self, name: str, key) -> bool:
+        """Whether the patient row holds a value for identifier `name` at all."""
+        m, q = self.mapping, self._q
+        p, locator = m.patients, m.identifiers[name]
+        column = q(locator.column)
+        if locator.patient:
+            sql = (
+                f"SELECT COUNT(*) FROM {q(locator.table)} "
+                f"WHERE {q(locator.patient)} = %s AND {column} IS NOT NULL"
+            )
+        else:
+            sql = (
+                f"SELECT COUNT(*) FROM {q(p.table)} WHERE {q(p.key)} = %s AND {column} IS NOT NULL"
+            )
+        return bool(self._query(sql, [key])[0][0])
+
+    def _name_and_birth_date(self, key) -> tuple[str, object]:
+        """The row's name (its name columns joined) and date of birth, where the mapping has
+        them as columns of the patient row."""
+        m, q = self.mapping, self._q
+        p = m.patients
+        values = []
+        for category in ("name", "birth_date"):
+            spec = m.categories.get(category)
+            if not isinstance(spec, Columns):
+                values.append(None)
+                continue
+            sql = f"SELECT {', '.join(q(c) for c in spec.columns)} FROM {q(p.table)} "
+            sql += f"WHERE {q(p.key)} = %s"
+            row = self._query(sql, [key])[0]
+            parts = [str(v) for v in row if v not in (None, "")]
+            values.append(" ".join(parts) or None)
+        return values[0] or "", values[1]
 
     def _rows_from(self, spec: Rows) -> tuple[str, str]:
         """FROM clause and the column holding the patient key, for a Rows category."""

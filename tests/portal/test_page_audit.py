@@ -1,0 +1,224 @@
+"""Every staff page that shows a patient's name or address leaves a NEN 7513 read record: a plain
+GET exactly one, and every form sent with bad input that shows the page again one as well (the
+insider's way to read a patient unrecorded was to post an empty form)."""
+
+import dataclasses
+
+import pytest
+
+from requests_app.lifecycle import perform_transition
+from requests_app.models import AuditAction, AuditRecord, Request
+from tests.conftest import decided, submit
+from workflows import assistance, casework
+
+pytestmark = pytest.mark.django_db
+
+NAME, EMAIL = "Wilhelmina Kwakernaak", "w.kwakernaak@example.com"
+
+
+@pytest.fixture
+def someone(patient):
+    return dataclasses.replace(patient, name=NAME, email=EMAIL)
+
+
+@pytest.fixture
+def world(platform_db, package_dir, practice, someone, handler, support, providers):
+    """A forwarded request, an unrouted one, an access request with a task in each state a form
+    acts on, and a draft incident."""
+    forwarded = perform_transition(submit(practice, someone), "forward", actor=None)
+    unrouted = submit(None, someone, practice_given="Dokter ?")
+    about_processor = submit(practice, someone, about_processor=True)
+    access_request = decided(practice, someone, handler, kind="access", grant=False)
+
+    def task(state: str):
+        made = assistance.request_assistance(
+            access_request, actor=handler, kind="supply", instruction="Alles"
+        )
+        if state == "requested":
+            return made
+        made = assistance.start(made, actor=support)
+        if state == "in_progress":
+            return made
+        from workflows import packages
+
+        package = packages.build_package(made, actor=support)
+        for step in made.manual_steps.all():
+            assistance.tick_manual_step(step, actor=support, note="Niets")
+        made = assistance.deliver(made, actor=support)
+        if state == "delivered":
+            return made
+        packages.record_download(package, user=handler, who="practice")
+        return assistance.accept(made, actor=handler)
+
+    erasure_request = decided(practice, someone, handler, kind="erasure")
+    erasing = assistance.start(
+        assistance.request_assistance(
+            erasure_request, actor=handler, kind="erase", instruction="Alles wissen"
+        ),
+        actor=support,
+    )
+
+    return {
+        "forwarded": forwarded,
+        "unrouted": unrouted,
+        "incident": about_processor.incident,
+        "requested": task("requested"),
+        "in_progress": task("in_progress"),
+        "delivered": task("delivered"),
+        "accepted": task("accepted"),
+        "erasing": erasing,
+    }
+
+
+# (who, what, URL, form data): bad input on every staff form that answers with the page again.
+REQ, TASK = "/staff/requests/{ref}/", "/staff/tasks/{pk}/"
+BAD_POSTS = {
+    "acknowledge without a version": ("handler", "forwarded", REQ + "act/acknowledge/", {}),
+    "empty message": ("handler", "forwarded", REQ + "message/", {"body": ""}),
+    "assign without a version": ("handler", "forwarded", REQ + "assign/", {"assignee": ""}),
+    "route without a practice": ("support", "unrouted", REQ + "route/", {"practice": ""}),
+    "start without a version": ("support", "requested", TASK + "act/start/", {}),
+    "deliver without a version": ("support", "in_progress", TASK + "act/deliver/", {}),
+    "accept without a version": ("handler", "delivered", TASK + "act/accept/", {}),
+    "reject without a reason": ("handler", "delivered", TASK + "act/reject/", {"version": 0}),
+    "look-up without identifiers": ("support", "in_progress", TASK + "lookup/", {}),
+    "erasure without confirmation": ("support", "erasing", TASK + "erase/", {"plan": "x"}),
+    "release without confirmation": ("handler", "accepted", TASK + "package/release/", {}),
+    "incident with a NUL byte": (
+        "support",
+        "incident",
+        "/staff/incidents/{pk}/save/",
+        {"nature": "\x00"},
+    ),
+}
+
+
+def _subject(thing):
+    return thing if isinstance(thing, Request) else thing.request
+
+
+@pytest.mark.parametrize("case", BAD_POSTS)
+def test_bad_input_never_shows_a_patient_unrecorded(client, world, handler, support, case):
+    who, what, url, data = BAD_POSTS[case]
+    user = {"handler": handler, "support": support}[who]
+    thing = world[what]
+    item = _subject(thing)
+    client.force_login(user)
+    before = AuditRecord.objects.order_by("-seq").values_list("seq", flat=True).first()
+    response = client.post(url.format(ref=item.reference, pk=thing.pk), data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    shown = NAME in page or EMAIL in page
+    read = AuditRecord.objects.filter(
+        seq__gt=before, action=AuditAction.READ, user=user, patient_id=EMAIL
+    )
+    assert not shown or read.filter(purpose__startswith=item.reference).exists(), case
+    if read.exists():  # the record says which form the page answered
+        assert read.get().details["status"] == 400 and read.get().details["after"]
+    assert shown or what == "incident"  # the request and task pages do show the patient
+
+
+@pytest.mark.parametrize(
+    "who, what, url, event",
+    [
+        ("handler", "forwarded", "/staff/requests/{ref}/", "request.view"),
+        ("support", "unrouted", "/staff/requests/{ref}/", "request.view"),
+        ("handler", "delivered", "/staff/tasks/{pk}/", "task.view"),
+        ("handler", "accepted", "/staff/tasks/{pk}/package/release/", "task.view"),
+        ("support", "erasing", "/staff/tasks/{pk}/erase/", "task.view"),
+        ("support", "in_progress", "/staff/tasks/{pk}/", "task.view"),
+        ("support", "incident", "/staff/incidents/{pk}/", "incident.view"),
+    ],
+)
+def test_a_plain_get_writes_exactly_one_read_record(
+    client, world, handler, support, who, what, url, event
+):
+    user = {"handler": handler, "support": support}[who]
+    thing = world[what]
+    item = _subject(thing)
+    client.force_login(user)
+    before = AuditRecord.objects.order_by("-seq").values_list("seq", flat=True).first()
+    response = client.get(url.format(ref=item.reference, pk=thing.pk))
+    assert response.status_code == 200
+    (record,) = AuditRecord.objects.filter(seq__gt=before)
+    assert (record.event_type, record.action, record.outcome) == (event, "R", "success")
+    assert (record.user, record.patient_id, record.details) == (user, EMAIL, {})
+    assert record.purpose == item.reference
+
+
+def test_a_bad_form_on_a_page_of_another_practice_shows_and_records_nothing_of_the_patient(
+    client, world, other_handler
+):
+    item = world["forwarded"]
+    client.force_login(other_handler)
+    response = client.post(f"/staff/requests/{item.reference}/message/", {"body": ""})
+    assert response.status_code == 404 and NAME not in response.content.decode()
+    assert not AuditRecord.objects.filter(user=other_handler, patient_id=EMAIL).exists()
+
+
+def test_a_stale_page_posted_again_is_recorded_when_shown(client, world, handler):
+    """After a refused step the handler is sent back to the page: that GET is the record."""
+    item = Request.objects.get(pk=world["forwarded"].pk)
+    casework.act(item, "acknowledge", actor=handler, version=item.version)
+    client.force_login(handler)
+    before = AuditRecord.objects.order_by("-seq").values_list("seq", flat=True).first()
+    response = client.post(
+        f"/staff/requests/{item.reference}/act/acknowledge/",
+        {"acknowledge-version": item.version},
+        follow=True,
+    )
+    assert NAME in response.content.decode()
+    assert AuditRecord.objects.filter(
+        seq__gt=before, event_type="request.view", user=handler
+    ).exists()
+
+
+# Staff routes that show no page of their own on a POST (they redirect), and routes only read.
+REDIRECTING = {
+    "staff:ask": ("handler", "forwarded", REQ + "assist/", {"kind": ""}),
+    "staff:task_step": ("support", "in_progress", TASK + "steps/{step}/", {"note": ""}),
+    "staff:package_build": ("support", "requested", TASK + "package/build/", {}),
+    "staff:certificate_issue": ("support", "erasing", TASK + "certificate/issue/", {}),
+}
+READ_ONLY = {
+    "staff:queue",
+    "staff:unrouted",
+    "staff:audit",
+    "staff:audit_export",
+    "staff:incidents",
+    "staff:incident",
+    "staff:detail",
+    "staff:tasks",
+    "staff:task",
+    "staff:package_download",
+    "staff:certificate",
+    "staff:certificate_json",
+}
+
+
+def test_every_staff_route_is_accounted_for():
+    """A new staff route must be added to one of the lists above (and so be tested here)."""
+    from django.urls import resolve
+
+    from portal.urls import staff_urls
+
+    names = {f"staff:{pattern.name}" for pattern in staff_urls[0]}
+    posted = {
+        resolve(url.format(ref="ABCDE-FGHJK", pk=1)).view_name
+        for _w, _t, url, _d in BAD_POSTS.values()
+    }
+    assert names == posted | set(REDIRECTING) | READ_ONLY
+
+
+@pytest.mark.parametrize("name", REDIRECTING)
+def test_the_other_forms_show_no_page_with_bad_input(client, world, handler, support, name):
+    who, what, url, data = REDIRECTING[name]
+    user = {"handler": handler, "support": support}[who]
+    thing = world[what]
+    step = getattr(thing, "manual_steps", None)
+    client.force_login(user)
+    response = client.post(
+        url.format(ref=_subject(thing).reference, pk=thing.pk, step=step.first().pk if step else 0),
+        data,
+    )
+    assert response.status_code == 302 and NAME not in response.content.decode()
