@@ -251,6 +251,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.escalate_unacknowledged",
         "schedule": crontab(minute="*/30"),
     },
+    "anchor-audit-log": {
+        "task": "workflows.tasks.anchor_audit_log",
+        "schedule": crontab(hour=0, minute=30),
+    },
 }
 
 # The audit log is kept at least this long, independent of request retention; nothing in the

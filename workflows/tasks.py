@@ -6,7 +6,16 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 
 from requests_app.models import AssistanceTask
-from workflows import delivery, erasure, intake, outbox, packages, reminders, retention
+from workflows import (
+    audit_checkpoints,
+    delivery,
+    erasure,
+    intake,
+    outbox,
+    packages,
+    reminders,
+    retention,
+)
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +51,13 @@ def escalate_unacknowledged() -> int:
 @shared_task(name="workflows.tasks.purge_expired")
 def purge_expired() -> int:
     return len(retention.purge_expired()) + len(packages.purge_packages())
+
+
+@shared_task(name="workflows.tasks.anchor_audit_log")
+def anchor_audit_log() -> int | None:
+    """Daily: checkpoint the audit chain outside the database (raises if the chain is broken)."""
+    anchor = audit_checkpoints.take_checkpoint()
+    return anchor.seq if anchor else None
 
 
 @shared_task(name="workflows.tasks.build_package")
