@@ -120,7 +120,7 @@ def test_intact_chain_matches_every_checkpoint(chain, capsys):
     checkpoint(chain[6])
     call_command("verify_audit_log")
     out = capsys.readouterr().out
-    assert "intact: 10 records" in out and "2 checkpoints match" in out
+    assert "intact: 10 records" in out and "checkpoints matched: 2" in out
 
 
 def test_a_rewrite_with_the_key_before_a_checkpoint_is_found(chain):

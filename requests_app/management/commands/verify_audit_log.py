@@ -38,7 +38,7 @@ class Command(BaseCommand):
                 f"Audit log broken after {report.checked} good records: {report.problem}"
             )
         if anchors:
-            checkpoints = f"{report.anchors_matched} checkpoints match"
+            checkpoints = f"checkpoints matched: {report.anchors_matched}"
         else:
             checkpoints = f"no checkpoints found in {store_path()}"
         self.stdout.write(
