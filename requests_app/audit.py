@@ -106,6 +106,8 @@ def verify_chain(
     for anchor in anchors:
         vouched.setdefault(anchor.seq, []).append(anchor)
     previous_hash, last_seq, checked, matched = GENESIS, 0, 0, 0
+    # Read before the walk: records appended meanwhile then lie beyond it, not in conflict.
+    head = AuditChainHead.objects.filter(pk=1).first()
 
     def report(problem: str = "") -> ChainReport:
         return ChainReport(checked, problem, last_seq, previous_hash, matched)
@@ -135,16 +137,19 @@ def verify_chain(
                         " (the log was rewritten at or before this record)"
                     )
                 matched += 1
+            if head is not None and entry.seq == head.seq and entry.hash != head.hash:
+                return report(f"the chain's head does not name record #{entry.seq} (it was moved)")
             previous_hash, last_seq, checked = entry.hash, entry.seq, checked + 1
-    head = AuditChainHead.objects.filter(pk=1).first()
-    if head is not None and head.seq != last_seq:
+    if head is not None and head.seq > last_seq:
         return report(
             f"the chain should end at #{head.seq} but ends at #{last_seq}"
             " (records at the end are missing)"
         )
-    if head is not None and head.seq == last_seq and head.hash != previous_hash:
-        return report(f"the chain's head does not name record #{last_seq} (it was moved)")
-    beyond = [anchor for anchor in vouched if anchor > last_seq]
+    # The head only moves forward, in the same transaction as the record it names.
+    now_head = AuditChainHead.objects.filter(pk=1).first()
+    if now_head is not None and now_head.seq < last_seq:
+        return report(f"the chain's head points back to #{now_head.seq} (it was moved)")
+    beyond = [seq for seq in vouched if seq > last_seq]
     if beyond:
         anchor = vouched[max(beyond)][0]
         return report(

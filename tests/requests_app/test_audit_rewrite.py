@@ -5,11 +5,12 @@ outside the database catch the second."""
 import hashlib
 import hmac
 import re
+import threading
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import connection, connections
 from django.db.migrations.executor import MigrationExecutor
 
 from requests_app import audit, audit_anchors
@@ -210,3 +211,38 @@ def test_the_migration_refuses_to_key_a_chain_that_was_already_rewritten(
     migrate_to(KEYED)
     note = AuditRecord.objects.order_by("seq").last()
     assert note.details["chain_before"] == "record #3 was changed, replaced or moved"
+
+
+def test_a_head_moved_back_is_found(chain):
+    as_database_holder(
+        [
+            (
+                "UPDATE requests_app_auditchainhead SET seq = %s, hash = %s WHERE id = 1",
+                [chain[4].seq, chain[4].hash],
+            )
+        ]
+    )
+    with pytest.raises(CommandError, match="head points back to #5"):
+        call_command("verify_audit_log")
+
+
+def test_records_appended_while_the_chain_is_checked_are_no_break(chain):
+    """The web process keeps writing while the daily check walks the chain."""
+    done = threading.Event()
+
+    def keep_writing():
+        try:
+            for i in range(150):
+                audit.record("test.event", AuditAction.READ, user_label=f"meanwhile{i}")
+        finally:
+            connections.close_all()
+            done.set()
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    reports = []
+    while not done.is_set():
+        reports.append(audit.verify_chain(batch=7))
+    writer.join()
+    assert len(reports) > 1
+    assert [r.problem for r in reports if not r.intact] == []
