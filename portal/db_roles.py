@@ -16,6 +16,7 @@ from requests_app.models import AuditChainHead, AuditRecord
 AUDIT_TABLE = AuditRecord._meta.db_table
 # The head is moved by every append (so UPDATE), never removed.
 HEAD_TABLE = AuditChainHead._meta.db_table
+TRIGGER = "audit_record_append_only"  # migration 0007
 # Only `migrate` (as the owner) writes the list of applied migrations.
 READ_ONLY_TABLES = frozenset({"django_migrations"})
 WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
@@ -255,6 +256,13 @@ def _review(cursor, app_role: str, schema: str, owner: str) -> Review:
             f"{app_role} may create objects in schema {schema} (granted to PUBLIC on "
             f"PostgreSQL before 15): REVOKE CREATE ON SCHEMA {schema} FROM PUBLIC"
         )
+    cursor.execute(
+        "SELECT tgenabled FROM pg_trigger WHERE tgname = %s AND tgrelid = %s::regclass",
+        [TRIGGER, f"{schema}.{AUDIT_TABLE}"],
+    )
+    row = cursor.fetchone()
+    if row is None or row[0] != "O":  # "O": fires in normal operation
+        found.problems.append(f"the append-only trigger on {AUDIT_TABLE} is missing or disabled")
     cursor.execute(
         "SELECT c.relname, pg_get_userbyid(c.relowner),"
         " array(SELECT p FROM unnest(%s::text[]) p WHERE has_table_privilege(%s, c.oid, p))"

@@ -230,3 +230,20 @@ def test_an_administrative_role_is_refused_not_demoted(transactional_db):
             assert cursor.fetchone() == (True,)
     finally:
         drop_role(name)
+
+
+def test_the_review_finds_the_trigger_switched_off(app_role):
+    name, _password = app_role
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "ALTER TABLE requests_app_auditrecord DISABLE TRIGGER audit_record_append_only"
+        )
+    try:
+        with pytest.raises(CommandError, match="append-only trigger .* is missing or disabled"):
+            call_command("provision_db_roles", app_role=name, check=True)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "ALTER TABLE requests_app_auditrecord ENABLE TRIGGER audit_record_append_only"
+            )
+    call_command("provision_db_roles", app_role=name, check=True)
