@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class PortalConfig(AppConfig):
     name = "portal"
+
+    def ready(self) -> None:
+        from portal import checks  # noqa: F401 - registers the deployment checks

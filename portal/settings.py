@@ -256,11 +256,23 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.escalate_unacknowledged",
         "schedule": crontab(minute="*/30"),
     },
+    "anchor-audit-log": {
+        "task": "workflows.tasks.anchor_audit_log",
+        "schedule": crontab(hour=0, minute=30),
+    },
 }
 
 # The audit log is kept at least this long, independent of request retention; nothing in the
 # application deletes audit records (PostgreSQL refuses it), so archiving is an operator's task.
 AUDIT_RETENTION_YEARS = int(os.environ.get("AUDIT_RETENTION_YEARS", "5"))
+# The audit chain's HMAC key. It must never be stored in the database, and must stay the same
+# for the life of the log (a new key makes every record look changed). Without it a key is
+# derived from SECRET_KEY; `check --deploy` asks for one of its own, so that SECRET_KEY can rotate.
+AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY", "")
+# Daily checkpoints of the chain's head are appended here, outside the database; in production
+# a write-once store (object lock, WORM volume) or a mount the database's administrators cannot
+# write. `verify_audit_log` checks the chain against every checkpoint it finds.
+AUDIT_ANCHOR_DIR = Path(os.environ.get("AUDIT_ANCHOR_DIR", BASE_DIR / "var" / "audit-anchors"))
 
 # A flood of new requests for one practice (more than this many within 10 minutes) is announced
 # to its contacts in one combined message per 10 minutes instead of one message per request.

@@ -57,6 +57,13 @@ def fresh_rate_limits():
 
 
 @pytest.fixture(autouse=True)
+def audit_anchor_store(settings, tmp_path):
+    """Each test has its own store of audit checkpoints, never a developer's var/ one."""
+    settings.AUDIT_ANCHOR_DIR = tmp_path / "audit-anchors"
+    return settings.AUDIT_ANCHOR_DIR
+
+
+@pytest.fixture(autouse=True)
 def tasks_in_process():
     """Unit tests run tasks eagerly; the integration tests switch to a real worker."""
     use_broker(None)

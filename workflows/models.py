@@ -21,6 +21,7 @@ class Purpose(models.TextChoices):
     PRACTICE_BATCH = "practice_batch", "Several new requests to the practice"
     ASSISTANCE = "assistance", "Assistance task between practice and processor"
     DOWNLOAD_CODE = "download_code", "Second code before a data package download"
+    AUDIT_CHECKPOINT = "audit_checkpoint", "Daily checkpoint of the audit log"
 
 
 class Medium(models.TextChoices):

@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 
 from requests_app.models import AssistanceTask
 from workflows import (
+    audit_checkpoints,
     delivery,
     erasure,
     intake,
@@ -52,6 +53,13 @@ def escalate_unacknowledged() -> int:
 @shared_task(name="workflows.tasks.purge_expired")
 def purge_expired() -> int:
     return len(retention.purge_expired()) + len(packages.purge_packages())
+
+
+@shared_task(name="workflows.tasks.anchor_audit_log")
+def anchor_audit_log() -> int | None:
+    """Daily: checkpoint the audit chain outside the database (raises if the chain is broken)."""
+    anchor = audit_checkpoints.take_checkpoint()
+    return anchor.seq if anchor else None
 
 
 @shared_task(name="workflows.tasks.build_package")

@@ -1,14 +1,19 @@
 """The NEN 7513 audit log: one record per view, search, export or change of personal data.
 
-Records form a hash chain (each carries the SHA-256 of its predecessor) and PostgreSQL refuses
-updates and deletes of them (a trigger, see the migration), so a changed, removed or reordered
-record is found by `manage.py verify_audit_log`.
+Records form a hash chain (each carries the keyed hash, HMAC-SHA256, of its predecessor) and
+PostgreSQL refuses updates and deletes of them (a trigger, see migration 0007; the runtime role may
+only insert and read them, see `provision_db_roles`), so a changed, removed or reordered record is
+found by `manage.py verify_audit_log`. The key is not in the database: whoever holds only the
+database cannot compute a valid chain, and checkpoints kept outside it (`audit_anchors`) catch
+a rewrite by someone who also holds the key.
 """
 
 import hashlib
+import hmac
 import json
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.utils import timezone
 
@@ -91,7 +96,19 @@ class AuditRecord(models.Model):
         return json.dumps(fields, sort_keys=True, separators=(",", ":"), default=str).encode()
 
     def compute_hash(self) -> str:
-        return hashlib.sha256(self.canonical()).hexdigest()
+        return hmac.new(chain_key(), self.canonical(), hashlib.sha256).hexdigest()
+
+
+def chain_key() -> bytes:
+    """AUDIT_CHAIN_KEY, or one derived from SECRET_KEY (its own salt) when none is configured.
+    Neither is stored in the database."""
+    if settings.AUDIT_CHAIN_KEY:
+        return settings.AUDIT_CHAIN_KEY.encode()
+    try:
+        secret = settings.SECRET_KEY  # Django refuses an empty one
+    except ImproperlyConfigured:
+        raise ImproperlyConfigured("The audit chain needs AUDIT_CHAIN_KEY or SECRET_KEY.") from None
+    return hashlib.sha256(("audit-chain:" + secret).encode()).digest()
 
 
 class AuditChainHead(models.Model):

@@ -22,6 +22,7 @@ CONFIG_VARS = {
     "TWILIO_ACCOUNT_SID",
     "DEBUG",
     "SECRET_KEY",
+    "AUDIT_CHAIN_KEY",
 }
 
 
@@ -108,23 +109,36 @@ def test_debug_may_run_without_secret_key():
     assert result.returncode == 0 and json.loads(result.stdout)["debug"] is True
 
 
-def test_production_settings_pass_the_deployment_checks():
+PRODUCTION = {
+    "DJANGO_SETTINGS_MODULE": "portal.settings",
+    "HTTPS": "1",
+    "SECRET_KEY": "k" * 20 + "-long-and-random-production-secret-0123456789",
+    "AUDIT_CHAIN_KEY": "a" * 20 + "-long-and-random-audit-chain-key-0123456789",
+    "ALLOWED_HOSTS": "privacy.example.nl",
+    "PORTAL_BASE_URL": "https://privacy.example.nl",
+}
+
+
+def deploy_check(env: dict) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if k not in CONFIG_VARS}
-    env = {
-        **clean,
-        "DJANGO_SETTINGS_MODULE": "portal.settings",
-        "HTTPS": "1",
-        "SECRET_KEY": "k" * 20 + "-long-and-random-production-secret-0123456789",
-        "ALLOWED_HOSTS": "privacy.example.nl",
-        "PORTAL_BASE_URL": "https://privacy.example.nl",
-    }
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
         cwd=ROOT,
-        env=env,
+        env={**clean, **env},
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def test_production_settings_pass_the_deployment_checks():
+    result = deploy_check(PRODUCTION)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_deployment_check_asks_for_an_audit_chain_key_of_its_own():
+    without = {k: v for k, v in PRODUCTION.items() if k != "AUDIT_CHAIN_KEY"}
+    result = deploy_check(without)
+    assert result.returncode != 0
+    assert "portal.W001" in result.stderr + result.stdout

@@ -1,17 +1,48 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from requests_app.audit import verify_chain
+from requests_app.audit_anchors import Anchor, read_anchors, store_path
+
+
+def anchor_argument(text: str) -> Anchor:
+    try:
+        return Anchor.parse(text)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
 
 
 class Command(BaseCommand):
-    help = "Check the audit log's hash chain; report the first changed, missing or moved record."
+    help = (
+        "Check the audit log's keyed hash chain and every checkpoint kept outside the database; "
+        "report the first changed, missing or moved record."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--anchor",
+            action="append",
+            default=[],
+            type=anchor_argument,
+            metavar="SEQ:HASH",
+            help="a checkpoint from elsewhere, e.g. the one in a practice's checkpoint e-mail",
+        )
 
     def handle(self, *args, **options):
-        report = verify_chain()
+        stored, unreadable = read_anchors()
+        for where in unreadable:
+            self.stderr.write(self.style.WARNING(f"Unreadable checkpoint line skipped: {where}"))
+        anchors = stored + options["anchor"]
+        report = verify_chain(anchors=anchors)
         if not report.intact:
             raise CommandError(
                 f"Audit log broken after {report.checked} good records: {report.problem}"
             )
+        if anchors:
+            checkpoints = f"checkpoints matched: {report.anchors_matched}"
+        else:
+            checkpoints = f"no checkpoints found in {store_path()}"
         self.stdout.write(
-            self.style.SUCCESS(f"Audit log intact: {report.checked} records, chain unbroken.")
+            self.style.SUCCESS(
+                f"Audit log intact: {report.checked} records, chain unbroken; {checkpoints}."
+            )
         )
