@@ -246,3 +246,33 @@ def drop_platform_tables(alias: str) -> None:
 def package_dir(settings, tmp_path):
     settings.PACKAGE_STORAGE_DIR = tmp_path / "packages"
     return settings.PACKAGE_STORAGE_DIR
+
+
+@pytest.fixture(scope="session")
+def fake_broker():
+    from tests.fakes.oidc import FakeBroker
+
+    broker = FakeBroker()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def broker(fake_broker, settings):
+    """A configured OpenID Connect identity broker (DigiD's route), faked at the edge."""
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "openid_connect": {
+            "OAUTH_PKCE_ENABLED": True,
+            "APPS": [
+                {
+                    "provider_id": "broker",
+                    "name": "DigiD",
+                    "client_id": "portal",
+                    "secret": "broker-secret",
+                    "settings": {"server_url": fake_broker.url},
+                }
+            ],
+        }
+    }
+    fake_broker.claims = {}
+    return fake_broker

@@ -1,26 +1,64 @@
-"""Fixed-window counters in the cache (Redis in production, so every web worker and Celery
-worker shares them). Atomic: parallel requests each get their own number."""
+"""Counters in the cache (Redis in production, so every web worker and Celery worker shares
+them), counted with one atomic increment each, so parallel requests each get their own number.
+Subjects (an address, an IP address, a client) are hashed into the key: no address in Redis."""
 
+import contextlib
 import hashlib
+import math
+import time
 
 from django.core.cache import cache
 
 
-def hit(scope: str, subject: str, *, window_seconds: int) -> int:
-    """Count one event for `subject` in `scope` and the current window; returns the count."""
-    digest = hashlib.sha256(subject.encode()).hexdigest()[:32]
-    key = f"counter:{scope}:{window_seconds}:{digest}"
-    cache.add(key, 0, timeout=window_seconds)
+def _incr(key: str, timeout: int) -> int:
+    """One atomic increment (Redis INCR); the key expires after `timeout` seconds."""
+    cache.add(key, 0, timeout=timeout)
     try:
         return cache.incr(key)
     except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=window_seconds)
+        cache.set(key, 1, timeout=timeout)
         return 1
 
 
+def _digest(subject: str) -> str:
+    return hashlib.sha256(subject.strip().lower().encode()).hexdigest()[:32]
+
+
+def allow(scope: str, subject: str, *, limit: int, window_seconds: int) -> bool:
+    """Count one attempt for `subject` in `scope`; False once more than `limit` were made in the
+    window that started with the first of them."""
+    return _incr(f"ratelimit:{scope}:{_digest(subject)}", window_seconds) <= limit
+
+
+def window_key(scope: str, subject: str, seconds: int, now: float) -> str:
+    start = int(now // seconds) * seconds
+    return f"quota:{scope}:{_digest(subject)}:{seconds}:{start}"
+
+
+def take(scope: str, subject: str, windows: list[tuple[int, int]], *, now: float | None = None):
+    """Use one unit of `subject`'s quota in each (window seconds, limit) pair. The windows are
+    aligned to the clock (a minute from :00, a day from midnight UTC), so every worker agrees on
+    when they free up.
+
+    Returns None when allowed, else the seconds until the exhausted window frees. A refused call
+    gives back what it took, so it uses no quota and exactly `limit` calls pass per window, however
+    many arrive at once."""
+    now = time.time() if now is None else now
+    taken = []
+    for seconds, limit in windows:
+        start = int(now // seconds) * seconds
+        left = max(1, math.ceil(start + seconds - now))
+        key = window_key(scope, subject, seconds, now)
+        count = _incr(key, left + 1)
+        taken.append(key)
+        if count > limit:
+            for used in taken:
+                with contextlib.suppress(ValueError):  # the window just ended
+                    cache.decr(used)
+            return left
+    return None
+
+
 def within(scope: str, subject: str, limits: list[tuple[int, int]]) -> bool:
-    """Count one event against every (window in seconds, most allowed) pair; False when any
-    window is over its limit. Every window counts the event, so waiting out a short window does
-    not reset a longer one."""
-    over = [hit(scope, subject, window_seconds=w) > most for w, most in limits]
-    return not any(over)
+    """take() as a yes or no."""
+    return take(scope, subject, limits) is None

@@ -11,12 +11,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from portal import ratelimit
 from portal.forms import ApiIntakeForm
 from requests_app import audit, selectors
 from requests_app.models import ApiClient, AuditAction, Request
 from requests_app.validators import is_storable
-from workflows import intake
+from workflows import counters, intake
 
 PATIENT_FIELDS = ("name", "birth_date", "email", "phone", "patient_number", "bsn")
 MAX_BODY_BYTES = 64 * 1024
@@ -99,7 +98,7 @@ def _parse(raw: bytes) -> tuple[object, str | None]:
 
 def _over_quota(client: ApiClient) -> JsonResponse | None:
     """The client's own quota (a leaked key must not flood practices or mail strangers)."""
-    wait = ratelimit.take(
+    wait = counters.take(
         "api-client", str(client.pk), [(60, client.per_minute), (24 * 60 * 60, client.per_day)]
     )
     if wait is None:
@@ -150,7 +149,7 @@ def create_request(request: HttpRequest) -> JsonResponse:
     replay = key and Request.objects.filter(api_client=client, idempotency_key=key).exists()
     if not replay and (refused := _over_quota(client)):
         return refused
-    if not replay and not ratelimit.allow(
+    if not replay and not counters.allow(
         "intake-email",
         cleaned["email"],
         limit=settings.INTAKE_LIMIT_PER_EMAIL,

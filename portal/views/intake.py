@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from portal import ratelimit
 from portal.forms import KIND_EXPLANATIONS, CodeForm, PracticeSearchForm, WebIntakeForm
 from requests_app.models import PendingSubmission, Practice, Request
-from workflows import intake
+from workflows import counters, intake
 
 SESSION_PENDING = "intake_pending_token"
 SESSION_DONE = "intake_reference"
@@ -84,13 +84,13 @@ def details(request: HttpRequest, agb_code: str | None = None) -> HttpResponse:
 def _within_limits(request: HttpRequest, form) -> bool:
     """Flood protection: at most a few submissions an hour per IP and per e-mail address."""
     hour = 60 * 60
-    by_ip = ratelimit.allow(
+    by_ip = counters.allow(
         "intake-ip",
         ratelimit.client_ip(request),
         limit=settings.INTAKE_LIMIT_PER_IP,
         window_seconds=hour,
     )
-    by_email = ratelimit.allow(
+    by_email = counters.allow(
         "intake-email",
         form.cleaned_data["email"],
         limit=settings.INTAKE_LIMIT_PER_EMAIL,

@@ -8,37 +8,9 @@ import pytest
 
 from requests_app.models import AssistanceTask
 from tests.conftest import decided
-from tests.fakes.oidc import FakeBroker
 from workflows import assistance, packages
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module")
-def fake_broker():
-    broker = FakeBroker()
-    yield broker
-    broker.stop()
-
-
-@pytest.fixture
-def broker(fake_broker, settings):
-    settings.SOCIALACCOUNT_PROVIDERS = {
-        "openid_connect": {
-            "OAUTH_PKCE_ENABLED": True,
-            "APPS": [
-                {
-                    "provider_id": "broker",
-                    "name": "DigiD",
-                    "client_id": "portal",
-                    "secret": "broker-secret",
-                    "settings": {"server_url": fake_broker.url},
-                }
-            ],
-        }
-    }
-    fake_broker.claims = {}
-    return fake_broker
 
 
 def sign_in(client, broker, claims: dict):
