@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import render, resolve_url
 
 from requests_app import access, audit
+from requests_app.fields import lookup_digest
 from requests_app.models import AuditAction, AuditOutcome
 from requests_app.validators import canonical_email
 from workflows import download_codes, outbox
@@ -39,10 +40,20 @@ class StaffAccountAdapter(DefaultAccountAdapter):
             ]
         )
 
+    def authenticate(self, request, **credentials):
+        """Passwords are for staff: a patient account that somehow got one does not sign in
+        with it (patients sign in by code, counted per account, or through the broker)."""
+        user = super().authenticate(request, **credentials)
+        if user is not None and access.patient_email(user):
+            log.warning("refused a password sign-in to a patient account")
+            return None
+        return user
+
     def login(self, request, user) -> None:
         super().login(request, user)
-        # After login (which may start a fresh session): the broker replaced both codes.
-        request.session[BROKER_SESSION_KEY] = getattr(request, "signed_in_by_broker", False)
+        # After login (which may start a fresh session): the BSN the broker vouched for, which
+        # replaces the SMS code for the requests that carry it ("" for any other sign-in).
+        request.session[BROKER_SESSION_KEY] = getattr(request, "broker_bsn_digest", "")
 
     def get_login_redirect_url(self, request) -> str:
         user = request.user
@@ -58,23 +69,33 @@ class BrokerRefused(Exception):
     pass
 
 
+def _address_wholly_of(digest: str) -> str:
+    """The latest address whose every request carries this BSN, or "". A BSN typed next to
+    someone else's address (the API takes both as given) must not open that address's account:
+    one request of the address without this BSN, and the broker does not sign in to it."""
+    from requests_app.models import Request
+
+    candidates = (
+        Request.objects.filter(bsn_digest=digest)
+        .order_by("-received_at")
+        .values_list("patient_email", flat=True)
+    )
+    for address in dict.fromkeys(candidates):
+        if not Request.objects.filter(patient_email=address).exclude(bsn_digest=digest).exists():
+            return address
+    return ""
+
+
 def patient_for_broker_claims(claims: dict):
     """The patient account for what the broker vouches for: their BSN (preferred) or a verified
     e-mail address, but only when it matches a request; staff accounts never."""
-    from requests_app.fields import lookup_digest
     from requests_app.models import Request
     from workflows.patients import account_for
 
     email = ""
     bsn = str(claims.get(settings.OIDC_BSN_CLAIM) or "").strip()
     if bsn:
-        email = (
-            Request.objects.filter(bsn_digest=lookup_digest(bsn))
-            .order_by("-received_at")
-            .values_list("patient_email", flat=True)
-            .first()
-            or ""
-        )
+        email = _address_wholly_of(lookup_digest(bsn))
     if not email and claims.get("email") and claims.get("email_verified") is True:
         try:
             candidate = canonical_email(str(claims["email"]))
@@ -95,7 +116,6 @@ def link_refusal(request, sociallogin, claims: dict) -> str:
     own DigiD), only an identity not linked elsewhere, and where the patient's requests hold a
     BSN, only the broker's matching BSN."""
     from requests_app import selectors
-    from requests_app.fields import lookup_digest
 
     user = request.user
     if not access.patient_email(user):
@@ -160,7 +180,10 @@ class PatientBrokerAdapter(DefaultSocialAccountAdapter):
             except BrokerRefused as exc:
                 log.info("broker sign-in refused: %s", exc)
                 raise refused from exc
-        request.signed_in_by_broker = True  # read by StaffAccountAdapter.login
+        # Read by StaffAccountAdapter.login: the broker replaces the SMS code only for requests
+        # that carry the BSN it vouches for.
+        bsn = str(claims.get(settings.OIDC_BSN_CLAIM) or "").strip()
+        request.broker_bsn_digest = lookup_digest(bsn) if bsn else ""
         if not sociallogin.is_existing:
             # Linked without taking over the broker's e-mail claims (cleared above): the
             # account's address stays the one of the request.

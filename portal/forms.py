@@ -10,6 +10,8 @@ from requests_app.validators import (
     validate_birth_date,
     validate_bsn,
     validate_person_name,
+    validate_text_direction,
+    validate_visible_code,
 )
 
 KIND_EXPLANATIONS = {
@@ -53,11 +55,13 @@ class RequestDetailsForm(forms.Form):
         label=_("Patient number at the practice"),
         max_length=50,
         required=False,
+        validators=[validate_visible_code],
         help_text=_("Helps the practice find you faster."),
     )
     description = forms.CharField(
         label=_("Your request"),
         max_length=DESCRIPTION_MAX,
+        validators=[validate_text_direction],
         widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_("Describe what you would like. Please do not include medical details."),
     )

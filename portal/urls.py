@@ -1,3 +1,4 @@
+from allauth.account import views as allauth_views
 from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.http import Http404
@@ -91,6 +92,8 @@ urlpatterns = [
     path("accounts/login/code/", signin.request_code, name="patient_signin"),
     path("accounts/login/code/confirm/", signin.confirm_code, name="patient_signin_confirm"),
     path("accounts/password/reset/", signin.password_reset, name="staff_password_reset"),
+    path("accounts/password/set/", signin.not_for_patients(allauth_views.password_set)),
+    path("accounts/password/change/", signin.not_for_patients(allauth_views.password_change)),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -52,10 +52,13 @@ def can(user, capability: Capability, practice_id: int | None) -> bool:
     return practice_id is not None and practice_id in practices_where(user, capability)
 
 
+PATIENT_USERNAME_PREFIX = "patient-"
+
+
 def patient_username(email: str) -> str:
     """The account name intake gives a patient: fixed by the request's canonical e-mail address
     (requests_app.validators.canonical_email)."""
-    return "patient-" + hashlib.sha256(email.encode()).hexdigest()[:24]
+    return PATIENT_USERNAME_PREFIX + hashlib.sha256(email.encode()).hexdigest()[:24]
 
 
 def patient_email(user) -> str:
@@ -86,5 +89,5 @@ def is_staff_address(address: str) -> bool:
     return any(
         same_email(u.email, address)
         and (u.is_staff or is_practice_staff(u) or is_processor_support(u))
-        for u in candidates.exclude(username__startswith="patient-")
+        for u in candidates.exclude(username__startswith=PATIENT_USERNAME_PREFIX)
     )

@@ -141,6 +141,33 @@ def validate_person_name(value: str) -> None:
         )
 
 
+def validate_visible_code(value: str) -> None:
+    """A number staff compare with their own system (the patient number) must read as stored."""
+    found = hidden_characters(value or "")
+    if found:
+        raise ValidationError(
+            _(
+                "This cannot contain invisible characters or characters that change the "
+                "direction of the text (found: %(codes)s)."
+            ),
+            code="hidden_characters",
+            params={"codes": ", ".join(sorted({f"U+{ord(ch):04X}" for ch in found}))},
+        )
+
+
+# Direction overrides and isolates turn the text after them around; in free text nothing needs
+# them (zero-width joiners stay allowed: emoji sequences use them).
+DIRECTION_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def validate_text_direction(value: str) -> None:
+    if any(ch in DIRECTION_CONTROLS for ch in value or ""):
+        raise ValidationError(
+            _("The text cannot contain characters that change its direction."),
+            code="direction_controls",
+        )
+
+
 # PostgreSQL text cannot hold NUL, and a lone surrogate cannot be encoded as UTF-8.
 UNSTORABLE_RE = re.compile(r"[\x00\ud800-\udfff]")
 

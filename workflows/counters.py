@@ -62,3 +62,12 @@ def take(scope: str, subject: str, windows: list[tuple[int, int]], *, now: float
 def within(scope: str, subject: str, limits: list[tuple[int, int]]) -> bool:
     """take() as a yes or no."""
     return take(scope, subject, limits) is None
+
+
+# Codes mailed to one address, intake and sign-in together: 3 a minute, 6 an hour, 12 a day.
+CODE_MAILS = [(60, 3), (60 * 60, 6), (24 * 60 * 60, 12)]
+
+
+def may_mail_code(address: str) -> bool:
+    """Count one code e-mail to `address`; False past the caps (whoever asks for it)."""
+    return within("code-mail", address, CODE_MAILS)

@@ -23,8 +23,10 @@ SENDS_WINDOW = 24 * 60 * 60  # at most MAX_SENDS codes a day per package and acc
 # After a correct code the download (or linking) stays open this long in the same session.
 PASSED_SECONDS = 15 * 60
 KEY = "download_codes"
-# Set at sign-in through an identity broker (DigiD): that is two factors already.
-BROKER_SESSION_KEY = "signed_in_by_broker"
+# Set at sign-in through an identity broker (DigiD): the keyed digest of the BSN it vouched for.
+# That is two factors already, but only for a request that carries the same BSN: the broker says
+# who the person is, and only the BSN ties that person to the request.
+BROKER_SESSION_KEY = "broker_bsn_digest"
 
 
 class CodeRefused(Exception):
@@ -120,7 +122,8 @@ def code_sent(session, package: DataPackage) -> bool:
 
 
 def passed(session, package: DataPackage, now: float | None = None) -> bool:
-    if session.get(BROKER_SESSION_KEY):
+    vouched = session.get(BROKER_SESSION_KEY)
+    if vouched and vouched == package.task.request.bsn_digest:
         return True
     return _passed(session, _package_scope(package), now)
 
@@ -132,13 +135,14 @@ LINK_SCOPE = "link"
 
 
 def link_phone_request(user):
-    """The request whose mobile number gets the code: the patient's latest with one."""
+    """The request whose mobile number gets the code: the patient's oldest with one (a request
+    filed later, with another number, by whoever holds the mailbox does not redirect it)."""
     from requests_app import selectors
 
     return (
         selectors.requests_of_patient(user)
         .exclude(patient_phone="")
-        .order_by("-received_at")
+        .order_by("received_at")
         .first()
     )
 

@@ -20,7 +20,7 @@ from requests_app.models import (
 )
 from requests_app.models.intake import DRAFT_TTL, CodeCheck
 from requests_app.validators import canonical_email
-from workflows import deadlines, forwarding, incidents, outbox, patients
+from workflows import counters, deadlines, forwarding, incidents, outbox, patients
 from workflows.models import Medium, Purpose
 
 # A patient may ask for a new code this many times for one submission.
@@ -159,8 +159,14 @@ def _replayed(existing: Request, fingerprint: str) -> Request:
 
 
 # --- Web intake: confirm the e-mail address before anything is stored -------------------------
+class TooManyCodes(Exception):
+    """The address has had its share of code e-mails for now (intake and sign-in together)."""
+
+
 def start_submission(*, email: str, payload: dict, language: str) -> PendingSubmission:
     """Keep the draft and send a 6-digit code to the address the patient gave."""
+    if not counters.may_mail_code(email):
+        raise TooManyCodes(email)
     with transaction.atomic():
         pending = PendingSubmission(email=email, payload=payload, language=language)
         code = pending.issue_code()
@@ -191,6 +197,8 @@ def resend_code(pending: PendingSubmission) -> None:
     with transaction.atomic():
         locked = PendingSubmission.objects.select_for_update().filter(pk=pending.pk).first()
         if locked is None or locked.codes_sent >= MAX_CODES_PER_SUBMISSION:
+            raise ResendRefused
+        if not counters.may_mail_code(locked.email):
             raise ResendRefused
         code = locked.issue_code()
         locked.save()

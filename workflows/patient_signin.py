@@ -30,8 +30,6 @@ log = logging.getLogger(__name__)
 
 CODE_TTL = datetime.timedelta(minutes=15)
 MAX_TRIES = 5
-# Codes per address: 3 a minute, 6 an hour, 12 a day (whoever asks: the answer never says).
-SEND_LIMITS = [(60, 3), (60 * 60, 6), (24 * 60 * 60, 12)]
 
 
 class TooManyCodes(Exception):
@@ -58,7 +56,7 @@ def request_code(email: str, *, language: str) -> str:
     """Accept a request for a code and schedule its sending; returns the canonical address.
     Raises ValidationError for an address that cannot be one, TooManyCodes past the caps."""
     address = canonical_email(email)
-    if not counters.within("signin-code", address, SEND_LIMITS):
+    if not counters.may_mail_code(address):  # whoever asks: the answer never says
         raise TooManyCodes(address)
     from workflows.tasks import send_signin_code
 

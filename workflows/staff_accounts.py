@@ -24,7 +24,7 @@ def staff_accounts_for(address: str) -> list:
     candidates = get_user_model().objects.filter(email__iexact=address, is_active=True)
     return [
         user
-        for user in candidates.exclude(username__startswith="patient-")
+        for user in candidates.exclude(username__startswith=access.PATIENT_USERNAME_PREFIX)
         if same_email(user.email, address)
         and user.has_usable_password()
         and (user.is_staff or access.is_practice_staff(user) or access.is_processor_support(user))

@@ -62,11 +62,21 @@ def details(request: HttpRequest, agb_code: str | None = None) -> HttpResponse:
             "description": data["description"],
             "about_processor": data["about_processor"],
         }
-        pending = intake.start_submission(
-            email=data["email"], payload=payload, language=translation.get_language() or "nl"
-        )
-        request.session[SESSION_PENDING] = pending.token
-        return redirect("intake:confirm")
+        try:
+            pending = intake.start_submission(
+                email=data["email"], payload=payload, language=translation.get_language() or "nl"
+            )
+        except intake.TooManyCodes:
+            form.add_error(
+                "email",
+                _(
+                    "Too many codes were sent to this e-mail address. "
+                    "Please try again in an hour, or contact your practice."
+                ),
+            )
+        else:
+            request.session[SESSION_PENDING] = pending.token
+            return redirect("intake:confirm")
     kinds = [
         (value, label, KIND_EXPLANATIONS[value]) for value, label in form.fields["kind"].choices
     ]

@@ -2,15 +2,18 @@
 asking for a password-reset link. Both answer the same way, in the same time, whether or not
 the address is known: the look-up and the sending run in a job after the answer."""
 
+import functools
+
 from django import forms
 from django.contrib.auth import login
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from portal.forms import CodeForm
+from requests_app import access
 from requests_app.validators import canonical_email
 from workflows import download_codes, patient_signin, staff_accounts
 
@@ -60,7 +63,7 @@ def confirm_code(request: HttpRequest) -> HttpResponse:
         if user is not None:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             # A fresh session: no second factor is carried over from before.
-            request.session[download_codes.BROKER_SESSION_KEY] = False
+            request.session[download_codes.BROKER_SESSION_KEY] = ""
             return redirect("patient:track")
         form.add_error(
             "code",
@@ -85,3 +88,16 @@ def password_reset(request: HttpRequest) -> HttpResponse:
         return render(request, "account/password_reset.html", {"form": form}, status=429)
     status = 400 if request.method == "POST" else 200
     return render(request, "account/password_reset.html", {"form": form}, status=status)
+
+
+def not_for_patients(view):
+    """Password pages are for staff: a patient account never gets a password (it would outlive
+    the patient securing their mailbox, and skip the per-account code tries)."""
+
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if access.patient_email(request.user):
+            raise Http404
+        return view(request, *args, **kwargs)
+
+    return guarded

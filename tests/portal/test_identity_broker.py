@@ -56,6 +56,9 @@ def test_unknown_people_and_staff_are_refused(client, broker, practice, patient,
 def test_the_broker_replaces_the_sms_code_before_a_download(
     client, broker, practice, patient, handler, support, providers
 ):
+    import dataclasses
+
+    patient = dataclasses.replace(patient, bsn="111222333")
     item = decided(practice, patient, handler, kind="access", grant=False)
     task = assistance.start(
         assistance.request_assistance(item, actor=handler, kind="supply", instruction="Alles"),
@@ -69,8 +72,13 @@ def test_the_broker_replaces_the_sms_code_before_a_download(
         assistance.deliver(AssistanceTask.objects.get(pk=task.pk), actor=support), actor=handler
     )
     packages.release(package, actor=handler)
+    # A verified e-mail claim signs in, but says nothing of the request: the SMS code stays.
     claims = {"sub": "digid-2", "email": patient.email, "email_verified": True}
     assert sign_in(client, broker, claims).status_code == 302
+    assert client.get(f"/track/{item.reference}/data/download/").status_code == 302
+    client.logout()
+    # The BSN the request carries, vouched for by the broker, replaces the SMS code.
+    assert sign_in(client, broker, {"sub": "digid-2", "bsn": "111222333"}).status_code == 302
     page = client.get(f"/track/{item.reference}/data/").content.decode()
     assert re.search(rf'href="/track/{item.reference}/data/download/"', page)
     download = client.get(f"/track/{item.reference}/data/download/")
