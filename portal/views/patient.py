@@ -209,6 +209,7 @@ def broker_link(request: HttpRequest) -> HttpResponse:
             messages.error(request, _("This code no longer works. Ask for a new code."))
             return redirect("patient:link")
         if ok:
+            messages.success(request, _("The code is right. You can now link your sign-in."))
             return redirect("patient:link")
         form.add_error("code", _("This code is not right. Check the SMS and try again."))
     return render(request, "patient/link.html", context, status=400)

@@ -73,7 +73,12 @@ def confirm_code(request: HttpRequest) -> HttpResponse:
             ),
         )
     status = 400 if request.method == "POST" else 200
-    return render(request, "account/confirm_login_code.html", {"form": form}, status=status)
+    return render(
+        request,
+        "account/confirm_login_code.html",
+        {"form": form, "address": address},
+        status=status,
+    )
 
 
 def password_reset(request: HttpRequest) -> HttpResponse:
