@@ -1,12 +1,13 @@
 """Look-up and data package speed on a realistic platform: 100,000 patients, 1,000,000 messages.
 
 Fills a dedicated PostgreSQL database (portal tables migrated, demo platform tables created and
-seeded with `workflows.connectors.platform_demo.seed`), then measures in-process:
+seeded with `workflows.assistance.connectors.platform_demo.seed`), then measures in-process:
 
 * look-up by each identifier (e-mail, mobile, BSN; patient number and device id each with the
   e-mail address, as alone they decide no record): the platform connector's `find` (counts and
   date ranges for all 11 categories), on random patients;
-* the full look-up as support runs it (`workflows.lookup.look_up`: find, task event, audit record);
+* the full look-up as support runs it (`workflows.assistance.lookup.look_up`: find, task event,
+  audit record);
 * building the data package (export, encrypted spools, JSON + CSV + HTML in an encrypted ZIP) for
   a patient with 5,000 messages and, to show memory does not grow with the data, 20,000: wall
   time without tracing, then peak Python heap with tracemalloc in a second build.
@@ -52,7 +53,7 @@ def setup_django(args) -> None:
         LOG_LEVEL="WARNING",
         DJANGO_SETTINGS_MODULE="portal.settings",
         PACKAGE_STORAGE_DIR=tempfile.mkdtemp(prefix="bench-packages-"),
-        DATA_CONNECTORS="workflows.connectors.platform.PlatformConnector",
+        DATA_CONNECTORS="workflows.assistance.connectors.platform.PlatformConnector",
     )
     import django
 
@@ -86,7 +87,7 @@ def people():
 def fill(args, practice) -> None:
     from django.db import connection
 
-    from workflows.connectors import platform_demo
+    from workflows.assistance.connectors import platform_demo
 
     codes = [practice.agb_code] + [f"{10_000_000 + i:08d}" for i in range(args.practices - 1)]
     started = time.perf_counter()
@@ -101,7 +102,7 @@ def fill(args, practice) -> None:
 def sample_identifiers(samples: int) -> dict[str, list[tuple[str, dict]]]:
     """(practice code, identifiers) per identifier, of random patients. A patient or device
     number is only used together with the e-mail address (alone it decides no record)."""
-    from workflows.connectors import platform_demo
+    from workflows.assistance.connectors import platform_demo
 
     rng = random.Random(3)
     patients = platform_demo.Patient.objects
@@ -132,8 +133,8 @@ def sample_identifiers(samples: int) -> dict[str, list[tuple[str, dict]]]:
 
 
 def time_lookups(samples: dict) -> dict:
-    from workflows.connectors import Identifiers
-    from workflows.connectors.platform import PlatformConnector
+    from workflows.assistance.connectors import Identifiers
+    from workflows.assistance.connectors.platform import PlatformConnector
 
     connector = PlatformConnector()
     results = {}
@@ -153,9 +154,9 @@ def task_for(practice, handler, support, messages: int, email: str):
 
     from requests_app.lifecycle import perform_transition
     from requests_app.models import Request
-    from workflows import assistance
-    from workflows.connectors import platform_demo
-    from workflows.intake import PatientDetails, submit_request
+    from workflows.assistance import tasks as assistance
+    from workflows.assistance.connectors import platform_demo
+    from workflows.intake.submission import PatientDetails, submit_request
 
     platform_demo.add_patient(
         "default", practice_agb=practice.agb_code, email=email, messages=messages
@@ -177,8 +178,8 @@ def task_for(practice, handler, support, messages: int, email: str):
 
 
 def time_full_lookup(practice, handler, support, samples) -> dict:
-    from workflows import lookup
-    from workflows.connectors import Identifiers, platform_demo
+    from workflows.assistance import lookup
+    from workflows.assistance.connectors import Identifiers, platform_demo
 
     task = task_for(practice, handler, support, 10, "lookup@bench.example")
     # Patients of the task's practice: a look-up never searches outside it.
@@ -196,7 +197,7 @@ def time_full_lookup(practice, handler, support, samples) -> dict:
 
 
 def time_packages(practice, handler, support, sizes: list[int]) -> list[dict]:
-    from workflows import packages
+    from workflows.assistance import packages
 
     rows = []
     for n in sizes:

@@ -64,7 +64,7 @@ def fill(practices: int, count: int) -> None:
 
     from requests_app.models import Membership, Practice, Request, RequestEvent
     from requests_app.references import new_reference
-    from workflows.connectors.platform_demo import LAST  # the demo platform's surnames
+    from workflows.assistance.connectors.platform_demo import LAST  # the demo platform's surnames
 
     rng = random.Random(7)
     rows = [

@@ -14,8 +14,9 @@ from requests_app import access, audit
 from requests_app.fields import lookup_digest
 from requests_app.models import AuditAction, AuditOutcome
 from requests_app.validators import canonical_email
-from workflows import download_codes, outbox
-from workflows.download_codes import BROKER_SESSION_KEY
+from workflows.assistance import download_codes
+from workflows.assistance.download_codes import BROKER_SESSION_KEY
+from workflows.messaging import outbox
 from workflows.models import Medium, Notification, Purpose
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def patient_for_broker_claims(claims: dict):
     """The patient account for what the broker vouches for: their BSN (preferred) or a verified
     e-mail address, but only when it matches a request; staff accounts never."""
     from requests_app.models import Request
-    from workflows.patients import account_for
+    from workflows.casework.patients import account_for
 
     email = ""
     bsn = str(claims.get(settings.OIDC_BSN_CLAIM) or "").strip()

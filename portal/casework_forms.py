@@ -1,5 +1,5 @@
 """One small form per staff action on a request; each turns into keyword arguments for
-workflows.casework.act. Every form carries the version of the request it was shown with."""
+workflows.casework.actions.act. Every form carries the version of the request it was shown with."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _

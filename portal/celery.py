@@ -8,7 +8,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.autodiscover_tasks(["workflows"])
+# Celery entry points live in workflows/jobs.py (their names stay "workflows.tasks.*").
+app.autodiscover_tasks(["workflows"], related_name="jobs")
 
 
 @signals.worker_init.connect

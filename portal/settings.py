@@ -104,7 +104,7 @@ if os.environ.get("PLATFORM_DATABASE_URL"):
     DATABASES["platform"] = dj_database_url.parse(os.environ["PLATFORM_DATABASE_URL"])
 PLATFORM_DATABASE = "platform" if "platform" in DATABASES else "default"
 PLATFORM_MAPPING = os.environ.get(
-    "PLATFORM_MAPPING", "workflows.connectors.platform_mapping.DEMO_MAPPING"
+    "PLATFORM_MAPPING", "workflows.assistance.connectors.platform_mapping.DEMO_MAPPING"
 )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -142,8 +142,8 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "portal.accounts.StaffAccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
 # Patients sign in with a 6-digit code mailed to the address of their request, through our own
-# flow (portal.views.signin, workflows.patient_signin), not allauth's: staff never sign in by
-# code, and tries are counted per account on the server.
+# flow (portal.views.signin, workflows.accounts.patient_signin), not allauth's: staff never sign
+# in by code, and tries are counted per account on the server.
 ACCOUNT_LOGIN_BY_CODE_ENABLED = False
 ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 
@@ -300,10 +300,14 @@ DATA_CONNECTORS = (
     os.environ.get("DATA_CONNECTORS", "").split(",")
     if os.environ.get("DATA_CONNECTORS")
     else [
-        "workflows.connectors.platform.PlatformConnector",
-        *(["workflows.connectors.twilio_sms.TwilioSmsConnector"] if TWILIO_ACCOUNT_SID else []),
+        "workflows.assistance.connectors.platform.PlatformConnector",
         *(
-            ["workflows.connectors.sendgrid_contacts.SendGridContactsConnector"]
+            ["workflows.assistance.connectors.twilio_sms.TwilioSmsConnector"]
+            if TWILIO_ACCOUNT_SID
+            else []
+        ),
+        *(
+            ["workflows.assistance.connectors.sendgrid_contacts.SendGridContactsConnector"]
             if SENDGRID_API_KEY
             else []
         ),

@@ -13,8 +13,8 @@ django.setup()
 from django.db import DatabaseError, connection, transaction  # noqa: E402
 
 from requests_app.models import AuditRecord, Channel, Practice  # noqa: E402
-from workflows.audit_checkpoints import take_checkpoint  # noqa: E402
-from workflows.intake import PatientDetails, submit_request  # noqa: E402
+from workflows.casework.audit_checkpoints import take_checkpoint  # noqa: E402
+from workflows.intake.submission import PatientDetails, submit_request  # noqa: E402
 
 REFUSED = [
     "UPDATE requests_app_auditrecord SET user_label = 'someone else'",

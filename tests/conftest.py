@@ -8,7 +8,7 @@ from portal.celery import app as celery_app
 from requests_app.models import ApiClient, Channel, Membership, Practice, Request
 from requests_app.roles import Role
 from tests.fakes.providers import FakeProviders
-from workflows.intake import PatientDetails, submit_request
+from workflows.intake.submission import PatientDetails, submit_request
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -218,10 +218,10 @@ def decided(practice, patient, handler, *, kind="erasure", grant=True) -> Reques
 @pytest.fixture
 def platform_db(db, settings):
     """The demo platform's tables in the test database, with the platform connector alone."""
-    from workflows.connectors import platform_demo
+    from workflows.assistance.connectors import platform_demo
 
     platform_demo.create_schema("default")
-    settings.DATA_CONNECTORS = ["workflows.connectors.platform.PlatformConnector"]
+    settings.DATA_CONNECTORS = ["workflows.assistance.connectors.platform.PlatformConnector"]
     yield "default"
     drop_platform_tables("default")
 
@@ -230,7 +230,7 @@ def drop_platform_tables(alias: str) -> None:
     """After a test that committed: inside a test transaction the rollback removes them."""
     from django.db import connections
 
-    from workflows.connectors import platform_demo
+    from workflows.assistance.connectors import platform_demo
 
     connection = connections[alias]
     if connection.in_atomic_block:

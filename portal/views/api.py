@@ -15,7 +15,8 @@ from portal.forms import ApiIntakeForm
 from requests_app import audit, selectors
 from requests_app.models import ApiClient, AuditAction, Request
 from requests_app.validators import is_storable
-from workflows import counters, intake
+from workflows import counters
+from workflows.intake import submission as intake
 
 PATIENT_FIELDS = ("name", "birth_date", "email", "phone", "patient_number", "bsn")
 MAX_BODY_BYTES = 64 * 1024

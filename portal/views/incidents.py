@@ -14,7 +14,7 @@ from requests_app import access, selectors
 from requests_app.lifecycle import TransitionRefused
 from requests_app.models import Incident
 from requests_app.roles import Capability
-from workflows import incidents
+from workflows.casework import incidents
 
 
 class IncidentForm(forms.ModelForm):

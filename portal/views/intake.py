@@ -12,7 +12,8 @@ from django.views.decorators.http import require_POST
 from portal import ratelimit
 from portal.forms import KIND_EXPLANATIONS, CodeForm, PracticeSearchForm, WebIntakeForm
 from requests_app.models import PendingSubmission, Practice, Request
-from workflows import counters, intake
+from workflows import counters
+from workflows.intake import submission as intake
 
 SESSION_PENDING = "intake_pending_token"
 SESSION_DONE = "intake_reference"

@@ -15,7 +15,8 @@ from portal.views.tasks import zip_response
 from requests_app import access, audit, selectors
 from requests_app.lifecycle import TransitionRefused
 from requests_app.models import AuditAction, RequestState
-from workflows import download_codes, packages, patients
+from workflows.assistance import download_codes, packages
+from workflows.casework import patients
 
 S = RequestState
 CODE_LOGIN = "patient_signin"

@@ -15,7 +15,8 @@ from django.utils.translation import gettext_lazy
 from portal.forms import CodeForm
 from requests_app import access
 from requests_app.validators import canonical_email
-from workflows import download_codes, patient_signin, staff_accounts
+from workflows.accounts import patient_signin, staff_accounts
+from workflows.assistance import download_codes
 
 SESSION_ADDRESS = "signin_address"
 

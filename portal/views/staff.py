@@ -25,8 +25,8 @@ from requests_app.models import AuditAction, AuditOutcome, RequestKind, RequestS
 from requests_app.models.assistance import kinds_possible
 from requests_app.models.request import DecisionIncomplete
 from requests_app.roles import Capability, roles_with
-from workflows import casework
-from workflows.forwarding import route_request
+from workflows.casework import actions as casework
+from workflows.intake.forwarding import route_request
 
 PAGE_SIZE = 50
 STALE = gettext_noop(

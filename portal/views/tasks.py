@@ -38,8 +38,10 @@ from requests_app.models import (
 )
 from requests_app.models.assistance import kinds_possible, package_opened
 from requests_app.roles import Capability
-from workflows import assistance, erasure, lookup, packages, tasks
-from workflows.connectors import Identifiers, Mismatch
+from workflows import jobs as tasks
+from workflows.assistance import erasure, lookup, packages
+from workflows.assistance import tasks as assistance
+from workflows.assistance.connectors import Identifiers, Mismatch
 
 PAGE_SIZE = 50
 RELEASE_CONFIRM = gettext_noop(

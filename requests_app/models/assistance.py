@@ -285,7 +285,7 @@ class DataPackage(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     # Where the patient records the sources chose disagree with the request (see
-    # workflows.connectors.Mismatch): shown to support and the practice.
+    # workflows.assistance.connectors.Mismatch): shown to support and the practice.
     mismatches = models.JSONField(default=list, blank=True)
 
     def __str__(self) -> str:

@@ -191,7 +191,7 @@ class Request(models.Model):
         verbose_name=_("handler"),
     )
 
-    # The legal clock (workflows.deadlines computes the dates).
+    # The legal clock (workflows.casework.deadlines computes the dates).
     response_due = models.DateField(_("answer due"), null=True, blank=True)
     original_due = models.DateField(_("first deadline"), null=True, blank=True)
     extended_at = models.DateTimeField(_("extended"), null=True, blank=True)

@@ -10,8 +10,9 @@ import pytest
 from requests_app.models import AssistanceTask, DataPackage
 from tests.conftest import decided
 from tests.e2e.conftest import patient_page, staff_page
-from workflows import assistance, packages
-from workflows.connectors import platform_demo as demo
+from workflows.assistance import packages
+from workflows.assistance import tasks as assistance
+from workflows.assistance.connectors import platform_demo as demo
 
 pytestmark = pytest.mark.e2e
 

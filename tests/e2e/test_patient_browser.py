@@ -7,7 +7,7 @@ import pytest
 from requests_app.models import Request, RequestState
 from tests.conftest import submit
 from tests.e2e.conftest import patient_page, staff_page
-from workflows import casework
+from workflows.casework import actions as casework
 
 pytestmark = pytest.mark.e2e
 

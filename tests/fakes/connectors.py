@@ -1,7 +1,7 @@
 """A data source at the edge of the system for tests: rows the test chooses, and a hook that
 runs in the middle of an export (to act while a package is being built)."""
 
-from workflows.connectors import Erased, Finding, Identifiers
+from workflows.assistance.connectors import Erased, Finding, Identifiers
 
 
 class ListSource:

@@ -12,7 +12,8 @@ from django.db import connection
 from requests_app.models import AssistanceTask, AuditRecord, Request
 from tests.conftest import decided, submit
 from tests.live_http import code_in
-from workflows import assistance, packages
+from workflows.assistance import packages
+from workflows.assistance import tasks as assistance
 
 pytestmark = pytest.mark.django_db
 
@@ -86,7 +87,7 @@ def test_a_bsn_typed_next_to_someone_elses_address_does_not_open_their_account(
 def test_the_mailbox_alone_cannot_link_a_broker_by_filing_a_request_with_its_own_phone(
     client, broker, practice, patient, handler, support, providers
 ):
-    from workflows.patients import account_for
+    from workflows.casework.patients import account_for
 
     victim = dataclasses.replace(patient, email=VICTIM_EMAIL, phone=VICTIM_PHONE)
     item = released_package(practice, victim, handler, support)
@@ -109,7 +110,7 @@ def test_the_mailbox_alone_cannot_link_a_broker_by_filing_a_request_with_its_own
 
 # --- C. Patients can give themselves a password, outside the code flow -------------------------
 def test_a_patient_account_cannot_get_a_password(client, practice, patient):
-    from workflows.patients import account_for
+    from workflows.casework.patients import account_for
 
     submit(practice, patient)
     user = account_for(patient.email)
@@ -157,8 +158,8 @@ def test_records_after_the_last_checkpoint_cannot_be_cut_off_unseen(practice, pa
     from requests_app import audit
     from requests_app.audit_anchors import read_anchors
     from requests_app.models import AuditAction, AuditChainHead
-    from workflows import tasks
-    from workflows.audit_checkpoints import take_checkpoint
+    from workflows import jobs as tasks
+    from workflows.casework.audit_checkpoints import take_checkpoint
 
     if connection.vendor != "postgresql":
         pytest.skip("the attack uses PostgreSQL's owner privileges")

@@ -83,8 +83,8 @@ def row_counts() -> dict:
 def world(practice, patient, handler, support, providers):
     """Something real behind every parameter: a request, a task with its steps, an incident."""
     from requests_app.models import SubProcessor
-    from workflows import assistance
-    from workflows.patients import account_for
+    from workflows.assistance import tasks as assistance
+    from workflows.casework.patients import account_for
 
     SubProcessor.objects.get_or_create(
         name="Video calls", defaults={"service": "video", "location": "NL", "has_api": False}

@@ -3,9 +3,9 @@ from django.core.management import call_command
 
 from requests_app.models import Membership, Practice, Request
 from tests.conftest import drop_platform_tables
-from workflows.connectors import Identifiers
-from workflows.connectors import platform_demo as demo
-from workflows.connectors.platform import PlatformConnector
+from workflows.assistance.connectors import Identifiers
+from workflows.assistance.connectors import platform_demo as demo
+from workflows.assistance.connectors.platform import PlatformConnector
 
 
 @pytest.fixture(autouse=True)

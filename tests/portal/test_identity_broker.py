@@ -8,7 +8,8 @@ import pytest
 
 from requests_app.models import AssistanceTask
 from tests.conftest import decided
-from workflows import assistance, packages
+from workflows.assistance import packages
+from workflows.assistance import tasks as assistance
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +131,7 @@ def test_a_patient_signed_in_by_code_links_the_broker_and_then_needs_no_code(
     from allauth.socialaccount.models import SocialAccount
 
     from tests.conftest import submit
-    from workflows.patients import account_for
+    from workflows.casework.patients import account_for
 
     mine = submit(practice, patient)  # the web form: no BSN
     # Without a link, the broker cannot find this patient (DigiD gives a BSN, not an address).

@@ -63,7 +63,7 @@ def test_no_url_reaches_another_practices_or_patients_request(
             responses = [client.get(path, HTTP_AUTHORIZATION=f"Bearer {api_key}")]
         else:
             if namespace == "patient":
-                from workflows.patients import account_for
+                from workflows.casework.patients import account_for
 
                 client.force_login(account_for(mine.patient_email))
             else:
@@ -97,7 +97,7 @@ def test_each_role_is_refused_what_it_may_not_use(
     request, client, role_fixture, path, refused, practice, patient, providers
 ):
     if role_fixture == "patient_user":
-        from workflows.patients import account_for
+        from workflows.casework.patients import account_for
 
         submit(practice, patient)
         client.force_login(account_for(patient.email))
@@ -117,7 +117,8 @@ def test_no_url_reaches_another_practices_assistance_task(
     another practice, for GET and POST, and changes nothing."""
     from requests_app.models import AssistanceTask, SubProcessor
     from tests.conftest import decided
-    from workflows import assistance, packages
+    from workflows.assistance import packages
+    from workflows.assistance import tasks as assistance
 
     # Committing tests empty the tables between them, seeded sub-processors included.
     SubProcessor.objects.get_or_create(
@@ -149,7 +150,7 @@ def test_no_url_reaches_another_practices_incident(
     from requests_app.models import Incident
     from requests_app.roles import Role
     from tests.conftest import make_user
-    from workflows import incidents
+    from workflows.casework import incidents
 
     item = submit(practice, patient, about_processor=True)
     incident = Incident.objects.get(request=item)

@@ -13,9 +13,10 @@ from requests_app.roles import Role
 from tests.conftest import decided, make_user
 from tests.portal.test_api import URL, body
 from tests.portal.test_task_pages import released_package
-from workflows import assistance, erasure
-from workflows.connectors import platform_demo as demo
-from workflows.patients import account_for
+from workflows.assistance import erasure
+from workflows.assistance import tasks as assistance
+from workflows.assistance.connectors import platform_demo as demo
+from workflows.casework.patients import account_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,8 @@ import pytest
 from requests_app.lifecycle import perform_transition
 from requests_app.models import AuditAction, AuditRecord, Request
 from tests.conftest import decided, submit
-from workflows import assistance, casework
+from workflows.assistance import tasks as assistance
+from workflows.casework import actions as casework
 
 pytestmark = pytest.mark.django_db
 
@@ -39,7 +40,7 @@ def world(platform_db, package_dir, practice, someone, handler, support, provide
         made = assistance.start(made, actor=support)
         if state == "in_progress":
             return made
-        from workflows import packages
+        from workflows.assistance import packages
 
         package = packages.build_package(made, actor=support)
         for step in made.manual_steps.all():

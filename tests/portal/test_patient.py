@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from requests_app.models import PatientWait, Request, RequestState
 from tests.conftest import submit
-from workflows import casework
+from workflows.casework import actions as casework
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -111,7 +111,7 @@ def test_track_page_uses_patient_words_and_hides_internal_steps(
 
 
 def test_changing_the_account_email_grants_no_access_to_others(client, mine, patient):
-    from workflows.patients import account_for
+    from workflows.casework.patients import account_for
 
     mallory = account_for("mallory@example.com")
     mallory.email = patient.email  # what an address change would do

@@ -154,7 +154,7 @@ def test_admin_sign_in_goes_through_the_same_sign_in_with_second_factor(client):
 
 @pytest.mark.django_db(transaction=True)
 def test_refusal_without_a_legal_ground_shows_the_error_and_changes_nothing(client, handler, mine):
-    from workflows import casework
+    from workflows.casework import actions as casework
 
     item = Request.objects.get(pk=mine.pk)
     item = casework.act(item, "acknowledge", actor=handler, version=item.version)
@@ -172,7 +172,7 @@ def test_refusal_without_a_legal_ground_shows_the_error_and_changes_nothing(clie
 @pytest.mark.django_db(transaction=True)
 def test_refused_request_shows_the_patient_letter_with_the_right_to_complain(client, handler, mine):
     from requests_app.legal import LegalGround
-    from workflows import casework
+    from workflows.casework import actions as casework
 
     item = Request.objects.get(pk=mine.pk)
     for action, fields in (

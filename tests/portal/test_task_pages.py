@@ -11,9 +11,9 @@ import pytest
 
 from requests_app.models import AssistanceTask, AuditRecord, DataPackage, TaskState
 from tests.conftest import decided
-from workflows import packages
-from workflows.connectors import platform_demo as demo
-from workflows.patients import account_for
+from workflows.assistance import packages
+from workflows.assistance.connectors import platform_demo as demo
+from workflows.casework.patients import account_for
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +110,8 @@ def test_the_whole_way_to_the_patients_download(
 
 def released_package(item, handler, support):
     """A package support built and delivered, the practice accepted and released."""
-    from workflows import assistance, packages
+    from workflows.assistance import packages
+    from workflows.assistance import tasks as assistance
 
     task = assistance.start(
         assistance.request_assistance(item, actor=handler, kind="supply", instruction="Alles"),
@@ -139,7 +140,8 @@ def test_an_expired_link_no_longer_downloads(client, handler, support, access_re
 def test_another_practice_reaches_no_task_package_or_certificate(
     client, handler, other_handler, support, access_request, patient
 ):
-    from workflows import assistance, packages
+    from workflows.assistance import packages
+    from workflows.assistance import tasks as assistance
 
     task = assistance.start(
         assistance.request_assistance(
@@ -204,7 +206,8 @@ def test_the_fg_and_the_practice_admin_do_not_download_packages(
 ):
     from requests_app.roles import Role
     from tests.conftest import make_user
-    from workflows import assistance, packages
+    from workflows.assistance import packages
+    from workflows.assistance import tasks as assistance
 
     task = assistance.start(
         assistance.request_assistance(
@@ -402,7 +405,7 @@ def test_the_practice_accepts_a_package_only_after_opening_it(
 
 # --- Irreversible steps: a page says what happens, a ticked box confirms it ----------------------
 def accepted_package(item, handler, support):
-    from workflows import assistance
+    from workflows.assistance import tasks as assistance
 
     task = assistance.start(
         assistance.request_assistance(item, actor=handler, kind="supply", instruction="Alles"),
@@ -455,7 +458,7 @@ def test_the_release_page_in_english(client, handler, support, access_request):
 
 @pytest.fixture
 def erase_task(platform_db, practice, patient, handler, support, providers):
-    from workflows import assistance
+    from workflows.assistance import tasks as assistance
 
     demo.add_patient(
         platform_db,

@@ -150,7 +150,7 @@ def pass_link_code(client, providers, phone) -> None:
 def test_the_mailbox_alone_cannot_link_a_broker(client, broker, practice, patient, providers):
     from allauth.socialaccount.models import SocialAccount
 
-    from workflows.patients import account_for
+    from workflows.casework.patients import account_for
 
     submit(practice, patient)
     client.force_login(account_for(patient.email))  # holds the mailbox, not the phone
@@ -163,7 +163,7 @@ def test_the_mailbox_alone_cannot_link_a_broker(client, broker, practice, patien
 def test_a_broker_with_another_bsn_cannot_be_linked(client, broker, practice, patient, providers):
     from allauth.socialaccount.models import SocialAccount
 
-    from workflows.patients import account_for
+    from workflows.casework.patients import account_for
 
     submit(practice, dataclasses.replace(patient, bsn="111222333"), channel="app")
     client.force_login(account_for(patient.email))
@@ -179,7 +179,7 @@ def test_a_broker_with_another_bsn_cannot_be_linked(client, broker, practice, pa
 def test_a_patient_sees_and_removes_a_linked_broker(client, broker, practice, patient, providers):
     from allauth.socialaccount.models import SocialAccount
 
-    from workflows.patients import account_for
+    from workflows.casework.patients import account_for
 
     submit(practice, patient)
     client.force_login(account_for(patient.email))
@@ -240,7 +240,7 @@ def test_codes_are_capped_per_address_per_minute_and_hour(client, practice, pati
 
 
 def test_staff_never_get_a_sign_in_code(client, handler, practice, providers):
-    from workflows.patients import account_for
+    from workflows.casework.patients import account_for
 
     account_for(handler.email)  # a staff member who once sent a request with the work address
     providers.reset()

@@ -14,7 +14,7 @@ from requests_app import audit
 from requests_app.models import AuditAction, AuditRecord, Request
 from requests_app.roles import Role
 from tests.conftest import make_user, submit
-from workflows import casework
+from workflows.casework import actions as casework
 
 pytestmark = pytest.mark.django_db(transaction=True)
 needs_postgres = pytest.mark.skipif(

@@ -10,8 +10,8 @@ from requests_app.lifecycle import StaleRequest, TransitionRefused
 from requests_app.models import AssistanceKind, AuditRecord, ManualStep, SubProcessor, TaskState
 from requests_app.roles import Role
 from tests.conftest import decided, make_user
-from workflows import assistance
-from workflows.deadlines import working_days_after
+from workflows.assistance import tasks as assistance
+from workflows.casework.deadlines import working_days_after
 from workflows.models import Notification, Purpose
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,8 @@ from django.db import connection
 from requests_app import audit, audit_anchors
 from requests_app.models import AuditAction, AuditRecord
 from tests.conftest import make_practice, submit
-from workflows import audit_checkpoints, tasks
+from workflows import jobs as tasks
+from workflows.casework import audit_checkpoints
 from workflows.models import Notification, Purpose
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -11,7 +11,8 @@ from requests_app.lifecycle import StaleRequest, TransitionRefused
 from requests_app.models import Request, RequestState
 from requests_app.models.request import DecisionIncomplete
 from tests.conftest import submit
-from workflows import casework, deadlines
+from workflows.casework import actions as casework
+from workflows.casework import deadlines
 from workflows.models import Notification, Purpose
 
 S = RequestState
@@ -237,7 +238,7 @@ def test_complaint_steps_do_not_apply_to_data_requests_and_vice_versa(
 
 
 def test_patient_withdraws_an_open_request_staff_cannot(forwarded, handler, patient):
-    from workflows.patients import account_for
+    from workflows.casework.patients import account_for
 
     with pytest.raises(PermissionDenied):
         do(forwarded, "withdraw", handler)

@@ -7,10 +7,10 @@ import datetime
 
 import pytest
 
-from workflows.channels import TwilioSms
-from workflows.connectors import ConnectorError, Erased, Finding, Identifiers
-from workflows.connectors.sendgrid_contacts import SendGridContactsConnector
-from workflows.connectors.twilio_sms import TwilioSmsConnector
+from workflows.assistance.connectors import ConnectorError, Erased, Finding, Identifiers
+from workflows.assistance.connectors.sendgrid_contacts import SendGridContactsConnector
+from workflows.assistance.connectors.twilio_sms import TwilioSmsConnector
+from workflows.messaging.channels import TwilioSms
 
 PRACTICE = "01234567"
 MOBILE = "+31612345678"

@@ -5,7 +5,7 @@ import datetime
 import pytest
 
 from requests_app.models import EquatedHoliday
-from workflows.deadlines import WGBO_DESTRUCTION, response_due, working_days_after
+from workflows.casework.deadlines import WGBO_DESTRUCTION, response_due, working_days_after
 
 D = datetime.date
 GDPR = "access"

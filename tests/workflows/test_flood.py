@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from requests_app.models import Request, RequestState
 from tests.conftest import submit
-from workflows import outbox
+from workflows.messaging import outbox
 from workflows.models import Notification, Purpose, Status
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,7 +8,7 @@ from django.utils import timezone
 from requests_app.models import Request, RequestState
 from tests import conftest
 from tests.conftest import use_broker
-from workflows import delivery, outbox
+from workflows.messaging import delivery, outbox
 from workflows.models import Notification, Purpose, Status
 
 

@@ -10,7 +10,7 @@ from requests_app.lifecycle import TransitionRefused
 from requests_app.models import Incident, IncidentState
 from requests_app.roles import Role
 from tests.conftest import make_user, submit
-from workflows import incidents
+from workflows.casework import incidents
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FOUR = {
@@ -86,7 +86,7 @@ def test_patient_never_sees_anything_about_the_incident(
     client, incident, support, patient, providers
 ):
     incidents.report(incident, actor=support, **FOUR)
-    from workflows.patients import account_for
+    from workflows.casework.patients import account_for
 
     client.force_login(account_for(patient.email))
     page = client.get("/track/").content.decode()

@@ -16,11 +16,12 @@ from django.utils import timezone
 from requests_app.lifecycle import TransitionRefused
 from requests_app.models import AssistanceKind, AssistanceTask, AuditRecord, DataPackage, TaskState
 from tests.conftest import decided
-from workflows import assistance, erasure, packages
-from workflows.connectors import Identifiers
-from workflows.connectors import platform_demo as demo
-from workflows.connectors.platform import PlatformConnector
-from workflows.sealed_files import SealedFileError
+from workflows.assistance import erasure, packages
+from workflows.assistance import tasks as assistance
+from workflows.assistance.connectors import Identifiers
+from workflows.assistance.connectors import platform_demo as demo
+from workflows.assistance.connectors.platform import PlatformConnector
+from workflows.assistance.sealed_files import SealedFileError
 
 pytestmark = pytest.mark.django_db
 
@@ -209,8 +210,8 @@ def test_certificate_after_every_source_and_step(erase_task, support, handler):
 
 def test_a_failing_source_is_recorded_and_blocks_the_certificate(erase_task, support, settings):
     settings.DATA_CONNECTORS = [
-        "workflows.connectors.platform.PlatformConnector",
-        "workflows.connectors.sendgrid_contacts.SendGridContactsConnector",
+        "workflows.assistance.connectors.platform.PlatformConnector",
+        "workflows.assistance.connectors.sendgrid_contacts.SendGridContactsConnector",
     ]
     settings.SENDGRID_API_KEY = "SG.x"
     settings.SENDGRID_API_HOST = "http://127.0.0.1:9"  # nothing listens there
@@ -224,7 +225,7 @@ def test_retention_purge_removes_the_package_file_with_its_request(
     supply_task, support, package_dir, django_capture_on_commit_callbacks
 ):
     from requests_app.models import Request
-    from workflows import retention
+    from workflows.casework import retention
 
     package = packages.build_package(supply_task, actor=support)
     Request.objects.filter(pk=supply_task.request_id).update(
@@ -240,8 +241,8 @@ def test_retention_purge_removes_the_package_file_with_its_request(
 @pytest.fixture
 def with_twilio(settings, providers):
     settings.DATA_CONNECTORS = [
-        "workflows.connectors.platform.PlatformConnector",
-        "workflows.connectors.twilio_sms.TwilioSmsConnector",
+        "workflows.assistance.connectors.platform.PlatformConnector",
+        "workflows.assistance.connectors.twilio_sms.TwilioSmsConnector",
     ]
     return providers
 
@@ -313,7 +314,7 @@ def list_source(settings):
     from tests.fakes.connectors import ListSource
 
     settings.DATA_CONNECTORS = [
-        "workflows.connectors.platform.PlatformConnector",
+        "workflows.assistance.connectors.platform.PlatformConnector",
         "tests.fakes.connectors.ListSource",
     ]
     yield ListSource
@@ -382,7 +383,7 @@ def test_sealed_files_refuse_reordered_records(tmp_path):
     import os
     import struct
 
-    from workflows.sealed_files import SealedWriter, read_sealed
+    from workflows.assistance.sealed_files import SealedWriter, read_sealed
 
     plain = os.urandom(700_000)  # three records of up to 256 KiB
     writer = SealedWriter(tmp_path / "x.sealed")
@@ -450,8 +451,8 @@ def test_sub_processors_no_connector_covers_become_manual_steps(
     names = set(erase_task.manual_steps.values_list("subprocessor__name", flat=True))
     assert names == set(SubProcessor.objects.filter(active=True).values_list("name", flat=True))
     settings.DATA_CONNECTORS = [
-        "workflows.connectors.platform.PlatformConnector",
-        "workflows.connectors.sendgrid_contacts.SendGridContactsConnector",
+        "workflows.assistance.connectors.platform.PlatformConnector",
+        "workflows.assistance.connectors.sendgrid_contacts.SendGridContactsConnector",
     ]
     item = decided(practice, patient, handler, kind="erasure")
     covered = started(item, handler, support, AssistanceKind.ERASE)
@@ -461,7 +462,7 @@ def test_sub_processors_no_connector_covers_become_manual_steps(
 def test_a_look_up_leaves_app_wide_sources_out_for_a_patient_of_two_practices(
     erase_task, support, with_twilio, patient, other_practice, platform_db
 ):
-    from workflows import lookup
+    from workflows.assistance import lookup
 
     with_twilio.add_sms(to=patient.phone, from_="+3197010000000", body="Praktijk Elders")
     ids = assistance.identifiers_for(erase_task)

@@ -8,9 +8,9 @@ import pytest
 from django.db import connections
 
 from tests.conftest import PLATFORM_SQLITE, drop_platform_tables
-from workflows.connectors import Identifiers
-from workflows.connectors import platform_demo as demo
-from workflows.connectors.platform import PlatformConnector
+from workflows.assistance.connectors import Identifiers
+from workflows.assistance.connectors import platform_demo as demo
+from workflows.assistance.connectors.platform import PlatformConnector
 
 OURS, THEIRS = "01234567", "07654321"
 
@@ -110,7 +110,7 @@ def test_unknown_identifiers_find_nothing(alias):
 
 def test_export_gives_every_row_with_its_category(alias, monkeypatch):
     # Small pages, so the keyset paging is exercised too.
-    monkeypatch.setattr("workflows.connectors.platform.EXPORT_BATCH", 7)
+    monkeypatch.setattr("workflows.assistance.connectors.platform.EXPORT_BATCH", 7)
     jan(alias)
     rows = list(PlatformConnector(alias).export(Identifiers(OURS, email="jan@example.com")))
     by_category = {}
@@ -199,7 +199,7 @@ def test_seed_platform_refuses_nonsense(db):
 
 
 def test_a_shared_identifier_picks_the_best_match_or_refuses(alias):
-    from workflows.connectors import ConnectorError
+    from workflows.assistance.connectors import ConnectorError
 
     jan(alias)  # mobile +31687654321
     jan(
@@ -255,7 +255,7 @@ def test_someone_elses_patient_number_with_ones_own_channels_gets_nothing(alias)
 
 
 def test_with_a_record_of_ones_own_only_that_is_used_and_the_number_is_flagged(alias):
-    from workflows.connectors import OTHER_RECORD, Expected, Mismatch
+    from workflows.assistance.connectors import OTHER_RECORD, Expected, Mismatch
 
     victim(alias)
     jan(
@@ -282,7 +282,7 @@ def test_with_a_record_of_ones_own_only_that_is_used_and_the_number_is_flagged(a
 
 
 def test_a_matching_record_shows_no_mismatch(alias):
-    from workflows.connectors import Expected
+    from workflows.assistance.connectors import Expected
 
     jan(alias)
     ids = Identifiers(OURS, email="jan@example.com", mobile="+31687654321", patient_number="P-42")

@@ -6,7 +6,8 @@ from django.utils import timezone
 from requests_app.models import Request, RequestState
 from requests_app.roles import Role
 from tests.conftest import make_user, submit
-from workflows import casework, reminders
+from workflows.casework import actions as casework
+from workflows.casework import reminders
 from workflows.models import Notification, Purpose
 
 pytestmark = pytest.mark.django_db(transaction=True)

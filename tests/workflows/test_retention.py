@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from requests_app.models import AuditRecord, Request, RequestMessage, RequestState
 from tests.conftest import submit
-from workflows import retention
+from workflows.casework import retention
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -63,7 +63,7 @@ def test_a_patient_whose_last_request_is_erased_keeps_no_address_or_broker_link(
     from allauth.socialaccount.models import SocialAccount
 
     from requests_app import access
-    from workflows.patients import account_for
+    from workflows.casework.patients import account_for
 
     item = submit(practice, patient)
     account = account_for(patient.email)

@@ -12,8 +12,8 @@ from django.core.management.base import BaseCommand
 
 from requests_app.models import Membership, Practice, Request
 from requests_app.roles import Role
-from workflows.connectors import platform_demo
-from workflows.intake import PatientDetails, submit_request
+from workflows.assistance.connectors import platform_demo
+from workflows.intake.submission import PatientDetails, submit_request
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - printed for the demo on purpose
 # Staff need a second factor: the demo accounts share this authenticator-app secret, and

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from requests_app.models import Practice
-from workflows.connectors import platform_demo
+from workflows.assistance.connectors import platform_demo
 
 
 class Command(BaseCommand):

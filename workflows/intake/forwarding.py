@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from requests_app.lifecycle import TransitionRefused, perform_transition
 from requests_app.models import Practice, Request, RequestState
-from workflows import outbox
+from workflows.messaging import outbox
 from workflows.models import Medium, Notification, Purpose
 
 PRACTICE_LANGUAGE = "nl"

@@ -23,7 +23,8 @@ from django.utils.crypto import salted_hmac
 from requests_app import access, audit
 from requests_app.models import AuditAction, AuditOutcome, PatientSignInCode
 from requests_app.validators import canonical_email
-from workflows import counters, outbox
+from workflows import counters
+from workflows.messaging import outbox
 from workflows.models import Medium, Purpose
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def request_code(email: str, *, language: str) -> str:
     address = canonical_email(email)
     if not counters.may_mail_code(address):  # whoever asks: the answer never says
         raise TooManyCodes(address)
-    from workflows.tasks import send_signin_code
+    from workflows.jobs import send_signin_code
 
     transaction.on_commit(lambda: _schedule(send_signin_code, address, language))
     return address

@@ -12,7 +12,7 @@ from django.db import DatabaseError, connections, transaction
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy
 
-from workflows.connectors import (
+from workflows.assistance.connectors import (
     DIFFERS,
     OTHER_RECORD,
     ConnectorError,
@@ -22,7 +22,7 @@ from workflows.connectors import (
     Identifiers,
     Mismatch,
 )
-from workflows.connectors.platform_mapping import Columns, PlatformMapping, Rows
+from workflows.assistance.connectors.platform_mapping import Columns, PlatformMapping, Rows
 
 EXPORT_BATCH = 1000
 # Identifiers that may decide whose record is used: those the request's download factors go to

@@ -13,7 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from workflows.messages import render_message
+from workflows.messaging.messages import render_message
 from workflows.models import Medium, Notification, Purpose, Status
 
 log = logging.getLogger(__name__)
@@ -84,7 +84,7 @@ def enqueue_once(rows: list[Notification]) -> list[Notification]:
 
 def dispatch(notification_ids: list[int], *, countdown: float | None = None) -> bool:
     """Queue the delivery task; a broker fault is logged, not raised (the sweep catches up)."""
-    from workflows.tasks import deliver_notifications
+    from workflows.jobs import deliver_notifications
 
     try:
         deliver_notifications.apply_async((notification_ids,), countdown=countdown)

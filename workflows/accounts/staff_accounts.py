@@ -39,7 +39,7 @@ def request_password_reset(address: str, *, language: str) -> bool:
     """Schedule the job for a canonical address; False past the caps (known or not)."""
     if not counters.within("password-reset", address, RESET_LIMITS):
         return False
-    from workflows.tasks import send_password_reset as job
+    from workflows.jobs import send_password_reset as job
 
     def schedule():
         try:

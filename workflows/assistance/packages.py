@@ -40,10 +40,10 @@ from requests_app.models import (
     TaskState,
 )
 from requests_app.roles import Capability
-from workflows.assistance import identifiers_for, log_event, mismatches, sources_for
-from workflows.casework import tell_patient
+from workflows.assistance.sealed_files import SealedReader, SealedWriter, read_sealed
+from workflows.assistance.tasks import identifiers_for, log_event, mismatches, sources_for
+from workflows.casework.actions import tell_patient
 from workflows.csv_cells import safe_cell
-from workflows.sealed_files import SealedReader, SealedWriter, read_sealed
 
 SCHEMA_VERSION = "1.0"
 SCHEMA_FILE = settings.BASE_DIR / "docs" / "data-package.schema.json"

@@ -10,7 +10,8 @@ from django.utils import timezone
 from requests_app.models import Membership, Practice, Request, RequestState
 from requests_app.models.request import OPEN_STATES
 from requests_app.roles import Role
-from workflows import deadlines, outbox
+from workflows.casework import deadlines
+from workflows.messaging import outbox
 from workflows.models import Medium, Notification, Purpose
 
 DIGEST_ROLES = [Role.HANDLER, Role.DPO]

@@ -10,8 +10,8 @@ from requests_app import access
 from requests_app.fields import lookup_digest
 from requests_app.lifecycle import TransitionRefused
 from requests_app.models import AssistanceTask, AuditAction, TaskState
-from workflows.assistance import log_event, mismatches, sources_for
-from workflows.connectors import ConnectorError, Finding, Identifiers, Mismatch
+from workflows.assistance.connectors import ConnectorError, Finding, Identifiers, Mismatch
+from workflows.assistance.tasks import log_event, mismatches, sources_for
 
 
 @dataclasses.dataclass

@@ -12,7 +12,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client
 
-from workflows.connectors import ConnectorError, Erased, Finding, Identifiers
+from workflows.assistance.connectors import ConnectorError, Erased, Finding, Identifiers
 
 CATEGORY = "mobile"
 TIMEOUT = 30  # seconds; the SDK waits forever by default

@@ -12,8 +12,8 @@ from django.utils import timezone
 from requests_app import audit
 from requests_app.models import AuditAction, Practice, Request
 from requests_app.models.request import FINISHED_STATES
-from workflows.packages import remove_file_after_commit
-from workflows.patients import retire_account
+from workflows.assistance.packages import remove_file_after_commit
+from workflows.casework.patients import retire_account
 
 BATCH = 500
 

@@ -6,18 +6,11 @@ from celery import shared_task
 from django.contrib.auth import get_user_model
 
 from requests_app.models import AssistanceTask
-from workflows import (
-    audit_checkpoints,
-    delivery,
-    erasure,
-    intake,
-    outbox,
-    packages,
-    patient_signin,
-    reminders,
-    retention,
-    staff_accounts,
-)
+from workflows.accounts import patient_signin, staff_accounts
+from workflows.assistance import erasure, packages
+from workflows.casework import audit_checkpoints, reminders, retention
+from workflows.intake import submission as intake
+from workflows.messaging import delivery, outbox
 
 log = logging.getLogger(__name__)
 

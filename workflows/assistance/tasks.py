@@ -1,6 +1,6 @@
 """Assistance tasks (agreement art. 6.1, 6.4): a practice's recorded instruction to the
 processor, and what processor support does with it. Looking up, building packages and erasing
-live in workflows.lookup, workflows.packages and workflows.erasure."""
+live beside it: workflows.assistance.lookup, .packages and .erasure."""
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
@@ -29,17 +29,17 @@ from requests_app.models import (
 from requests_app.models.assistance import kinds_possible, package_opened
 from requests_app.models.subprocessor import DataCategory
 from requests_app.roles import Capability
-from workflows import outbox
-from workflows.connectors import (
+from workflows.assistance.connectors import (
     ConnectorError,
     Expected,
     Identifiers,
     Mismatch,
     configured_connectors,
 )
-from workflows.deadlines import local_date, working_days_after
+from workflows.casework.deadlines import local_date, working_days_after
+from workflows.casework.reminders import support_emails
+from workflows.messaging import outbox
 from workflows.models import Medium, Purpose
-from workflows.reminders import support_emails
 
 
 class InstructionIncomplete(ValueError):

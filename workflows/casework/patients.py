@@ -10,7 +10,7 @@ from requests_app.lifecycle import perform_transition
 from requests_app.models import AuditAction, Request, RequestMessage, RequestState, Sender
 from requests_app.models.request import by_patient
 from requests_app.validators import canonical_email
-from workflows import casework
+from workflows.casework import actions as casework
 
 
 def account_for(email: str):

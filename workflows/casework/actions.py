@@ -18,7 +18,8 @@ from requests_app.models import (
     Sender,
 )
 from requests_app.roles import Capability
-from workflows import deadlines, outbox
+from workflows.casework import deadlines
+from workflows.messaging import outbox
 from workflows.models import Medium, Purpose
 
 # Actions that change what the patient is told: they get an e-mail with a link (no content).

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from requests_app.models import DataPackage
-from workflows import outbox
+from workflows.messaging import outbox
 from workflows.models import Medium, Purpose
 
 CODE_SECONDS = 10 * 60

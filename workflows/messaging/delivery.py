@@ -12,8 +12,9 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from workflows import forwarding, outbox
-from workflows.channels import DeliveryError, channel_for
+from workflows.intake import forwarding
+from workflows.messaging import outbox
+from workflows.messaging.channels import DeliveryError, channel_for
 from workflows.models import Notification, Purpose
 
 log = logging.getLogger(__name__)

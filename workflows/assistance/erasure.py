@@ -27,9 +27,9 @@ from requests_app.models import (
     ErasureRun,
     TaskState,
 )
-from workflows.assistance import identifiers_for, log_event, mismatches, sources_for
-from workflows.connectors import ConnectorError, Mismatch, configured_connectors
-from workflows.packages import remove_file_after_commit
+from workflows.assistance.connectors import ConnectorError, Mismatch, configured_connectors
+from workflows.assistance.packages import remove_file_after_commit
+from workflows.assistance.tasks import identifiers_for, log_event, mismatches, sources_for
 
 MANIFEST_VERSION = "1.0"
 

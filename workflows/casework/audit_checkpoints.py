@@ -15,7 +15,8 @@ from django.utils import timezone
 from requests_app import audit, audit_anchors
 from requests_app.audit_anchors import Anchor
 from requests_app.models import Practice
-from workflows import outbox, reminders
+from workflows.casework import reminders
+from workflows.messaging import outbox
 from workflows.models import Medium, Notification, Purpose
 
 log = logging.getLogger(__name__)

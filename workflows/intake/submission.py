@@ -20,7 +20,10 @@ from requests_app.models import (
 )
 from requests_app.models.intake import DRAFT_TTL, CodeCheck
 from requests_app.validators import canonical_email
-from workflows import counters, deadlines, forwarding, incidents, outbox, patients
+from workflows import counters
+from workflows.casework import deadlines, incidents, patients
+from workflows.intake import forwarding
+from workflows.messaging import outbox
 from workflows.models import Medium, Purpose
 
 # A patient may ask for a new code this many times for one submission.

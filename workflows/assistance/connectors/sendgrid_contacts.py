@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from python_http_client.exceptions import HTTPError, NotFoundError
 from sendgrid import SendGridAPIClient
 
-from workflows.connectors import ConnectorError, Erased, Finding, Identifiers
+from workflows.assistance.connectors import ConnectorError, Erased, Finding, Identifiers
 
 EMAIL = "email"
 NAME = "name"
