@@ -13,7 +13,7 @@ django.setup()
 from django.db import DatabaseError, connection, transaction  # noqa: E402
 
 from requests_app.models import AuditRecord, Channel, Practice  # noqa: E402
-from workflows.casework.audit_checkpoints import take_checkpoint  # noqa: E402
+from workflows.housekeeping.audit_checkpoints import take_checkpoint  # noqa: E402
 from workflows.intake.submission import PatientDetails, submit_request  # noqa: E402
 
 REFUSED = [

@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from requests_app.models import AssistanceTask
 from workflows.accounts import patient_signin, staff_accounts
 from workflows.assistance import erasure, packages
-from workflows.casework import audit_checkpoints, reminders, retention
+from workflows.casework import reminders
+from workflows.housekeeping import audit_checkpoints, retention
 from workflows.intake import submission as intake
 from workflows.messaging import delivery, outbox
 

@@ -9,7 +9,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -38,7 +37,6 @@ from requests_app.models import (
 )
 from requests_app.models.assistance import kinds_possible, package_opened
 from requests_app.roles import Capability
-from workflows import jobs as tasks
 from workflows.assistance import erasure, lookup, packages
 from workflows.assistance import tasks as assistance
 from workflows.assistance.connectors import Identifiers, Mismatch
@@ -250,7 +248,9 @@ def task_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
     return redirect("staff:task", pk=pk)
 
 
-def _in_background(request: HttpRequest, pk: int, kind: str, job, started: str) -> HttpResponse:
+def _in_background(
+    request: HttpRequest, pk: int, kind: str, schedule_job, started: str
+) -> HttpResponse:
     """Exports run as background jobs, after this request's transaction."""
     task = _task(request, pk)
     if not access.is_processor_support(request.user):
@@ -258,8 +258,7 @@ def _in_background(request: HttpRequest, pk: int, kind: str, job, started: str) 
     if task.kind != kind or task.state != TaskState.IN_PROGRESS:
         messages.error(request, _("This step is not possible in the task's current state."))
     else:
-        user_pk = request.user.pk
-        transaction.on_commit(lambda: job.delay(task.pk, user_pk))
+        schedule_job(task, actor=request.user)
         messages.success(request, started)
     return redirect("staff:task", pk=pk)
 
@@ -268,7 +267,7 @@ def _in_background(request: HttpRequest, pk: int, kind: str, job, started: str) 
 @require_POST
 def package_build(request: HttpRequest, pk: int) -> HttpResponse:
     started = _("The package is being built; the timeline shows when it is ready.")
-    return _in_background(request, pk, AssistanceKind.SUPPLY, tasks.build_package, started)
+    return _in_background(request, pk, AssistanceKind.SUPPLY, packages.schedule_build, started)
 
 
 @staff_required
@@ -350,8 +349,7 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
     status = 400 if form.is_bound else 200
     if form.is_valid():
         if form.cleaned_data["plan"] == plan.digest:
-            user_pk = request.user.pk
-            transaction.on_commit(lambda: tasks.run_erasure.delay(task.pk, user_pk))
+            erasure.schedule_run(task, actor=request.user)
             messages.success(request, _("Erasure is running; the timeline shows the result."))
             return redirect("staff:task", pk=pk)
         form = ConfirmForm(label=_(ERASE_CONFIRM), initial={"plan": plan.digest})

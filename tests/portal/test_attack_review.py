@@ -159,7 +159,7 @@ def test_records_after_the_last_checkpoint_cannot_be_cut_off_unseen(practice, pa
     from requests_app.audit_anchors import read_anchors
     from requests_app.models import AuditAction, AuditChainHead
     from workflows import jobs as tasks
-    from workflows.casework.audit_checkpoints import take_checkpoint
+    from workflows.housekeeping.audit_checkpoints import take_checkpoint
 
     if connection.vendor != "postgresql":
         pytest.skip("the attack uses PostgreSQL's owner privileges")

@@ -13,7 +13,7 @@ from requests_app import audit, audit_anchors
 from requests_app.models import AuditAction, AuditRecord
 from tests.conftest import make_practice, submit
 from workflows import jobs as tasks
-from workflows.casework import audit_checkpoints
+from workflows.housekeeping import audit_checkpoints
 from workflows.models import Notification, Purpose
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -225,7 +225,7 @@ def test_retention_purge_removes_the_package_file_with_its_request(
     supply_task, support, package_dir, django_capture_on_commit_callbacks
 ):
     from requests_app.models import Request
-    from workflows.casework import retention
+    from workflows.housekeeping import retention
 
     package = packages.build_package(supply_task, actor=support)
     Request.objects.filter(pk=supply_task.request_id).update(

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from requests_app.models import AuditRecord, Request, RequestMessage, RequestState
 from tests.conftest import submit
-from workflows.casework import retention
+from workflows.housekeeping import retention
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

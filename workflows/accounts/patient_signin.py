@@ -23,7 +23,7 @@ from django.utils.crypto import salted_hmac
 from requests_app import access, audit
 from requests_app.models import AuditAction, AuditOutcome, PatientSignInCode
 from requests_app.validators import canonical_email
-from workflows import counters
+from workflows import counters, schedule
 from workflows.messaging import outbox
 from workflows.models import Medium, Purpose
 
@@ -59,17 +59,10 @@ def request_code(email: str, *, language: str) -> str:
     address = canonical_email(email)
     if not counters.may_mail_code(address):  # whoever asks: the answer never says
         raise TooManyCodes(address)
-    from workflows.jobs import send_signin_code
-
-    transaction.on_commit(lambda: _schedule(send_signin_code, address, language))
+    schedule.after_commit(
+        "workflows.tasks.send_signin_code", address, language, what="a sign-in code"
+    )
     return address
-
-
-def _schedule(job, address: str, language: str) -> None:
-    try:
-        job.delay(address, language)
-    except Exception:  # broker down: the patient asks again; nothing else depends on it
-        log.warning("could not queue a sign-in code", exc_info=True)
 
 
 def send_code(address: str, language: str) -> bool:

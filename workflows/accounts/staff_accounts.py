@@ -7,13 +7,12 @@ import urllib.parse
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.test import RequestFactory
 from django.utils import translation
 
 from requests_app import access
 from requests_app.validators import same_email
-from workflows import counters
+from workflows import counters, schedule
 
 log = logging.getLogger(__name__)
 
@@ -39,15 +38,9 @@ def request_password_reset(address: str, *, language: str) -> bool:
     """Schedule the job for a canonical address; False past the caps (known or not)."""
     if not counters.within("password-reset", address, RESET_LIMITS):
         return False
-    from workflows.jobs import send_password_reset as job
-
-    def schedule():
-        try:
-            job.delay(address, language)
-        except Exception:  # broker down: the person asks again
-            log.warning("could not queue a password reset", exc_info=True)
-
-    transaction.on_commit(schedule)
+    schedule.after_commit(
+        "workflows.tasks.send_password_reset", address, language, what="a password reset"
+    )
     return True
 
 

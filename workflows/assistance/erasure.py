@@ -27,6 +27,7 @@ from requests_app.models import (
     ErasureRun,
     TaskState,
 )
+from workflows import schedule
 from workflows.assistance.connectors import ConnectorError, Mismatch, configured_connectors
 from workflows.assistance.packages import remove_file_after_commit
 from workflows.assistance.tasks import identifiers_for, log_event, mismatches, sources_for
@@ -269,3 +270,10 @@ def issue_certificate(task: AssistanceTask, *, actor) -> ErasureCertificate:
             object_type="erasure_certificate",
         )
     return certificate
+
+
+def schedule_run(task, *, actor) -> None:
+    """Run the erasure in the background, after the caller's transaction."""
+    schedule.after_commit(
+        "workflows.tasks.run_erasure", task.pk, actor.pk, what=f"the erasure of task {task.pk}"
+    )

@@ -40,6 +40,7 @@ from requests_app.models import (
     TaskState,
 )
 from requests_app.roles import Capability
+from workflows import schedule
 from workflows.assistance.sealed_files import SealedReader, SealedWriter, read_sealed
 from workflows.assistance.tasks import identifiers_for, log_event, mismatches, sources_for
 from workflows.casework.actions import tell_patient
@@ -424,3 +425,11 @@ def remove_file(package: DataPackage) -> None:
 def remove_file_after_commit(package: DataPackage) -> None:
     """Inside a transaction: the file goes only if the change that drops it is committed."""
     transaction.on_commit(lambda: remove_file(package))
+
+
+def schedule_build(task, *, actor) -> None:
+    """Build in the background, after the caller's transaction: a big package or a slow provider
+    must not hold a page."""
+    schedule.after_commit(
+        "workflows.tasks.build_package", task.pk, actor.pk, what=f"the build of task {task.pk}"
+    )

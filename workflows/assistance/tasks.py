@@ -37,8 +37,8 @@ from workflows.assistance.connectors import (
     configured_connectors,
 )
 from workflows.casework.deadlines import local_date, working_days_after
-from workflows.casework.reminders import support_emails
 from workflows.messaging import outbox
+from workflows.messaging.recipients import support_emails
 from workflows.models import Medium, Purpose
 
 

@@ -11,7 +11,7 @@ from requests_app.models import Membership, Practice, Request, RequestState
 from requests_app.models.request import OPEN_STATES
 from requests_app.roles import Role
 from workflows.casework import deadlines
-from workflows.messaging import outbox
+from workflows.messaging import outbox, recipients
 from workflows.models import Medium, Notification, Purpose
 
 DIGEST_ROLES = [Role.HANDLER, Role.DPO]
@@ -71,7 +71,7 @@ def escalate_unacknowledged(today: datetime.date | None = None) -> list[Notifica
         state=RequestState.FORWARDED,
         forwarded_at__date__lt=today - datetime.timedelta(days=ACKNOWLEDGE_WITHIN_WORKING_DAYS),
     ).select_related("practice")
-    support = support_emails()
+    support = recipients.support_emails()
     rows = []
     for request in candidates:
         if not acknowledgement_overdue(request, today):
@@ -92,7 +92,7 @@ def escalate_not_forwarded(now: datetime.datetime | None = None) -> list[Notific
     stuck = Request.objects.filter(
         state=RequestState.RECEIVED, practice__isnull=False, received_at__lt=now - STUCK_AFTER
     )
-    support = support_emails()
+    support = recipients.support_emails()
     rows = []
     for request in stuck:
         rows += _escalations(request, support, "not_forwarded", "stuck")
@@ -117,15 +117,6 @@ def _escalations(
         message.dedupe_key = f"{key}:{request.pk}:{email}"
         rows.append(message)
     return rows
-
-
-def support_emails() -> list[str]:
-    return list(
-        Membership.objects.filter(practice__isnull=True, role=Role.SUPPORT, user__is_active=True)
-        .exclude(user__email="")
-        .values_list("user__email", flat=True)
-        .distinct()
-    )
 
 
 def _standin(practice: Practice) -> str:

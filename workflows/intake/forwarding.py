@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from requests_app.lifecycle import TransitionRefused, perform_transition
 from requests_app.models import Practice, Request, RequestState
-from workflows.messaging import outbox
+from workflows.messaging import delivery, outbox
 from workflows.models import Medium, Notification, Purpose
 
 PRACTICE_LANGUAGE = "nl"
@@ -124,3 +124,13 @@ def route_request(request: Request, practice: Practice, *, actor, note: str = ""
         routed = perform_transition(request, "route", actor=actor, note=note, practice=practice)
         outbox.enqueue(practice_messages(routed))
     return routed
+
+
+def _practice_notified(notification: Notification) -> None:
+    notification.request = record_practice_notified(notification)
+
+
+def register() -> None:
+    """Delivery calls these when a practice's message has gone (WorkflowsConfig.ready)."""
+    delivery.after_sent(Purpose.PRACTICE_NEW_REQUEST, _practice_notified)
+    delivery.after_sent(Purpose.PRACTICE_BATCH, record_batch_notified)

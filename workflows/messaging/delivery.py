@@ -12,10 +12,9 @@ import logging
 from django.db import transaction
 from django.utils import timezone
 
-from workflows.intake import forwarding
 from workflows.messaging import outbox
 from workflows.messaging.channels import DeliveryError, channel_for
-from workflows.models import Notification, Purpose
+from workflows.models import Notification
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +58,18 @@ def _send(notification: Notification, now: datetime.datetime) -> Outcome:
         return Outcome("failed") if delay is None else Outcome("retry", delay)
     with transaction.atomic():
         outbox.mark_sent(notification, provider_id, timezone.now())
-        if notification.purpose == Purpose.PRACTICE_NEW_REQUEST:
-            notification.request = forwarding.record_practice_notified(notification)
-        elif notification.purpose == Purpose.PRACTICE_BATCH:
-            forwarding.record_batch_notified(notification)
+        for hook in _after_sent.get(notification.purpose, ()):
+            hook(notification)
     return Outcome("sent")
+
+
+# What else happens, in the same transaction as marking a row sent, for a purpose: registered
+# by the part that owns it (forwarding records that the practice was notified), so delivery
+# stays generic and knows nothing of requests.
+_after_sent: dict[str, list] = {}
+
+
+def after_sent(purpose: str, hook) -> None:
+    """Call hook(notification) whenever a row of this purpose has been sent."""
+    if hook not in _after_sent.setdefault(purpose, []):
+        _after_sent[purpose].append(hook)

@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from workflows import schedule
 from workflows.messaging.messages import render_message
 from workflows.models import Medium, Notification, Purpose, Status
 
@@ -84,10 +85,10 @@ def enqueue_once(rows: list[Notification]) -> list[Notification]:
 
 def dispatch(notification_ids: list[int], *, countdown: float | None = None) -> bool:
     """Queue the delivery task; a broker fault is logged, not raised (the sweep catches up)."""
-    from workflows.jobs import deliver_notifications
-
     try:
-        deliver_notifications.apply_async((notification_ids,), countdown=countdown)
+        schedule.publish(
+            "workflows.tasks.deliver_notifications", notification_ids, countdown=countdown
+        )
     except Exception:
         log.warning("could not queue %s; the sweep will retry", notification_ids, exc_info=True)
         return False

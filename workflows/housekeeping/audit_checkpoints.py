@@ -15,8 +15,7 @@ from django.utils import timezone
 from requests_app import audit, audit_anchors
 from requests_app.audit_anchors import Anchor
 from requests_app.models import Practice
-from workflows.casework import reminders
-from workflows.messaging import outbox
+from workflows.messaging import outbox, recipients
 from workflows.models import Medium, Notification, Purpose
 
 log = logging.getLogger(__name__)
@@ -58,10 +57,10 @@ def take_checkpoint(now: datetime.datetime | None = None, *, mail: bool = True) 
 def send_checkpoint(anchor: Anchor) -> list[Notification]:
     """One e-mail per address: every active practice's FG, and processor support."""
     fgs = Practice.objects.filter(active=True).exclude(dpo_email="").values_list("dpo_email")
-    recipients = sorted({email for (email,) in fgs} | set(reminders.support_emails()))
+    addresses = sorted({email for (email,) in fgs} | set(recipients.support_emails()))
     taken = timezone.localtime(datetime.datetime.fromisoformat(anchor.at))
     rows = []
-    for email in recipients:
+    for email in addresses:
         message = outbox.message(
             purpose=Purpose.AUDIT_CHECKPOINT,
             medium=Medium.EMAIL,
