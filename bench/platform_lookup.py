@@ -1,7 +1,7 @@
 """Look-up and data package speed on a realistic platform: 100,000 patients, 1,000,000 messages.
 
 Fills a dedicated PostgreSQL database (portal tables migrated, demo platform tables created and
-seeded with `workflows.assistance.connectors.platform_demo.seed`), then measures in-process:
+seeded with `demo.platform.seed`), then measures in-process:
 
 * look-up by each identifier (e-mail, mobile, BSN; patient number and device id each with the
   e-mail address, as alone they decide no record): the platform connector's `find` (counts and
@@ -87,7 +87,7 @@ def people():
 def fill(args, practice) -> None:
     from django.db import connection
 
-    from workflows.assistance.connectors import platform_demo
+    from demo import platform as platform_demo
 
     codes = [practice.agb_code] + [f"{10_000_000 + i:08d}" for i in range(args.practices - 1)]
     started = time.perf_counter()
@@ -102,7 +102,7 @@ def fill(args, practice) -> None:
 def sample_identifiers(samples: int) -> dict[str, list[tuple[str, dict]]]:
     """(practice code, identifiers) per identifier, of random patients. A patient or device
     number is only used together with the e-mail address (alone it decides no record)."""
-    from workflows.assistance.connectors import platform_demo
+    from demo import platform as platform_demo
 
     rng = random.Random(3)
     patients = platform_demo.Patient.objects
@@ -152,10 +152,10 @@ def time_lookups(samples: dict) -> dict:
 def task_for(practice, handler, support, messages: int, email: str):
     import datetime
 
+    from demo import platform as platform_demo
     from requests_app.lifecycle import perform_transition
     from requests_app.models import Request
     from workflows.assistance import tasks as assistance
-    from workflows.assistance.connectors import platform_demo
     from workflows.intake.submission import PatientDetails, submit_request
 
     platform_demo.add_patient(
@@ -178,8 +178,9 @@ def task_for(practice, handler, support, messages: int, email: str):
 
 
 def time_full_lookup(practice, handler, support, samples) -> dict:
+    from demo import platform as platform_demo
     from workflows.assistance import lookup
-    from workflows.assistance.connectors import Identifiers, platform_demo
+    from workflows.assistance.connectors import Identifiers
 
     task = task_for(practice, handler, support, 10, "lookup@bench.example")
     # Patients of the task's practice: a look-up never searches outside it.

@@ -62,9 +62,9 @@ def fill(practices: int, count: int) -> None:
     from django.db import connection
     from django.utils import timezone
 
+    from demo.platform import LAST  # the demo platform's surnames
     from requests_app.models import Membership, Practice, Request, RequestEvent
     from requests_app.references import new_reference
-    from workflows.assistance.connectors.platform_demo import LAST  # the demo platform's surnames
 
     rng = random.Random(7)
     rows = [

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "requests_app",
     "workflows",
     "portal",
+    "demo",  # demo data, the demo platform and their commands (never imported by the rest)
 ]
 
 MIDDLEWARE = [

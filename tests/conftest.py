@@ -218,7 +218,7 @@ def decided(practice, patient, handler, *, kind="erasure", grant=True) -> Reques
 @pytest.fixture
 def platform_db(db, settings):
     """The demo platform's tables in the test database, with the platform connector alone."""
-    from workflows.assistance.connectors import platform_demo
+    from demo import platform as platform_demo
 
     platform_demo.create_schema("default")
     settings.DATA_CONNECTORS = ["workflows.assistance.connectors.platform.PlatformConnector"]
@@ -230,7 +230,7 @@ def drop_platform_tables(alias: str) -> None:
     """After a test that committed: inside a test transaction the rollback removes them."""
     from django.db import connections
 
-    from workflows.assistance.connectors import platform_demo
+    from demo import platform as platform_demo
 
     connection = connections[alias]
     if connection.in_atomic_block:

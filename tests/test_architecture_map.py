@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("portal", "workflows", "requests_app")
+PACKAGES = ("portal", "workflows", "requests_app", "demo")
 
 
 def test_every_module_is_on_the_map():

@@ -7,12 +7,12 @@ import zipfile
 
 import pytest
 
+from demo import platform as demo
 from requests_app.models import AssistanceTask, DataPackage
 from tests.conftest import decided
 from tests.e2e.conftest import patient_page, staff_page
 from workflows.assistance import packages
 from workflows.assistance import tasks as assistance
-from workflows.assistance.connectors import platform_demo as demo
 
 pytestmark = pytest.mark.e2e
 

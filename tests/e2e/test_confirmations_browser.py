@@ -8,12 +8,12 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from demo import platform as demo
 from requests_app.models import AssistanceTask, DataPackage, ErasureRun
 from tests.conftest import decided
 from tests.e2e.conftest import staff_page
 from workflows.assistance import packages
 from workflows.assistance import tasks as assistance
-from workflows.assistance.connectors import platform_demo as demo
 
 pytestmark = pytest.mark.e2e
 

@@ -1,10 +1,10 @@
 import pytest
 from django.core.management import call_command
 
+from demo import platform as demo
 from requests_app.models import Membership, Practice, Request
 from tests.conftest import drop_platform_tables
 from workflows.assistance.connectors import Identifiers
-from workflows.assistance.connectors import platform_demo as demo
 from workflows.assistance.connectors.platform import PlatformConnector
 
 

@@ -8,6 +8,7 @@ import re
 
 import pytest
 
+from demo import platform as demo
 from requests_app.models import AssistanceKind
 from requests_app.roles import Role
 from tests.conftest import decided, make_user
@@ -15,7 +16,6 @@ from tests.portal.test_api import URL, body
 from tests.portal.test_task_pages import released_package
 from workflows.assistance import erasure
 from workflows.assistance import tasks as assistance
-from workflows.assistance.connectors import platform_demo as demo
 from workflows.casework.patients import account_for
 
 pytestmark = pytest.mark.django_db

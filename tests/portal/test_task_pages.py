@@ -9,10 +9,10 @@ import zipfile
 
 import pytest
 
+from demo import platform as demo
 from requests_app.models import AssistanceTask, AuditRecord, DataPackage, TaskState
 from tests.conftest import decided
 from workflows.assistance import packages
-from workflows.assistance.connectors import platform_demo as demo
 from workflows.casework.patients import account_for
 
 pytestmark = pytest.mark.django_db

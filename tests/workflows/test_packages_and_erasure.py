@@ -13,13 +13,13 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from demo import platform as demo
 from requests_app.lifecycle import TransitionRefused
 from requests_app.models import AssistanceKind, AssistanceTask, AuditRecord, DataPackage, TaskState
 from tests.conftest import decided
 from workflows.assistance import erasure, packages
 from workflows.assistance import tasks as assistance
 from workflows.assistance.connectors import Identifiers
-from workflows.assistance.connectors import platform_demo as demo
 from workflows.assistance.connectors.platform import PlatformConnector
 from workflows.assistance.sealed_files import SealedFileError
 

@@ -7,9 +7,9 @@ import io
 import pytest
 from django.db import connections
 
+from demo import platform as demo
 from tests.conftest import PLATFORM_SQLITE, drop_platform_tables
 from workflows.assistance.connectors import Identifiers
-from workflows.assistance.connectors import platform_demo as demo
 from workflows.assistance.connectors.platform import PlatformConnector
 
 OURS, THEIRS = "01234567", "07654321"

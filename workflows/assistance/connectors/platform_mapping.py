@@ -1,6 +1,6 @@
 """Where the platform keeps each data category of Bijlage 1: a declared mapping of tables and
 columns, read by the platform connector. DEMO_MAPPING describes the demo platform schema in
-workflows.assistance.connectors.platform_demo; a real platform gets its own mapping
+demo.platform; a real platform gets its own mapping
 (settings.PLATFORM_MAPPING) without any change to the connector."""
 
 import dataclasses

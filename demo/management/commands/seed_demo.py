@@ -10,9 +10,9 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
+from demo import platform as platform_demo
 from requests_app.models import Membership, Practice, Request
 from requests_app.roles import Role
-from workflows.assistance.connectors import platform_demo
 from workflows.intake.submission import PatientDetails, submit_request
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - printed for the demo on purpose

@@ -6,8 +6,8 @@ import time
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from demo import platform as platform_demo
 from requests_app.models import Practice
-from workflows.assistance.connectors import platform_demo
 
 
 class Command(BaseCommand):

@@ -3,7 +3,7 @@
 from allauth.mfa.totp.internal import auth
 from django.core.management.base import BaseCommand
 
-from portal.management.commands.seed_demo import DEMO_TOTP_SECRET
+from demo.management.commands.seed_demo import DEMO_TOTP_SECRET
 
 
 class Command(BaseCommand):
