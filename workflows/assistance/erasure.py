@@ -29,7 +29,7 @@ from requests_app.models import (
 )
 from workflows import schedule
 from workflows.assistance.connectors import ConnectorError, Mismatch, configured_connectors
-from workflows.assistance.packages import remove_file_after_commit
+from workflows.assistance.packages.files import remove_file_after_commit
 from workflows.assistance.tasks import identifiers_for, log_event, mismatches, sources_for
 
 MANIFEST_VERSION = "1.0"

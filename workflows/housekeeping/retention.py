@@ -12,7 +12,7 @@ from django.utils import timezone
 from requests_app import audit
 from requests_app.models import AuditAction, Practice, Request
 from requests_app.models.request import FINISHED_STATES
-from workflows.assistance.packages import remove_file_after_commit
+from workflows.assistance.packages.files import remove_file_after_commit
 from workflows.casework.patients import retire_account
 
 BATCH = 500
