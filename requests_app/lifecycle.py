@@ -10,16 +10,8 @@ from django.db import transaction
 from django_fsm import can_proceed, has_transition_perm
 
 from requests_app import audit
+from requests_app.errors import StaleRequest, TransitionRefused
 from requests_app.models import AssistanceTask, AuditAction, Request, RequestEvent, TaskEvent
-
-
-class TransitionRefused(Exception):
-    """The request is not in a state that allows this change (someone may have acted first)."""
-
-
-class StaleRequest(TransitionRefused):
-    """The request changed since the form was shown: reload and decide again."""
-
 
 SYSTEM_LABEL = "system"
 
@@ -42,12 +34,12 @@ def _task_trail(locked: AssistanceTask, event: dict) -> tuple[str, dict]:
     }
 
 
-def _transition(model, trail, pk: int, name: str, actor, note: str, expected_version, kwargs):
+def _transition(model, trail, pk: int, name: str, actor, note: str, version, kwargs):
     """Lock the row, check the version, the transition and the actor's permission, apply it, and
     write the timeline row (`trail`) and the audit record: all in one transaction."""
     with transaction.atomic():
         locked = model.objects.select_for_update().get(pk=pk)
-        if expected_version is not None and locked.version != expected_version:
+        if version is not None and locked.version != version:
             raise StaleRequest(f"{locked} changed (version {locked.version})")
         method = getattr(locked, name)
         if not can_proceed(method):
@@ -78,17 +70,15 @@ def perform_transition(
     *,
     actor,
     note: str = "",
-    expected_version: int | None = None,
+    version: int | None = None,
     **kwargs,
 ) -> Request:
     """Apply transition `name` on behalf of `actor` (a user, or None for the portal itself).
 
-    With `expected_version` (the version a form was made from) a request that changed in the
-    meantime is refused with StaleRequest instead of being overwritten.
+    With `version` (the version a form was made from) a request that changed in the meantime is
+    refused with StaleRequest instead of being overwritten.
     """
-    return _transition(
-        Request, _request_trail, request.pk, name, actor, note, expected_version, kwargs
-    )
+    return _transition(Request, _request_trail, request.pk, name, actor, note, version, kwargs)
 
 
 def perform_task_transition(
@@ -97,10 +87,8 @@ def perform_task_transition(
     *,
     actor,
     note: str = "",
-    expected_version: int | None = None,
+    version: int | None = None,
     **kwargs,
 ) -> AssistanceTask:
     """The same for an assistance task (its own timeline, audited against its request)."""
-    return _transition(
-        AssistanceTask, _task_trail, task.pk, name, actor, note, expected_version, kwargs
-    )
+    return _transition(AssistanceTask, _task_trail, task.pk, name, actor, note, version, kwargs)

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from requests_app.lifecycle import TransitionRefused
+from requests_app.errors import TransitionRefused
 from requests_app.models import AssistanceKind, AssistanceTask, AuditRecord, DataPackage, TaskState
 from tests.conftest import decided
 from workflows.assistance import erasure, packages

@@ -8,12 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from requests_app import access, audit
-from requests_app.lifecycle import (
-    StaleRequest,
-    TransitionRefused,
-    actor_label,
-    perform_task_transition,
-)
+from requests_app.errors import DomainError, StaleRequest, TransitionRefused
+from requests_app.lifecycle import actor_label, perform_task_transition
 from requests_app.models import (
     AssistanceKind,
     AssistanceTask,
@@ -42,7 +38,7 @@ from workflows.messaging.recipients import support_emails
 from workflows.models import Medium, Purpose
 
 
-class InstructionIncomplete(ValueError):
+class InstructionIncomplete(DomainError):
     """The practice's instruction lacks something the processor needs."""
 
 
@@ -177,13 +173,13 @@ def start(task: AssistanceTask, *, actor) -> AssistanceTask:
     return perform_task_transition(task, "start", actor=actor, by=actor)
 
 
-def deliver(task: AssistanceTask, *, actor, note: str = "", expected_version=None):
+def deliver(task: AssistanceTask, *, actor, note: str = "", version: int | None = None):
     with transaction.atomic():
         if note.strip():
             # What was done (rectify, restrict): part of the delivery, so saved before it.
             AssistanceTask.objects.filter(pk=task.pk).update(delivery_note=note.strip())
         task = perform_task_transition(
-            task, "deliver", actor=actor, expected_version=expected_version, note=note.strip()
+            task, "deliver", actor=actor, version=version, note=note.strip()
         )
         _notify(task, [task.requested_by.email], "assistance_delivered")
     return task
@@ -193,11 +189,9 @@ class NotOpened(TransitionRefused):
     """The practice has not opened the data package it is asked to accept."""
 
 
-def accept(task: AssistanceTask, *, actor, expected_version=None) -> AssistanceTask:
+def accept(task: AssistanceTask, *, actor, version: int | None = None) -> AssistanceTask:
     try:
-        return perform_task_transition(
-            task, "accept", actor=actor, expected_version=expected_version
-        )
+        return perform_task_transition(task, "accept", actor=actor, version=version)
     except StaleRequest:
         raise
     except TransitionRefused as exc:
@@ -222,7 +216,7 @@ def accept(task: AssistanceTask, *, actor, expected_version=None) -> AssistanceT
         raise NotOpened("open the package before accepting it") from exc
 
 
-def reject(task: AssistanceTask, *, actor, reason: str, expected_version=None):
+def reject(task: AssistanceTask, *, actor, reason: str, version: int | None = None):
     if not reason.strip():
         raise InstructionIncomplete("say why the result is rejected")
     with transaction.atomic():
@@ -231,7 +225,7 @@ def reject(task: AssistanceTask, *, actor, reason: str, expected_version=None):
             "reject",
             actor=actor,
             note=reason.strip(),
-            expected_version=expected_version,
+            version=version,
             reason=reason,
         )
         _notify(task, [task.assigned_to.email if task.assigned_to else ""], "assistance_rejected")

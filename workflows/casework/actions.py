@@ -8,7 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from requests_app import access, audit
-from requests_app.lifecycle import StaleRequest, perform_transition
+from requests_app.errors import StaleRequest
+from requests_app.lifecycle import perform_transition
 from requests_app.models import (
     AuditAction,
     PatientWait,
@@ -51,7 +52,7 @@ def act(
         fields["new_due"] = extended_due(request)
     with transaction.atomic():
         changed = perform_transition(
-            request, action, actor=actor, note=note, expected_version=version, **fields
+            request, action, actor=actor, note=note, version=version, **fields
         )
         if action == "ask_patient":
             RequestMessage.objects.create(

@@ -7,7 +7,7 @@ from django.db import transaction
 from django_fsm import has_transition_perm
 
 from requests_app import access, audit
-from requests_app.lifecycle import TransitionRefused
+from requests_app.errors import TransitionRefused
 from requests_app.models import AuditAction, Incident, IncidentState, Request, RequestEvent
 from workflows.messaging import outbox
 from workflows.models import Medium, Purpose

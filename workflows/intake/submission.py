@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from requests_app import audit
+from requests_app.errors import DomainError
 from requests_app.lifecycle import perform_transition
 from requests_app.models import (
     ApiClient,
@@ -151,7 +152,7 @@ def submit_from_api(
     return request, True
 
 
-class IdempotencyConflict(Exception):
+class IdempotencyConflict(DomainError):
     pass
 
 
@@ -162,7 +163,7 @@ def _replayed(existing: Request, fingerprint: str) -> Request:
 
 
 # --- Web intake: confirm the e-mail address before anything is stored -------------------------
-class TooManyCodes(Exception):
+class TooManyCodes(DomainError):
     """The address has had its share of code e-mails for now (intake and sign-in together)."""
 
 
@@ -191,7 +192,7 @@ def _send_code(pending: PendingSubmission, code: str) -> None:
     outbox.enqueue([code_message])
 
 
-class ResendRefused(Exception):
+class ResendRefused(DomainError):
     pass
 
 
