@@ -27,10 +27,11 @@ from requests_app.models import (
     ErasureRun,
     TaskState,
 )
+from requests_app.timeline import log_event
 from workflows import schedule
 from workflows.assistance.connectors import ConnectorError, Mismatch, configured_connectors
 from workflows.assistance.packages import remove_file_after_commit
-from workflows.assistance.tasks import identifiers_for, log_event, mismatches, sources_for
+from workflows.assistance.tasks import identifiers_for, mismatches, sources_for
 
 MANIFEST_VERSION = "1.0"
 

@@ -40,9 +40,10 @@ from requests_app.models import (
     TaskState,
 )
 from requests_app.roles import Capability
+from requests_app.timeline import log_event
 from workflows import schedule
 from workflows.assistance.sealed_files import SealedReader, SealedWriter, read_sealed
-from workflows.assistance.tasks import identifiers_for, log_event, mismatches, sources_for
+from workflows.assistance.tasks import identifiers_for, mismatches, sources_for
 from workflows.casework.actions import tell_patient
 from workflows.csv_cells import safe_cell
 

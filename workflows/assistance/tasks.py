@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from requests_app import access, audit
 from requests_app.errors import DomainError, StaleRequest, TransitionRefused
-from requests_app.lifecycle import actor_label, perform_task_transition
+from requests_app.lifecycle import perform_task_transition
 from requests_app.models import (
     AssistanceKind,
     AssistanceTask,
@@ -17,14 +17,13 @@ from requests_app.models import (
     AuditOutcome,
     ManualStep,
     Request,
-    RequestEvent,
     SubProcessor,
-    TaskEvent,
     TaskState,
 )
 from requests_app.models.assistance import kinds_possible, package_opened
 from requests_app.models.subprocessor import DataCategory
 from requests_app.roles import Capability
+from requests_app.timeline import log_event
 from workflows.assistance.connectors import (
     ConnectorError,
     Expected,
@@ -40,44 +39,6 @@ from workflows.models import Medium, Purpose
 
 class InstructionIncomplete(DomainError):
     """The practice's instruction lacks something the processor needs."""
-
-
-def log_event(
-    task: AssistanceTask,
-    action: str,
-    *,
-    actor,
-    note: str = "",
-    details=None,
-    audit_as: tuple[str, AuditAction] | None = None,
-    object_type: str = "assistance_task",
-    audit_details=None,
-) -> None:
-    """A row on the task's timeline and, with `audit_as` (event type, action), the NEN 7513
-    record of the same act (both or neither)."""
-    with transaction.atomic():
-        TaskEvent.objects.create(
-            task=task,
-            actor=actor,
-            actor_label=actor_label(actor),
-            action=action,
-            from_state=task.state,
-            to_state=task.state,
-            note=note,
-            details=details or {},
-        )
-        if audit_as is not None:
-            audit.record(
-                audit_as[0],
-                audit_as[1],
-                user=actor,
-                user_label=actor_label(actor),
-                request=task.request,
-                purpose=f"{task.request.reference}/{task.number}",
-                object_type=object_type,
-                object_id=task.number,
-                details=details if audit_details is None else audit_details,
-            )
 
 
 def request_assistance(
@@ -128,23 +89,15 @@ def request_assistance(
             recipients = recipients.exclude(name__in=covered)
         ManualStep.objects.bulk_create(ManualStep(task=task, subprocessor=s) for s in recipients)
         log_event(task, "requested", actor=actor, note=task.instruction)
-        RequestEvent.objects.create(
-            request=request,
+        log_event(
+            request,
+            "assistance_requested",
             actor=actor,
-            actor_label=actor_label(actor),
-            action="assistance_requested",
-            from_state=request.state,
-            to_state=request.state,
             note=f"{task.number}: {task.get_kind_display()}",
-        )
-        audit.record(
-            "task.create",
-            AuditAction.CREATE,
-            user=actor,
-            request=request,
+            audit_as=("task.create", AuditAction.CREATE),
             object_type="assistance_task",
             object_id=task.number,
-            details={"kind": kind, "keep": keep},
+            audit_details={"kind": kind, "keep": keep},
         )
         _notify(task, support_emails(), "assistance_requested")
     return task
