@@ -1,74 +1,112 @@
-"""Making a state change: the one path every transition of a request takes.
+"""Making a change: the one guarded path of every state change, and of the other changes that need
+the row lock and the version (such as assigning a request).
 
-It locks the row, checks that the transition is possible and that the actor may make it,
-applies it and writes the event row, all in one transaction. Side effects belong to the caller,
-after commit.
+It locks the row, refuses a stale form (`version`: the version the form was made from), checks
+that the transition is possible and that the actor may make it, applies it, raises the version and
+records it on the timeline (the history row and the audit record), all in one transaction. Side
+effects belong to the caller, after commit.
 """
+
+import dataclasses
+from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django_fsm import can_proceed, has_transition_perm
 
-from requests_app import audit
-from requests_app.models import AssistanceTask, AuditAction, Request, RequestEvent, TaskEvent
+from requests_app.errors import StaleRequest, TransitionRefused
+from requests_app.models import AssistanceTask, AuditAction, Incident, Request
+from requests_app.timeline import label_for, log_event
 
 
-class TransitionRefused(Exception):
-    """The request is not in a state that allows this change (someone may have acted first)."""
+def _record_request(locked: Request, name: str, *, actor, note: str, source: str) -> None:
+    log_event(
+        locked,
+        name,
+        actor=actor,
+        note=note,
+        from_state=source,
+        audit_as=(f"request.{name}", AuditAction.UPDATE),
+        audit_details={"from": source, "to": locked.state},
+    )
 
 
-class StaleRequest(TransitionRefused):
-    """The request changed since the form was shown: reload and decide again."""
+def _record_task(locked: AssistanceTask, name: str, *, actor, note: str, source: str) -> None:
+    # On the task's own timeline; audited under its request's reference.
+    log_event(
+        locked,
+        name,
+        actor=actor,
+        note=note,
+        from_state=source,
+        audit_as=(f"task.{name}", AuditAction.UPDATE),
+        purpose=locked.request.reference,
+        audit_details={"from": source, "to": locked.state},
+    )
 
 
-SYSTEM_LABEL = "system"
+def _record_incident(locked: Incident, name: str, *, actor, note: str, source: str) -> None:
+    # On its request's timeline ("incident_reported"), saying to whom it was reported.
+    log_event(
+        locked.request,
+        f"incident_{locked.state}",
+        actor=actor,
+        note=locked.reported_to,
+        audit_as=(f"incident.{name}", AuditAction.EXECUTE),
+        object_type="incident",
+        object_id=str(locked.pk),
+    )
 
 
-def actor_label(actor) -> str:
-    return SYSTEM_LABEL if actor is None else actor.get_username()
+@dataclasses.dataclass(frozen=True)
+class _Guarded:
+    """What the guarded path needs to know of a model with transitions."""
+
+    model: type
+    versioned: bool  # has a `version` for optimistic locking
+    record: Callable[..., None]
 
 
-def _request_trail(locked: Request, event: dict) -> tuple[str, dict]:
-    RequestEvent.objects.create(request=locked, **event)
-    return "request", {"request": locked}
+REQUEST = _Guarded(Request, versioned=True, record=_record_request)
+TASK = _Guarded(AssistanceTask, versioned=True, record=_record_task)
+INCIDENT = _Guarded(Incident, versioned=False, record=_record_incident)
 
 
-def _task_trail(locked: AssistanceTask, event: dict) -> tuple[str, dict]:
-    TaskEvent.objects.create(task=locked, **event)
-    return "task", {
-        "request": locked.request,
-        "object_type": "assistance_task",
-        "object_id": locked.number,
-    }
+def _lock(guarded: _Guarded, pk: int, version: int | None):
+    """The row, locked for this transaction; StaleRequest when its version moved on."""
+    locked = guarded.model.objects.select_for_update().get(pk=pk)
+    if version is not None and locked.version != version:
+        raise StaleRequest(f"{locked} changed (version {locked.version})")
+    return locked
 
 
-def _transition(model, trail, pk: int, name: str, actor, note: str, expected_version, kwargs):
-    """Lock the row, check the version, the transition and the actor's permission, apply it, and
-    write the timeline row (`trail`) and the audit record: all in one transaction."""
+def _transition(
+    guarded: _Guarded,
+    pk: int,
+    name: str,
+    *,
+    actor,
+    note: str,
+    version: int | None,
+    changes: dict,
+    kwargs: dict,
+):
     with transaction.atomic():
-        locked = model.objects.select_for_update().get(pk=pk)
-        if expected_version is not None and locked.version != expected_version:
-            raise StaleRequest(f"{locked} changed (version {locked.version})")
+        locked = _lock(guarded, pk, version)
+        # Values the transition's conditions judge (an incident's four fields).
+        for field, value in changes.items():
+            setattr(locked, field, value)
         method = getattr(locked, name)
         if not can_proceed(method):
             raise TransitionRefused(f"{name} is not possible from {locked.state}")
         if not has_transition_perm(method, actor):
-            raise PermissionDenied(f"{actor_label(actor)} may not {name} {locked}")
+            raise PermissionDenied(f"{label_for(actor)} may not {name} {locked}")
         source = locked.state
         method(**kwargs)
-        locked.version += 1
+        if guarded.versioned:
+            locked.version += 1
         locked.save()
-        event = {"actor": actor, "actor_label": actor_label(actor), "action": name, "note": note}
-        event |= {"from_state": source, "to_state": locked.state}
-        prefix, where = trail(locked, event)
-        audit.record(
-            f"{prefix}.{name}",
-            AuditAction.UPDATE,
-            user=actor,
-            user_label=actor_label(actor),
-            details={"from": source, "to": locked.state},
-            **where,
-        )
+        guarded.record(locked, name, actor=actor, note=note, source=source)
     return locked
 
 
@@ -78,16 +116,23 @@ def perform_transition(
     *,
     actor,
     note: str = "",
-    expected_version: int | None = None,
+    version: int | None = None,
     **kwargs,
 ) -> Request:
     """Apply transition `name` on behalf of `actor` (a user, or None for the portal itself).
 
-    With `expected_version` (the version a form was made from) a request that changed in the
-    meantime is refused with StaleRequest instead of being overwritten.
+    With `version` (the version a form was made from) a request that changed in the meantime is
+    refused with StaleRequest instead of being overwritten.
     """
     return _transition(
-        Request, _request_trail, request.pk, name, actor, note, expected_version, kwargs
+        REQUEST,
+        request.pk,
+        name,
+        actor=actor,
+        note=note,
+        version=version,
+        changes={},
+        kwargs=kwargs,
     )
 
 
@@ -97,10 +142,57 @@ def perform_task_transition(
     *,
     actor,
     note: str = "",
-    expected_version: int | None = None,
+    version: int | None = None,
     **kwargs,
 ) -> AssistanceTask:
     """The same for an assistance task (its own timeline, audited against its request)."""
     return _transition(
-        AssistanceTask, _task_trail, task.pk, name, actor, note, expected_version, kwargs
+        TASK, task.pk, name, actor=actor, note=note, version=version, changes={}, kwargs=kwargs
     )
+
+
+def perform_incident_transition(
+    incident: Incident, name: str, *, actor, changes: dict | None = None, **kwargs
+) -> Incident:
+    """The same for an incident (recorded on its request's timeline). `changes` are set on the
+    locked row first: the transition's conditions judge them, and they are saved with it."""
+    return _transition(
+        INCIDENT,
+        incident.pk,
+        name,
+        actor=actor,
+        note="",
+        version=None,
+        changes=changes or {},
+        kwargs=kwargs,
+    )
+
+
+def perform_change(
+    request: Request,
+    name: str,
+    *,
+    actor,
+    version: int | None,
+    changes: dict,
+    note: str = "",
+    audit_details: dict | None = None,
+) -> Request:
+    """A change of a request that is not a transition (such as assigning it): the same lock,
+    version check and record as a transition, for the fields in `changes`. Whether the actor may
+    make it is the caller's check."""
+    with transaction.atomic():
+        locked = _lock(REQUEST, request.pk, version)
+        for field, value in changes.items():
+            setattr(locked, field, value)
+        locked.version += 1
+        locked.save(update_fields=[*changes, "version"])
+        log_event(
+            locked,
+            name,
+            actor=actor,
+            note=note,
+            audit_as=(f"request.{name}", AuditAction.UPDATE),
+            audit_details=audit_details,
+        )
+    return locked

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from portal.views.audited import render_page, shown_list
 from portal.views.staff import staff_required
 from requests_app import access, selectors
-from requests_app.lifecycle import TransitionRefused
+from requests_app.errors import TransitionRefused
 from requests_app.models import Incident
 from requests_app.roles import Capability
 from workflows.casework import incidents

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from portal.task_forms import DownloadCodeForm
 from portal.views.tasks import zip_response
 from requests_app import access, audit, selectors
-from requests_app.lifecycle import TransitionRefused
+from requests_app.errors import TransitionRefused
 from requests_app.models import AuditAction, RequestState
 from workflows.assistance import download_codes, packages
 from workflows.casework import patients

@@ -20,7 +20,7 @@ from portal.forms import RouteForm
 from portal.task_forms import AskAssistanceForm
 from portal.views.audited import render_page, shown_list
 from requests_app import access, audit, selectors
-from requests_app.lifecycle import StaleRequest, TransitionRefused
+from requests_app.errors import StaleRequest, TransitionRefused
 from requests_app.models import AuditAction, AuditOutcome, RequestKind, RequestState
 from requests_app.models.assistance import kinds_possible
 from requests_app.models.request import DecisionIncomplete

@@ -28,7 +28,7 @@ from portal.task_forms import (
 from portal.views.audited import render_page, shown, shown_list
 from portal.views.staff import STALE, _visible, not_found, staff_required
 from requests_app import access, selectors
-from requests_app.lifecycle import StaleRequest, TransitionRefused
+from requests_app.errors import StaleRequest, TransitionRefused
 from requests_app.models import (
     AssistanceKind,
     DataCategory,
@@ -188,16 +188,16 @@ def task_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
             assistance.start(task, actor=request.user)
         elif action == "deliver":
             assistance.deliver(
-                task, actor=request.user, note=form.cleaned_data["note"], expected_version=version
+                task, actor=request.user, note=form.cleaned_data["note"], version=version
             )
         elif action == "accept":
-            assistance.accept(task, actor=request.user, expected_version=version)
+            assistance.accept(task, actor=request.user, version=version)
         else:
             assistance.reject(
                 task,
                 actor=request.user,
                 reason=form.cleaned_data["reason"],
-                expected_version=version,
+                version=version,
             )
     except StaleRequest:
         messages.error(request, _(STALE))

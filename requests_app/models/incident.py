@@ -48,14 +48,17 @@ class Incident(models.Model):
     def __str__(self) -> str:
         return f"incident {self.request.reference}"
 
+    # --- Lifecycle. Only requests_app.lifecycle.perform_incident_transition calls this. -------
     @transition(
         field=state,
         source=IncidentState.DRAFT,
         target=IncidentState.REPORTED,
         permission=lambda incident, user: access.is_processor_support(user),
-        conditions=[_complete, lambda i: i.practice_id is not None],
+        conditions=[_complete, lambda i: i.request.practice_id is not None],
     )
-    def report(self, *, by, recipient: str) -> None:
+    def report(self, *, by) -> None:
+        """To the FG of the request's practice (or its stand-in), which the incident joins now."""
+        self.practice = self.request.practice
         self.reported_at = timezone.now()
         self.reported_by = by
-        self.reported_to = recipient
+        self.reported_to = self.practice.dpo_email or self.practice.standin_email

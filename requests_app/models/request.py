@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from django_fsm import GET_STATE, FSMField, transition
 
 from requests_app import access
+from requests_app.errors import DomainError
 from requests_app.fields import EncryptedTextField, lookup_digest
 from requests_app.legal import ComplaintVerdict, LegalGround
 from requests_app.models.api_client import ApiClient
@@ -82,7 +83,7 @@ DATA_REQUEST_STATES = [
 COMPLAINT_STATES = [*INTAKE_STATES, S.ACKNOWLEDGED, S.INVESTIGATING, S.DECIDED]
 
 
-class DecisionIncomplete(ValueError):
+class DecisionIncomplete(DomainError):
     """A decision lacks what the law requires it to state."""
 
 

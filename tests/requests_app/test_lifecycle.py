@@ -1,7 +1,8 @@
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from requests_app.lifecycle import TransitionRefused, perform_transition
+from requests_app.errors import TransitionRefused
+from requests_app.lifecycle import perform_transition
 from requests_app.models import Request, RequestState
 from tests.conftest import make_practice, submit
 

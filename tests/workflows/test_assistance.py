@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.core.exceptions import PermissionDenied
 
-from requests_app.lifecycle import StaleRequest, TransitionRefused
+from requests_app.errors import StaleRequest, TransitionRefused
 from requests_app.models import AssistanceKind, AuditRecord, ManualStep, SubProcessor, TaskState
 from requests_app.roles import Role
 from tests.conftest import decided, make_user
@@ -153,7 +153,7 @@ def test_the_practice_accepts_or_rejects_with_a_reason(
     with pytest.raises(assistance.InstructionIncomplete):
         assistance.reject(task, actor=handler, reason=" ")
     with pytest.raises(StaleRequest):
-        assistance.accept(task, actor=handler, expected_version=task.version - 1)
+        assistance.accept(task, actor=handler, version=task.version - 1)
     rejected = assistance.reject(task, actor=handler, reason="Geboortedatum ook fout")
     assert rejected.state == TaskState.REJECTED and rejected.rejection_reason
     with pytest.raises(TransitionRefused):
@@ -165,7 +165,7 @@ def test_accept(practice, patient, handler, support):
     task = rectify_task(practice, patient, handler, support)
     tick_all(task, support)
     task = assistance.deliver(task, actor=support, note="Gedaan")
-    accepted = assistance.accept(task, actor=handler, expected_version=task.version)
+    accepted = assistance.accept(task, actor=handler, version=task.version)
     assert accepted.state == TaskState.ACCEPTED
     assert [e.action for e in accepted.events.all()][-2:] == ["deliver", "accept"]
 

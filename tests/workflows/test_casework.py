@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
+from requests_app.errors import StaleRequest, TransitionRefused
 from requests_app.legal import LegalGround
-from requests_app.lifecycle import StaleRequest, TransitionRefused
 from requests_app.models import Request, RequestState
 from requests_app.models.request import DecisionIncomplete
 from tests.conftest import submit

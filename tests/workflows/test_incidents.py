@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from requests_app.lifecycle import TransitionRefused
+from requests_app.errors import TransitionRefused
 from requests_app.models import Incident, IncidentState
 from requests_app.roles import Role
 from tests.conftest import make_user, submit

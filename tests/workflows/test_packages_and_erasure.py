@@ -14,7 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from demo import platform as demo
-from requests_app.lifecycle import TransitionRefused
+from requests_app.errors import TransitionRefused
 from requests_app.models import AssistanceKind, AssistanceTask, AuditRecord, DataPackage, TaskState
 from tests.conftest import decided
 from workflows.assistance import erasure, packages

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from requests_app import access, audit
+from requests_app.errors import DomainError
 from requests_app.models import AuditAction, AuditOutcome, PatientSignInCode
 from requests_app.validators import canonical_email
 from workflows import counters, schedule
@@ -33,7 +34,7 @@ CODE_TTL = datetime.timedelta(minutes=15)
 MAX_TRIES = 5
 
 
-class TooManyCodes(Exception):
+class TooManyCodes(DomainError):
     """The address has had its share of codes for now."""
 
 

@@ -12,6 +12,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
 
+from requests_app.errors import DomainError
 from requests_app.models import DataPackage
 from workflows.messaging import outbox
 from workflows.models import Medium, Purpose
@@ -29,7 +30,7 @@ KEY = "download_codes"
 BROKER_SESSION_KEY = "broker_bsn_digest"
 
 
-class CodeRefused(Exception):
+class CodeRefused(DomainError):
     """Too many codes asked or tried; the patient must wait or ask the practice."""
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from requests_app import access
-from requests_app.lifecycle import TransitionRefused
+from requests_app.errors import TransitionRefused
 from requests_app.models import (
     AssistanceKind,
     AssistanceTask,
@@ -27,10 +27,11 @@ from requests_app.models import (
     ErasureRun,
     TaskState,
 )
+from requests_app.timeline import log_event
 from workflows import schedule
 from workflows.assistance.connectors import ConnectorError, Mismatch, configured_connectors
 from workflows.assistance.packages.files import remove_file_after_commit
-from workflows.assistance.tasks import identifiers_for, log_event, mismatches, sources_for
+from workflows.assistance.tasks import identifiers_for, mismatches, sources_for
 
 MANIFEST_VERSION = "1.0"
 

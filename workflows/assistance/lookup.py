@@ -7,11 +7,12 @@ import dataclasses
 from django.core.exceptions import PermissionDenied
 
 from requests_app import access
+from requests_app.errors import TransitionRefused
 from requests_app.fields import lookup_digest
-from requests_app.lifecycle import TransitionRefused
 from requests_app.models import AssistanceTask, AuditAction, TaskState
+from requests_app.timeline import log_event
 from workflows.assistance.connectors import ConnectorError, Finding, Identifiers, Mismatch
-from workflows.assistance.tasks import log_event, mismatches, sources_for
+from workflows.assistance.tasks import mismatches, sources_for
 
 
 @dataclasses.dataclass

@@ -8,12 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from requests_app import access, audit
-from requests_app.lifecycle import (
-    StaleRequest,
-    TransitionRefused,
-    actor_label,
-    perform_task_transition,
-)
+from requests_app.errors import DomainError, StaleRequest, TransitionRefused
+from requests_app.lifecycle import perform_task_transition
 from requests_app.models import (
     AssistanceKind,
     AssistanceTask,
@@ -21,14 +17,13 @@ from requests_app.models import (
     AuditOutcome,
     ManualStep,
     Request,
-    RequestEvent,
     SubProcessor,
-    TaskEvent,
     TaskState,
 )
 from requests_app.models.assistance import kinds_possible, package_opened
 from requests_app.models.subprocessor import DataCategory
 from requests_app.roles import Capability
+from requests_app.timeline import log_event
 from workflows.assistance.connectors import (
     ConnectorError,
     Expected,
@@ -42,46 +37,8 @@ from workflows.messaging.recipients import support_emails
 from workflows.models import Medium, Purpose
 
 
-class InstructionIncomplete(ValueError):
+class InstructionIncomplete(DomainError):
     """The practice's instruction lacks something the processor needs."""
-
-
-def log_event(
-    task: AssistanceTask,
-    action: str,
-    *,
-    actor,
-    note: str = "",
-    details=None,
-    audit_as: tuple[str, AuditAction] | None = None,
-    object_type: str = "assistance_task",
-    audit_details=None,
-) -> None:
-    """A row on the task's timeline and, with `audit_as` (event type, action), the NEN 7513
-    record of the same act (both or neither)."""
-    with transaction.atomic():
-        TaskEvent.objects.create(
-            task=task,
-            actor=actor,
-            actor_label=actor_label(actor),
-            action=action,
-            from_state=task.state,
-            to_state=task.state,
-            note=note,
-            details=details or {},
-        )
-        if audit_as is not None:
-            audit.record(
-                audit_as[0],
-                audit_as[1],
-                user=actor,
-                user_label=actor_label(actor),
-                request=task.request,
-                purpose=f"{task.request.reference}/{task.number}",
-                object_type=object_type,
-                object_id=task.number,
-                details=details if audit_details is None else audit_details,
-            )
 
 
 def request_assistance(
@@ -132,23 +89,15 @@ def request_assistance(
             recipients = recipients.exclude(name__in=covered)
         ManualStep.objects.bulk_create(ManualStep(task=task, subprocessor=s) for s in recipients)
         log_event(task, "requested", actor=actor, note=task.instruction)
-        RequestEvent.objects.create(
-            request=request,
+        log_event(
+            request,
+            "assistance_requested",
             actor=actor,
-            actor_label=actor_label(actor),
-            action="assistance_requested",
-            from_state=request.state,
-            to_state=request.state,
             note=f"{task.number}: {task.get_kind_display()}",
-        )
-        audit.record(
-            "task.create",
-            AuditAction.CREATE,
-            user=actor,
-            request=request,
+            audit_as=("task.create", AuditAction.CREATE),
             object_type="assistance_task",
             object_id=task.number,
-            details={"kind": kind, "keep": keep},
+            audit_details={"kind": kind, "keep": keep},
         )
         _notify(task, support_emails(), "assistance_requested")
     return task
@@ -177,13 +126,13 @@ def start(task: AssistanceTask, *, actor) -> AssistanceTask:
     return perform_task_transition(task, "start", actor=actor, by=actor)
 
 
-def deliver(task: AssistanceTask, *, actor, note: str = "", expected_version=None):
+def deliver(task: AssistanceTask, *, actor, note: str = "", version: int | None = None):
     with transaction.atomic():
         if note.strip():
             # What was done (rectify, restrict): part of the delivery, so saved before it.
             AssistanceTask.objects.filter(pk=task.pk).update(delivery_note=note.strip())
         task = perform_task_transition(
-            task, "deliver", actor=actor, expected_version=expected_version, note=note.strip()
+            task, "deliver", actor=actor, version=version, note=note.strip()
         )
         _notify(task, [task.requested_by.email], "assistance_delivered")
     return task
@@ -193,11 +142,9 @@ class NotOpened(TransitionRefused):
     """The practice has not opened the data package it is asked to accept."""
 
 
-def accept(task: AssistanceTask, *, actor, expected_version=None) -> AssistanceTask:
+def accept(task: AssistanceTask, *, actor, version: int | None = None) -> AssistanceTask:
     try:
-        return perform_task_transition(
-            task, "accept", actor=actor, expected_version=expected_version
-        )
+        return perform_task_transition(task, "accept", actor=actor, version=version)
     except StaleRequest:
         raise
     except TransitionRefused as exc:
@@ -222,7 +169,7 @@ def accept(task: AssistanceTask, *, actor, expected_version=None) -> AssistanceT
         raise NotOpened("open the package before accepting it") from exc
 
 
-def reject(task: AssistanceTask, *, actor, reason: str, expected_version=None):
+def reject(task: AssistanceTask, *, actor, reason: str, version: int | None = None):
     if not reason.strip():
         raise InstructionIncomplete("say why the result is rejected")
     with transaction.atomic():
@@ -231,7 +178,7 @@ def reject(task: AssistanceTask, *, actor, reason: str, expected_version=None):
             "reject",
             actor=actor,
             note=reason.strip(),
-            expected_version=expected_version,
+            version=version,
             reason=reason,
         )
         _notify(task, [task.assigned_to.email if task.assigned_to else ""], "assistance_rejected")

@@ -8,15 +8,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from requests_app import access, audit
-from requests_app.lifecycle import StaleRequest, perform_transition
-from requests_app.models import (
-    AuditAction,
-    PatientWait,
-    Request,
-    RequestEvent,
-    RequestMessage,
-    Sender,
-)
+from requests_app.lifecycle import perform_change, perform_transition
+from requests_app.models import AuditAction, PatientWait, Request, RequestMessage, Sender
 from requests_app.roles import Capability
 from workflows.casework import deadlines
 from workflows.messaging import outbox
@@ -51,7 +44,7 @@ def act(
         fields["new_due"] = extended_due(request)
     with transaction.atomic():
         changed = perform_transition(
-            request, action, actor=actor, note=note, expected_version=version, **fields
+            request, action, actor=actor, note=note, version=version, **fields
         )
         if action == "ask_patient":
             RequestMessage.objects.create(
@@ -158,27 +151,13 @@ def assign(request: Request, *, actor, version: int | None, assignee) -> Request
         assignee, Capability.WORK_REQUESTS, request.practice_id
     ):
         raise PermissionDenied("the handler does not work for this practice")
-    with transaction.atomic():
-        locked = Request.objects.select_for_update().get(pk=request.pk)
-        if version is not None and locked.version != version:
-            raise StaleRequest(locked.reference)
-        locked.assigned_to = assignee
-        locked.version += 1
-        locked.save(update_fields=["assigned_to", "version"])
-        audit.record(
-            "request.assign",
-            AuditAction.UPDATE,
-            user=actor,
-            request=locked,
-            details={"assignee": assignee.get_username() if assignee else None},
-        )
-        RequestEvent.objects.create(
-            request=locked,
-            actor=actor,
-            actor_label=actor.get_username(),
-            action="assign",
-            from_state=locked.state,
-            to_state=locked.state,
-            note=assignee.get_username() if assignee else "",
-        )
-    return locked
+    name = assignee.get_username() if assignee else None
+    return perform_change(
+        request,
+        "assign",
+        actor=actor,
+        version=version,
+        changes={"assigned_to": assignee},
+        note=name or "",
+        audit_details={"assignee": name},
+    )

@@ -4,11 +4,11 @@ once, with the four fields of art. 5.2. Never shown or mentioned to the patient 
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django_fsm import has_transition_perm
 
 from requests_app import access, audit
-from requests_app.lifecycle import TransitionRefused
-from requests_app.models import AuditAction, Incident, IncidentState, Request, RequestEvent
+from requests_app.errors import TransitionRefused
+from requests_app.lifecycle import perform_incident_transition
+from requests_app.models import AuditAction, Incident, IncidentState, Request
 from workflows.messaging import outbox
 from workflows.models import Medium, Purpose
 
@@ -39,51 +39,24 @@ def save_draft(incident: Incident, *, actor, **fields) -> Incident:
 
 def report(incident: Incident, *, actor, **fields) -> Incident:
     """Save the four fields and send them to the practice's FG (or its stand-in) at once."""
+    if not access.is_processor_support(actor):
+        raise PermissionDenied
+    changes = {name: fields[name].strip() for name in Incident.REPORT_FIELDS if name in fields}
     with transaction.atomic():
-        locked = (
-            Incident.objects.select_for_update(of=("self",))
-            .select_related("request__practice")
-            .get(pk=incident.pk)
-        )
-        for name in Incident.REPORT_FIELDS:
-            setattr(locked, name, fields.get(name, getattr(locked, name)).strip())
-        locked.practice = locked.request.practice
-        if not has_transition_perm(locked.report, actor):
-            if not access.is_processor_support(actor):
-                raise PermissionDenied
-            raise TransitionRefused("complete the four fields; the request needs a practice")
-        practice = locked.practice
-        recipient = practice.dpo_email or practice.standin_email
-        locked.report(by=actor, recipient=recipient)
-        locked.save()
-        RequestEvent.objects.create(
-            request=locked.request,
-            actor=actor,
-            actor_label=actor.get_username(),
-            action="incident_reported",
-            from_state=locked.request.state,
-            to_state=locked.request.state,
-            note=recipient,
-        )
-        audit.record(
-            "incident.report",
-            AuditAction.EXECUTE,
-            user=actor,
-            request=locked.request,
-            object_type="incident",
-            object_id=str(locked.pk),
+        reported = perform_incident_transition(
+            incident, "report", actor=actor, changes=changes, by=actor
         )
         outbox.enqueue(
             [
                 outbox.message(
                     purpose=Purpose.INCIDENT,
                     medium=Medium.EMAIL,
-                    recipient=recipient,
+                    recipient=reported.reported_to,
                     template="incident",
                     language="nl",
-                    request=locked.request,
-                    context={"incident": locked, "reference": locked.request.reference},
+                    request=reported.request,
+                    context={"incident": reported, "reference": reported.request.reference},
                 )
             ]
         )
-    return locked
+    return reported

@@ -7,7 +7,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from requests_app.lifecycle import TransitionRefused, perform_transition
+from requests_app.errors import TransitionRefused
+from requests_app.lifecycle import perform_transition
 from requests_app.models import Practice, Request, RequestState
 from workflows.messaging import delivery, outbox
 from workflows.models import Medium, Notification, Purpose

@@ -7,7 +7,7 @@ import enum
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from requests_app import audit
+from requests_app.errors import DomainError
 from requests_app.lifecycle import perform_transition
 from requests_app.models import (
     ApiClient,
@@ -16,9 +16,9 @@ from requests_app.models import (
     PendingSubmission,
     Practice,
     Request,
-    RequestEvent,
 )
 from requests_app.models.intake import DRAFT_TTL, CodeCheck
+from requests_app.timeline import log_event
 from requests_app.validators import canonical_email
 from workflows import counters
 from workflows.casework import deadlines, incidents, patients
@@ -88,20 +88,9 @@ def submit_request(
             about_processor=about_processor,
             response_due=deadlines.response_due(kind, received_at),
         )
-        RequestEvent.objects.create(
-            request=request,
-            actor_label=f"api:{api_client.name}" if api_client else "patient",
-            action="submit",
-            to_state=request.state,
-            note=Channel(channel).label,
-        )
         if about_processor:
             incidents.open_for(request)
-        messages = []
-        if request.practice_id is None:
-            request = perform_transition(request, "hold_unrouted", actor=None)
-        else:
-            messages = forwarding.practice_messages(request)
+        messages = forwarding.practice_messages(request) if request.practice_id else []
         receipt = outbox.message(
             purpose=Purpose.PATIENT_RECEIPT,
             medium=Medium.EMAIL,
@@ -112,14 +101,20 @@ def submit_request(
             context={"reference": request.reference},
         )
         outbox.enqueue([*messages, receipt])  # the practice's messages go out first
-        # Last, so the audit chain's lock is held only for the commit.
-        audit.record(
-            "request.create",
-            AuditAction.CREATE,
-            user_label=f"api:{api_client.name}" if api_client else "patient",
-            request=request,
-            details={"channel": channel},
+        # Recorded last (an unrouted hold after it), so the audit chain's lock is held only for
+        # the commit.
+        log_event(
+            request,
+            "submit",
+            actor=None,
+            actor_label=f"api:{api_client.name}" if api_client else "patient",
+            from_state="",
+            note=Channel(channel).label,
+            audit_as=("request.create", AuditAction.CREATE),
+            audit_details={"channel": channel},
         )
+        if request.practice_id is None:
+            request = perform_transition(request, "hold_unrouted", actor=None)
     return request
 
 
@@ -151,7 +146,7 @@ def submit_from_api(
     return request, True
 
 
-class IdempotencyConflict(Exception):
+class IdempotencyConflict(DomainError):
     pass
 
 
@@ -162,7 +157,7 @@ def _replayed(existing: Request, fingerprint: str) -> Request:
 
 
 # --- Web intake: confirm the e-mail address before anything is stored -------------------------
-class TooManyCodes(Exception):
+class TooManyCodes(DomainError):
     """The address has had its share of code e-mails for now (intake and sign-in together)."""
 
 
@@ -191,7 +186,7 @@ def _send_code(pending: PendingSubmission, code: str) -> None:
     outbox.enqueue([code_message])
 
 
-class ResendRefused(Exception):
+class ResendRefused(DomainError):
     pass
 
 

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from requests_app import access
-from requests_app.lifecycle import TransitionRefused
+from requests_app.errors import TransitionRefused
 from requests_app.models import (
     AssistanceKind,
     AssistanceTask,
@@ -28,11 +28,12 @@ from requests_app.models import (
     SubProcessor,
     TaskState,
 )
+from requests_app.timeline import log_event
 from workflows import schedule
 from workflows.assistance.packages.archive import Spools, write_zip
 from workflows.assistance.packages.files import remove_file_after_commit, storage_dir
 from workflows.assistance.sealed_files import SealedWriter
-from workflows.assistance.tasks import identifiers_for, log_event, mismatches, sources_for
+from workflows.assistance.tasks import identifiers_for, mismatches, sources_for
 
 SCHEMA_VERSION = "1.0"
 

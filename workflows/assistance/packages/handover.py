@@ -12,10 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from requests_app import access
-from requests_app.lifecycle import TransitionRefused
+from requests_app.errors import TransitionRefused
 from requests_app.models import AuditAction, DataPackage, TaskState
 from requests_app.roles import Capability
-from workflows.assistance.tasks import log_event
+from requests_app.timeline import log_event
 from workflows.casework.actions import tell_patient
 
 

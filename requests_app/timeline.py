@@ -1,0 +1,79 @@
+"""Recording what happened: one row on the timeline of a request (RequestEvent) or an assistance
+task (TaskEvent) and, for an act the NEN 7513 log must hold, its audit record, written together
+in one transaction. Every history row is written here: by the guarded path
+(requests_app.lifecycle) for changes, and directly for acts that change no state."""
+
+from django.db import transaction
+
+from requests_app import audit
+from requests_app.models import AssistanceTask, AuditAction, Request, RequestEvent, TaskEvent
+
+SYSTEM_LABEL = "system"
+
+
+def label_for(actor) -> str:
+    """How an actor is named on a timeline: the account, or the portal itself."""
+    return SYSTEM_LABEL if actor is None else actor.get_username()
+
+
+def log_event(
+    subject: Request | AssistanceTask,
+    action: str,
+    *,
+    actor,
+    actor_label: str = "",
+    note: str = "",
+    details: dict | None = None,
+    from_state: str | None = None,
+    to_state: str | None = None,
+    audit_as: tuple[str, AuditAction] | None = None,
+    object_type: str = "",
+    object_id: str = "",
+    purpose: str = "",
+    audit_details: dict | None = None,
+) -> RequestEvent | TaskEvent:
+    """Write the row `action` on the subject's timeline and, with `audit_as` (event type,
+    action), the audit record of the same act: both or neither.
+
+    `actor_label` names an actor without an account (the patient at intake, an API client); the
+    states default to the subject's own (an act that changes none). `details` are kept on a
+    task's row and, unless `audit_details` is given, in the audit record. The record names the
+    subject (the request, or the task within its request) unless `object_type`, `object_id` or
+    `purpose` say otherwise.
+    """
+    actor_label = actor_label or label_for(actor)
+    row = {
+        "actor": actor,
+        "actor_label": actor_label,
+        "action": action,
+        "from_state": subject.state if from_state is None else from_state,
+        "to_state": subject.state if to_state is None else to_state,
+        "note": note,
+    }
+    if isinstance(subject, AssistanceTask):
+        request = subject.request
+        object_type = object_type or "assistance_task"
+        object_id = object_id or subject.number
+        purpose = purpose or f"{request.reference}/{subject.number}"
+    else:
+        request = subject
+    with transaction.atomic():
+        if isinstance(subject, AssistanceTask):
+            event = TaskEvent.objects.create(task=subject, details=details or {}, **row)
+        else:
+            event = RequestEvent.objects.create(request=subject, **row)
+        if audit_as is not None:
+            event_type, audit_action = audit_as
+            # Last, so the audit chain's lock is held as briefly as possible.
+            audit.record(
+                event_type,
+                audit_action,
+                user=actor,
+                user_label=actor_label,
+                request=request,
+                purpose=purpose,
+                object_type=object_type,
+                object_id=object_id,
+                details=details if audit_details is None else audit_details,
+            )
+    return event
