@@ -13,6 +13,7 @@ from requests_app.validators import (
     validate_text_direction,
     validate_visible_code,
 )
+from workflows.intake.submission import PatientDetails, Submission
 
 KIND_EXPLANATIONS = {
     RequestKind.ACCESS: _("See which personal data is kept about you, and receive a copy."),
@@ -85,6 +86,28 @@ class RequestDetailsForm(forms.Form):
         # Stored and compared only in this form: see requests_app.validators.canonical_email.
         return canonical_email(self.cleaned_data["email"])
 
+    def chosen_practice(self) -> Practice | None:
+        raise NotImplementedError
+
+    def submission(self) -> Submission:
+        """The valid form as intake's one shape of a request."""
+        data = self.cleaned_data
+        return Submission(
+            practice=self.chosen_practice(),
+            practice_given=data.get("practice_given", ""),
+            kind=data["kind"],
+            patient=PatientDetails(
+                name=data["name"],
+                birth_date=data["birth_date"],
+                email=data["email"],
+                phone=data["phone"],
+                patient_number=data["patient_number"],
+                bsn=data.get("bsn", ""),
+            ),
+            description=data["description"],
+            about_processor=data["about_processor"],
+        )
+
 
 class WebIntakeForm(RequestDetailsForm):
     confirm = forms.BooleanField(
@@ -123,6 +146,9 @@ class WebIntakeForm(RequestDetailsForm):
         else:
             del self.fields["practice_given"]
 
+    def chosen_practice(self) -> Practice | None:
+        return self.practice  # from the page's address; None: only the name the patient typed
+
 
 class ApiIntakeForm(RequestDetailsForm):
     practice = forms.CharField(max_length=8)
@@ -136,6 +162,9 @@ class ApiIntakeForm(RequestDetailsForm):
                 _("No practice is known with this AGB code."), code="unknown_practice"
             )
         return practice
+
+    def chosen_practice(self) -> Practice:
+        return self.cleaned_data["practice"]
 
 
 class PracticeSearchForm(forms.Form):

@@ -112,6 +112,11 @@ def requests_of_api_client(client) -> QuerySet[Request]:
     return Request.objects.filter(api_client=client)
 
 
+def request_by_idempotency_key(client, key: str) -> Request | None:
+    """The request an API client already submitted under this Idempotency-Key, if any."""
+    return requests_of_api_client(client).filter(idempotency_key=key).first()
+
+
 def audit_records_visible_to(user) -> QuerySet:
     """The audit log of the practices for which the account is the DPO (FG); nothing else."""
     from requests_app.models import AuditRecord

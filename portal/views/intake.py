@@ -51,21 +51,9 @@ def details(request: HttpRequest, agb_code: str | None = None) -> HttpResponse:
         practice = get_object_or_404(Practice, agb_code=agb_code, active=True)
     form = WebIntakeForm(request.POST or None, practice=practice)
     if request.method == "POST" and form.is_valid() and _within_limits(request, form):
-        data = form.cleaned_data
-        payload = {
-            "practice_id": practice.pk if practice else None,
-            "practice_given": data.get("practice_given", ""),
-            "kind": data["kind"],
-            "name": data["name"],
-            "birth_date": data["birth_date"].isoformat(),
-            "phone": data["phone"],
-            "patient_number": data["patient_number"],
-            "description": data["description"],
-            "about_processor": data["about_processor"],
-        }
         try:
             pending = intake.start_submission(
-                email=data["email"], payload=payload, language=translation.get_language() or "nl"
+                submission=form.submission(), language=translation.get_language() or "nl"
             )
         except intake.TooManyCodes:
             form.add_error(
