@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.forms import ApiIntakeForm
+from portal.forms.api import ApiIntakeForm
 from requests_app import audit, selectors
 from requests_app.models import ApiClient, AuditAction, Request
 from requests_app.validators import is_storable

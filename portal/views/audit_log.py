@@ -4,13 +4,12 @@ log is itself logged."""
 import contextlib
 import csv
 
-from django import forms
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
 
+from portal.forms.audit_log import AuditSearchForm
 from portal.views.staff import staff_required
 from requests_app import access, audit, selectors
 from requests_app.models import AuditAction
@@ -35,20 +34,6 @@ EXPORT_COLUMNS = [
     "source_system",
     "hash",
 ]
-
-
-class AuditSearchForm(forms.Form):
-    since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_("Up to and including"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    user = forms.CharField(label=_("User"), max_length=200, required=False)
-    patient = forms.CharField(label=_("Patient e-mail address"), max_length=254, required=False)
-    reference = forms.CharField(label=_("Request reference"), max_length=20, required=False)
 
 
 def _records(request: HttpRequest, form: AuditSearchForm):

@@ -1,6 +1,5 @@
 """Incidents: processor support drafts and reports them; the practice's FG reads its own."""
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -8,6 +7,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal.forms.incidents import IncidentForm
 from portal.views.audited import render_page, shown_list
 from portal.views.staff import staff_required
 from requests_app import access, selectors
@@ -15,13 +15,6 @@ from requests_app.lifecycle import TransitionRefused
 from requests_app.models import Incident
 from requests_app.roles import Capability
 from workflows.casework import incidents
-
-
-class IncidentForm(forms.ModelForm):
-    class Meta:
-        model = Incident
-        fields = list(Incident.REPORT_FIELDS)
-        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in Incident.REPORT_FIELDS}
 
 
 @staff_required

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal import ratelimit
-from portal.forms import KIND_EXPLANATIONS, CodeForm, PracticeSearchForm, WebIntakeForm
+from portal.forms.intake import KIND_EXPLANATIONS, CodeForm, PracticeSearchForm, WebIntakeForm
 from requests_app.models import PendingSubmission, Practice, Request
 from workflows import counters
 from workflows.intake import submission as intake

@@ -1,7 +1,6 @@
 """The patient's own pages after signing in with a code: status, messages, answer, withdraw."""
 
 from allauth.socialaccount.models import SocialAccount
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from portal.task_forms import DownloadCodeForm
+from portal.forms.patient import DownloadCodeForm, ReplyForm, WithdrawForm
 from portal.views.tasks import zip_response
 from requests_app import access, audit, selectors
 from requests_app.lifecycle import TransitionRefused
@@ -38,19 +37,6 @@ PATIENT_STATE = {
     S.CLOSED: gettext_lazy("Closed"),
     S.WITHDRAWN: gettext_lazy("Withdrawn by you"),
 }
-
-
-class ReplyForm(forms.Form):
-    body = forms.CharField(
-        label=gettext_lazy("Your answer"),
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=gettext_lazy("Please do not include medical details."),
-    )
-
-
-class WithdrawForm(forms.Form):
-    confirm = forms.BooleanField(label=gettext_lazy("Yes, I withdraw this request"))
 
 
 def _mine(request: HttpRequest, reference: str):

@@ -15,9 +15,8 @@ from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
-from portal.casework_forms import ACTIONS, AssignForm, MessageForm
-from portal.forms import RouteForm
-from portal.task_forms import AskAssistanceForm
+from portal.forms.staff import ACTIONS, AssignForm, MessageForm, RouteForm
+from portal.forms.tasks import AskAssistanceForm
 from portal.views.audited import render_page, shown_list
 from requests_app import access, audit, selectors
 from requests_app.lifecycle import StaleRequest, TransitionRefused

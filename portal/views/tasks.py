@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_http_methods, require_POST
 
-from portal.task_forms import (
+from portal.forms.tasks import (
     AskAssistanceForm,
     ConfirmForm,
     DeliverForm,

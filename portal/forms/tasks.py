@@ -1,5 +1,5 @@
 """Forms for assistance tasks: the practice's instruction, support's look-up and steps, and the
-patient's second code before a download."""
+confirmation of an irreversible step."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -91,15 +91,6 @@ class ManualStepForm(forms.Form):
         label=_("What was done there"),
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
-    )
-
-
-class DownloadCodeForm(forms.Form):
-    code = forms.RegexField(
-        label=_("Code from the SMS"),
-        regex=r"^\d{6}$",
-        error_messages={"invalid": _("Enter the 6 digits from the SMS.")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
     )
 
 

@@ -1,4 +1,5 @@
-"""Forms shared by the web intake and the app API, so both refuse bad input alike."""
+"""The patient's web intake: practice search, the request's details (whose rules the app's API
+shares, so both refuse bad input alike) and the e-mail code (also used to sign in)."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -8,7 +9,6 @@ from requests_app.validators import (
     canonical_email,
     normalise_phone,
     validate_birth_date,
-    validate_bsn,
     validate_person_name,
     validate_text_direction,
     validate_visible_code,
@@ -150,23 +150,6 @@ class WebIntakeForm(RequestDetailsForm):
         return self.practice  # from the page's address; None: only the name the patient typed
 
 
-class ApiIntakeForm(RequestDetailsForm):
-    practice = forms.CharField(max_length=8)
-    bsn = forms.CharField(max_length=9, required=False, validators=[validate_bsn])
-
-    def clean_practice(self) -> Practice:
-        code = self.cleaned_data["practice"].strip()
-        practice = Practice.objects.filter(agb_code=code).first()
-        if practice is None:
-            raise forms.ValidationError(
-                _("No practice is known with this AGB code."), code="unknown_practice"
-            )
-        return practice
-
-    def chosen_practice(self) -> Practice:
-        return self.cleaned_data["practice"]
-
-
 class PracticeSearchForm(forms.Form):
     q = forms.CharField(
         label=_("Name, town or postcode of your GP practice"), max_length=100, required=False
@@ -179,13 +162,4 @@ class CodeForm(forms.Form):
         max_length=7,
         min_length=6,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
-    )
-
-
-class RouteForm(forms.Form):
-    practice = forms.ModelChoiceField(
-        label=_("Practice"), queryset=Practice.objects.filter(active=True)
-    )
-    note = forms.CharField(
-        label=_("Note"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
