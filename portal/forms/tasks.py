@@ -1,5 +1,5 @@
 """Forms for assistance tasks: the practice's instruction, support's look-up and steps, and the
-confirmation of an irreversible step."""
+work's delivery and review."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -92,17 +92,3 @@ class ManualStepForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-
-class ConfirmForm(forms.Form):
-    """An irreversible step (erasure, release): the box must be ticked, no JavaScript needed.
-    `plan` carries a digest of what the page said would happen, to notice that it changed."""
-
-    confirm = forms.BooleanField(
-        error_messages={"required": _("Tick the box to confirm that you understand what happens.")}
-    )
-    plan = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
-
-    def __init__(self, *args, label, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["confirm"].label = label
