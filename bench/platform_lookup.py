@@ -156,18 +156,20 @@ def task_for(practice, handler, support, messages: int, email: str):
     from requests_app.lifecycle import perform_transition
     from requests_app.models import Request
     from workflows.assistance import tasks as assistance
-    from workflows.intake.submission import PatientDetails, submit_request
+    from workflows.intake.submission import PatientDetails, Submission, submit_request
 
     platform_demo.add_patient(
         "default", practice_agb=practice.agb_code, email=email, messages=messages
     )
     item = submit_request(
-        practice=practice,
-        kind="access",
-        patient=PatientDetails(
-            name="Heavy User", birth_date=datetime.date(1970, 1, 1), email=email
+        submission=Submission(
+            practice=practice,
+            kind="access",
+            patient=PatientDetails(
+                name="Heavy User", birth_date=datetime.date(1970, 1, 1), email=email
+            ),
+            description="bench",
         ),
-        description="bench",
         channel="web",
     )
     item = Request.objects.get(pk=item.pk)  # forwarded already: tasks run in-process here

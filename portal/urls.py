@@ -4,7 +4,17 @@ from django.contrib import admin
 from django.http import Http404
 from django.urls import include, path
 
-from portal.views import api, audit_log, incidents, intake, patient, signin, staff, tasks
+from portal.views import (
+    api,
+    audit_log,
+    incidents,
+    intake,
+    patient,
+    signin,
+    staff,
+    task_results,
+    tasks,
+)
 
 intake_urls = (
     [
@@ -39,14 +49,26 @@ staff_urls = (
         path("tasks/<int:pk>/lookup/", tasks.task_lookup, name="task_lookup"),
         path("tasks/<int:pk>/steps/<int:step>/", tasks.task_step, name="task_step"),
         path("tasks/<int:pk>/package/build/", tasks.package_build, name="package_build"),
-        path("tasks/<int:pk>/package/download/", tasks.package_download, name="package_download"),
-        path("tasks/<int:pk>/package/release/", tasks.package_release, name="package_release"),
-        path("tasks/<int:pk>/erase/", tasks.erase, name="erase"),
-        path("tasks/<int:pk>/certificate/", tasks.certificate_page, name="certificate"),
         path(
-            "tasks/<int:pk>/certificate/issue/", tasks.certificate_issue, name="certificate_issue"
+            "tasks/<int:pk>/package/download/",
+            task_results.package_download,
+            name="package_download",
         ),
-        path("tasks/<int:pk>/certificate.json", tasks.certificate_json, name="certificate_json"),
+        path(
+            "tasks/<int:pk>/package/release/", task_results.package_release, name="package_release"
+        ),
+        path("tasks/<int:pk>/erase/", task_results.erase, name="erase"),
+        path("tasks/<int:pk>/certificate/", task_results.certificate_page, name="certificate"),
+        path(
+            "tasks/<int:pk>/certificate/issue/",
+            task_results.certificate_issue,
+            name="certificate_issue",
+        ),
+        path(
+            "tasks/<int:pk>/certificate.json",
+            task_results.certificate_json,
+            name="certificate_json",
+        ),
     ],
     "staff",
 )

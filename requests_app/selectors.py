@@ -1,14 +1,25 @@
 """Reading patient data. Every query that returns requests to a person goes through here."""
 
+import contextlib
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from requests_app import access
-from requests_app.models import AssistanceTask, DataPackage, Request, RequestState
+from requests_app.models import (
+    AssistanceTask,
+    DataPackage,
+    PendingSubmission,
+    Practice,
+    Request,
+    RequestState,
+    TaskState,
+)
 from requests_app.models.request import FINISHED_STATES, OPEN_STATES
 from requests_app.references import normalise_reference
+from requests_app.validators import canonical_email
 
 
 def requests_visible_to(user) -> QuerySet[Request]:
@@ -92,6 +103,13 @@ def requests_of_patient(user) -> QuerySet[Request]:
     return Request.objects.filter(patient_email=email).select_related("practice")
 
 
+def linked_identities(user) -> QuerySet:
+    """The identity-broker (DigiD) links of the signed-in account, oldest first."""
+    from allauth.socialaccount.models import SocialAccount
+
+    return SocialAccount.objects.filter(user=user).order_by("date_joined")
+
+
 def incidents_visible_to(user) -> QuerySet:
     """Processor support: every incident; a practice's FG and admin: those reported to it."""
     from requests_app.models import Incident, IncidentState
@@ -110,6 +128,11 @@ def incidents_visible_to(user) -> QuerySet:
 def requests_of_api_client(client) -> QuerySet[Request]:
     """An API client (the patient app's backend) reads only the requests it submitted."""
     return Request.objects.filter(api_client=client)
+
+
+def request_by_idempotency_key(client, key: str) -> Request | None:
+    """The request an API client already submitted under this Idempotency-Key, if any."""
+    return requests_of_api_client(client).filter(idempotency_key=key).first()
 
 
 def audit_records_visible_to(user) -> QuerySet:
@@ -157,3 +180,91 @@ def released_package_references(user) -> set[str]:
         purged_at__isnull=True, link_expires_at__gt=timezone.now()
     )
     return set(downloadable.values_list("task__request__reference", flat=True))
+
+
+# --- Web intake: public practice search, the draft, the request just stored -------------------
+def practices_matching(query: str) -> QuerySet[Practice]:
+    """Active practices by name, town or postcode (the start of one), for the patient's search."""
+    query = query.strip()
+    if len(query) < 2:
+        return Practice.objects.none()
+    compact = query.replace(" ", "").upper()
+    postcode = f"{compact[:4]} {compact[4:]}".strip() if compact[:4].isdigit() else None
+    match = Q(name__icontains=query) | Q(city__icontains=query)
+    if postcode:
+        match |= Q(postcode__startswith=postcode)
+    return Practice.objects.filter(match, active=True).order_by("name")[:25]
+
+
+def draft_by_token(token: str | None) -> PendingSubmission | None:
+    """The web draft bound to the browser session (its token lives only in the session)."""
+    return PendingSubmission.objects.filter(token=token).first() if token else None
+
+
+def request_submitted(reference: str | None) -> Request | None:
+    """The request this browser session just stored (its reference lives only in the session)."""
+    return Request.objects.filter(reference=reference).first() if reference else None
+
+
+# --- Staff pages --------------------------------------------------------------------------------
+def handlers_of(practice_id: int | None) -> QuerySet:
+    """Who a request of this practice can be assigned to: the practice's own handlers."""
+    from django.contrib.auth import get_user_model
+
+    from requests_app.roles import Capability, roles_with
+
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__practice=practice_id,
+            memberships__role__in=roles_with(Capability.WORK_REQUESTS),
+        )
+        .distinct()
+    )
+
+
+OPEN_TASK_STATES = (TaskState.REQUESTED, TaskState.IN_PROGRESS)
+
+
+def filtered_tasks(user, *, state: str = "open") -> QuerySet[AssistanceTask]:
+    """The task list's filter: "open" (requested or in progress), a task state, or anything
+    else for all; most urgent first."""
+    tasks = tasks_visible_to(user)
+    if state == "open":
+        tasks = tasks.filter(state__in=OPEN_TASK_STATES)
+    elif state in TaskState.values:
+        tasks = tasks.filter(state=state)
+    return tasks.order_by("due", "requested_at")
+
+
+def filtered_audit_records(
+    user,
+    *,
+    since: datetime.date | None = None,
+    until: datetime.date | None = None,
+    user_label: str = "",
+    patient: str = "",
+    reference: str = "",
+) -> QuerySet:
+    """The audit search of the practices where the account is the DPO, with its filters."""
+    records = audit_records_visible_to(user)
+    if since:
+        records = records.filter(at__date__gte=since)
+    if until:
+        records = records.filter(at__date__lte=until)
+    if user_label:
+        records = records.filter(user_label__icontains=user_label)
+    if patient:
+        records = records.filter(patient_id__in=_patient_forms(patient))
+    if reference:
+        records = records.filter(object_id=reference.strip().upper())
+    return records
+
+
+def _patient_forms(value: str) -> set[str]:
+    """An address is searched in its canonical form (as stored since intake canonicalised it),
+    and as typed; never case-insensitively, which would match look-alike addresses."""
+    forms = {value.strip()}
+    with contextlib.suppress(ValidationError):
+        forms.add(canonical_email(value))
+    return forms

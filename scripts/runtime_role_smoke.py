@@ -14,7 +14,7 @@ from django.db import DatabaseError, connection, transaction  # noqa: E402
 
 from requests_app.models import AuditRecord, Channel, Practice  # noqa: E402
 from workflows.housekeeping.audit_checkpoints import take_checkpoint  # noqa: E402
-from workflows.intake.submission import PatientDetails, submit_request  # noqa: E402
+from workflows.intake.submission import PatientDetails, Submission, submit_request  # noqa: E402
 
 REFUSED = [
     "UPDATE requests_app_auditrecord SET user_label = 'someone else'",
@@ -40,15 +40,17 @@ practice = Practice.objects.create(
     dpo_email="fg@rookproef.example",
 )
 request = submit_request(
-    practice=practice,
-    kind="access",
-    patient=PatientDetails(
-        name="Jan Jansen",
-        birth_date=datetime.date(1980, 5, 17),
-        email="jan@rookproef.example",
-        phone="+31687654321",
+    submission=Submission(
+        practice=practice,
+        kind="access",
+        patient=PatientDetails(
+            name="Jan Jansen",
+            birth_date=datetime.date(1980, 5, 17),
+            email="jan@rookproef.example",
+            phone="+31687654321",
+        ),
+        description="Welke gegevens heeft u?",
     ),
-    description="Welke gegevens heeft u?",
     channel=Channel.WEB,
 )
 anchor = take_checkpoint()

@@ -8,7 +8,7 @@ from portal.celery import app as celery_app
 from requests_app.models import ApiClient, Channel, Membership, Practice, Request
 from requests_app.roles import Role
 from tests.fakes.providers import FakeProviders
-from workflows.intake.submission import PatientDetails, submit_request
+from workflows.intake.submission import PatientDetails, Submission, submit_request
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -188,14 +188,20 @@ def submit(
     kind="access",
     description="Welke gegevens heeft u?",
     channel=Channel.WEB,
+    practice_given="",
+    about_processor=False,
     **kwargs,
 ) -> Request:
     """A request as intake stores it (messages are sent on commit)."""
     return submit_request(
-        practice=practice,
-        kind=kind,
-        patient=patient,
-        description=description,
+        submission=Submission(
+            practice=practice,
+            kind=kind,
+            patient=patient,
+            description=description,
+            practice_given=practice_given,
+            about_processor=about_processor,
+        ),
         channel=channel,
         **kwargs,
     )

@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from portal.forms import ApiIntakeForm
+from portal.forms.api import ApiIntakeForm
 from requests_app import audit, selectors
 from requests_app.models import ApiClient, AuditAction, Request
 from requests_app.validators import is_storable
@@ -143,16 +143,16 @@ def create_request(request: HttpRequest) -> JsonResponse:
         structural["about_processor"] = [_("This field must be true or false.")]
     if structural:
         return _errors(400, structural)
-    form = ApiIntakeForm(data)
+    form = ApiIntakeForm({**data, "about_processor": about_processor})
     if not form.is_valid():
         return _errors(400, {_api_name(f): msgs for f, msgs in form.errors.items()})
-    cleaned = form.cleaned_data
-    replay = key and Request.objects.filter(api_client=client, idempotency_key=key).exists()
+    submission = form.submission()
+    replay = key and selectors.request_by_idempotency_key(client, key) is not None
     if not replay and (refused := _over_quota(client)):
         return refused
     if not replay and not counters.allow(
         "intake-email",
-        cleaned["email"],
+        submission.patient.email,
         limit=settings.INTAKE_LIMIT_PER_EMAIL,
         window_seconds=60 * 60,
     ):
@@ -167,18 +167,7 @@ def create_request(request: HttpRequest) -> JsonResponse:
             api_client=client,
             idempotency_key=key or None,
             fingerprint=fingerprint,
-            practice=cleaned["practice"],
-            kind=cleaned["kind"],
-            description=cleaned["description"],
-            about_processor=about_processor,
-            patient=intake.PatientDetails(
-                name=cleaned["name"],
-                birth_date=cleaned["birth_date"],
-                email=cleaned["email"],
-                phone=cleaned["phone"],
-                patient_number=cleaned["patient_number"],
-                bsn=cleaned["bsn"],
-            ),
+            submission=submission,
         )
     except intake.IdempotencyConflict:
         return _errors(

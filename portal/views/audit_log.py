@@ -1,21 +1,18 @@
 """The practice DPO's view of its own practice's audit log: search and CSV export. Reading the
 log is itself logged."""
 
-import contextlib
 import csv
 
-from django import forms
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
-from django.utils.translation import gettext_lazy as _
 
-from portal.views.staff import staff_required
+from portal.forms.audit_log import AuditSearchForm
+from portal.views.common import staff_required
 from requests_app import access, audit, selectors
 from requests_app.models import AuditAction
 from requests_app.roles import Capability
-from requests_app.validators import canonical_email
 from workflows.csv_cells import safe_cell
 
 EXPORT_COLUMNS = [
@@ -37,46 +34,20 @@ EXPORT_COLUMNS = [
 ]
 
 
-class AuditSearchForm(forms.Form):
-    since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_("Up to and including"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    user = forms.CharField(label=_("User"), max_length=200, required=False)
-    patient = forms.CharField(label=_("Patient e-mail address"), max_length=254, required=False)
-    reference = forms.CharField(label=_("Request reference"), max_length=20, required=False)
-
-
 def _records(request: HttpRequest, form: AuditSearchForm):
     if not access.practices_where(request.user, Capability.READ_AUDIT_LOG):
         raise PermissionDenied
-    records = selectors.audit_records_visible_to(request.user)
-    if form.is_valid():
-        data = form.cleaned_data
-        if data["since"]:
-            records = records.filter(at__date__gte=data["since"])
-        if data["until"]:
-            records = records.filter(at__date__lte=data["until"])
-        if data["user"]:
-            records = records.filter(user_label__icontains=data["user"])
-        if data["patient"]:
-            records = records.filter(patient_id__in=_patient_forms(data["patient"]))
-        if data["reference"]:
-            records = records.filter(object_id=data["reference"].strip().upper())
-    return records
-
-
-def _patient_forms(value: str) -> set[str]:
-    """An address is searched in its canonical form (as stored since intake canonicalised it),
-    and as typed; never case-insensitively, which would match look-alike addresses."""
-    forms = {value.strip()}
-    with contextlib.suppress(ValidationError):
-        forms.add(canonical_email(value))
-    return forms
+    if not form.is_valid():
+        return selectors.audit_records_visible_to(request.user)
+    data = form.cleaned_data
+    return selectors.filtered_audit_records(
+        request.user,
+        since=data["since"],
+        until=data["until"],
+        user_label=data["user"],
+        patient=data["patient"],
+        reference=data["reference"],
+    )
 
 
 @staff_required

@@ -60,6 +60,22 @@ def render_page(
     )
 
 
+def render_task_page(
+    request: HttpRequest, task, template: str, context: dict, *, status: int = 200
+) -> HttpResponse:
+    """A page about an assistance task shows its patient: recorded against the task's request."""
+    return render_page(
+        request,
+        template,
+        context,
+        event="task.view",
+        item=task.request,
+        status=status,
+        object_type="assistance_task",
+        object_id=task.number,
+    )
+
+
 def shown_list(
     request: HttpRequest,
     response: HttpResponse,

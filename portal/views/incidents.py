@@ -1,6 +1,5 @@
 """Incidents: processor support drafts and reports them; the practice's FG reads its own."""
 
-from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
@@ -8,20 +7,14 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal.forms.incidents import IncidentForm
 from portal.views.audited import render_page, shown_list
-from portal.views.staff import staff_required
+from portal.views.common import staff_required
 from requests_app import access, selectors
 from requests_app.errors import TransitionRefused
-from requests_app.models import Incident
+from requests_app.models import Incident, IncidentState
 from requests_app.roles import Capability
 from workflows.casework import incidents
-
-
-class IncidentForm(forms.ModelForm):
-    class Meta:
-        model = Incident
-        fields = list(Incident.REPORT_FIELDS)
-        widgets = {name: forms.Textarea(attrs={"rows": 3}) for name in Incident.REPORT_FIELDS}
 
 
 @staff_required
@@ -59,7 +52,7 @@ def _page(request: HttpRequest, item: Incident, form, *, status: int = 200) -> H
 @staff_required
 def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     item = _incident(request, pk)
-    editable = item.state == "draft" and access.is_processor_support(request.user)
+    editable = item.state == IncidentState.DRAFT and access.is_processor_support(request.user)
     return _page(request, item, IncidentForm(instance=item) if editable else None)
 
 
@@ -67,7 +60,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def incident_save(request: HttpRequest, pk: int) -> HttpResponse:
     item = _incident(request, pk)
-    if item.state != "draft":
+    if item.state != IncidentState.DRAFT:
         messages.error(request, _("This incident has been reported and can no longer be changed."))
         return redirect("staff:incident", pk=item.pk)
     form = IncidentForm(request.POST, instance=item)

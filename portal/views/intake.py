@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.contrib import messages
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
@@ -10,8 +9,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal import ratelimit
-from portal.forms import KIND_EXPLANATIONS, CodeForm, PracticeSearchForm, WebIntakeForm
-from requests_app.models import PendingSubmission, Practice, Request
+from portal.forms.intake import KIND_EXPLANATIONS, CodeForm, PracticeSearchForm, WebIntakeForm
+from requests_app import selectors
+from requests_app.models import PendingSubmission, Practice
 from workflows import counters
 from workflows.intake import submission as intake
 
@@ -19,21 +19,9 @@ SESSION_PENDING = "intake_pending_token"
 SESSION_DONE = "intake_reference"
 
 
-def find_practices(query: str):
-    query = query.strip()
-    if len(query) < 2:
-        return Practice.objects.none()
-    compact = query.replace(" ", "").upper()
-    postcode = f"{compact[:4]} {compact[4:]}".strip() if compact[:4].isdigit() else None
-    match = Q(name__icontains=query) | Q(city__icontains=query)
-    if postcode:
-        match |= Q(postcode__startswith=postcode)
-    return Practice.objects.filter(match, active=True).order_by("name")[:25]
-
-
 def start(request: HttpRequest) -> HttpResponse:
     form = PracticeSearchForm(request.GET or None)
-    practices = find_practices(form.cleaned_data["q"]) if form.is_valid() else []
+    practices = selectors.practices_matching(form.cleaned_data["q"]) if form.is_valid() else []
     return render(
         request,
         "intake/start.html",
@@ -51,21 +39,9 @@ def details(request: HttpRequest, agb_code: str | None = None) -> HttpResponse:
         practice = get_object_or_404(Practice, agb_code=agb_code, active=True)
     form = WebIntakeForm(request.POST or None, practice=practice)
     if request.method == "POST" and form.is_valid() and _within_limits(request, form):
-        data = form.cleaned_data
-        payload = {
-            "practice_id": practice.pk if practice else None,
-            "practice_given": data.get("practice_given", ""),
-            "kind": data["kind"],
-            "name": data["name"],
-            "birth_date": data["birth_date"].isoformat(),
-            "phone": data["phone"],
-            "patient_number": data["patient_number"],
-            "description": data["description"],
-            "about_processor": data["about_processor"],
-        }
         try:
             pending = intake.start_submission(
-                email=data["email"], payload=payload, language=translation.get_language() or "nl"
+                submission=form.submission(), language=translation.get_language() or "nl"
             )
         except intake.TooManyCodes:
             form.add_error(
@@ -120,8 +96,7 @@ def _within_limits(request: HttpRequest, form) -> bool:
 
 
 def _pending(request: HttpRequest) -> PendingSubmission | None:
-    token = request.session.get(SESSION_PENDING)
-    return PendingSubmission.objects.filter(token=token).first() if token else None
+    return selectors.draft_by_token(request.session.get(SESSION_PENDING))
 
 
 def confirm(request: HttpRequest) -> HttpResponse:
@@ -164,8 +139,7 @@ def resend(request: HttpRequest) -> HttpResponse:
 
 
 def done(request: HttpRequest) -> HttpResponse:
-    reference = request.session.get(SESSION_DONE)
-    stored = Request.objects.filter(reference=reference).first() if reference else None
+    stored = selectors.request_submitted(request.session.get(SESSION_DONE))
     if stored is None:
         return redirect("intake:start")
     return render(

@@ -1,7 +1,5 @@
 """The patient's own pages after signing in with a code: status, messages, answer, withdraw."""
 
-from allauth.socialaccount.models import SocialAccount
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from portal.task_forms import DownloadCodeForm
-from portal.views.tasks import zip_response
+from portal.forms.patient import DownloadCodeForm, ReplyForm, WithdrawForm
+from portal.views.common import zip_response
 from requests_app import access, audit, selectors
 from requests_app.errors import TransitionRefused
 from requests_app.models import AuditAction, RequestState
@@ -40,19 +38,6 @@ PATIENT_STATE = {
 }
 
 
-class ReplyForm(forms.Form):
-    body = forms.CharField(
-        label=gettext_lazy("Your answer"),
-        max_length=5000,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=gettext_lazy("Please do not include medical details."),
-    )
-
-
-class WithdrawForm(forms.Form):
-    confirm = forms.BooleanField(label=gettext_lazy("Yes, I withdraw this request"))
-
-
 def _mine(request: HttpRequest, reference: str):
     return get_object_or_404(selectors.requests_of_patient(request.user), reference=reference)
 
@@ -66,9 +51,12 @@ def track(request: HttpRequest) -> HttpResponse:
         request,
         "patient/track.html",
         {
-            "items": [(item, PATIENT_STATE[item.state]) for item in items],
+            "items": [
+                (item, PATIENT_STATE[item.state], item.state == RequestState.AWAITING_PATIENT)
+                for item in items
+            ],
             "ready": selectors.released_package_references(request.user),
-            "broker_linked": SocialAccount.objects.filter(user=request.user).exists(),
+            "broker_linked": selectors.linked_identities(request.user).exists(),
             "reply_form": ReplyForm(),
             "withdraw_form": WithdrawForm(),
         },
@@ -180,7 +168,7 @@ def broker_link(request: HttpRequest) -> HttpResponse:
     if not access.patient_email(request.user):
         raise Http404
     context = {
-        "linked": SocialAccount.objects.filter(user=request.user).order_by("date_joined"),
+        "linked": selectors.linked_identities(request.user),
         "phone_request": download_codes.link_phone_request(request.user),
         "form": DownloadCodeForm(),
         "code_sent": download_codes.link_code_sent(request.session),
@@ -219,7 +207,7 @@ def broker_link(request: HttpRequest) -> HttpResponse:
 @login_required(login_url=CODE_LOGIN)
 @require_POST
 def broker_unlink(request: HttpRequest, pk: int) -> HttpResponse:
-    linked = get_object_or_404(SocialAccount, pk=pk, user=request.user)
+    linked = get_object_or_404(selectors.linked_identities(request.user), pk=pk)
     linked.delete()
     audit.record(
         "patient.broker_unlink",

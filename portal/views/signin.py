@@ -4,32 +4,19 @@ the address is known: the look-up and the sending run in a job after the answer.
 
 import functools
 
-from django import forms
 from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from portal.forms import CodeForm
+from portal.forms.intake import CodeForm
+from portal.forms.signin import AddressForm
 from requests_app import access
-from requests_app.validators import canonical_email
 from workflows.accounts import patient_signin, staff_accounts
 from workflows.assistance import download_codes
 
 SESSION_ADDRESS = "signin_address"
-
-
-class AddressForm(forms.Form):
-    email = forms.EmailField(
-        label=gettext_lazy("E-mail address"),
-        max_length=254,
-        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
-    )
-
-    def clean_email(self) -> str:
-        return canonical_email(self.cleaned_data["email"])
 
 
 def request_code(request: HttpRequest) -> HttpResponse:

@@ -1,52 +1,29 @@
 """Practice staff and processor support: queues and request pages, scoped by the selectors."""
 
-from functools import wraps
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth import get_user_model
-from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
 from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
-from portal.casework_forms import ACTIONS, AssignForm, MessageForm
-from portal.forms import RouteForm
-from portal.task_forms import AskAssistanceForm
+from portal.forms.staff import ACTIONS, AssignForm, MessageForm, RouteForm
+from portal.forms.tasks import AskAssistanceForm
 from portal.views.audited import render_page, shown_list
-from requests_app import access, audit, selectors
-from requests_app.errors import StaleRequest, TransitionRefused
-from requests_app.models import AuditAction, AuditOutcome, RequestKind, RequestState
+from portal.views.common import REFUSED, staff_required, tell_refused, visible_request
+from requests_app import access, selectors
+from requests_app.models import RequestKind, RequestState
 from requests_app.models.assistance import kinds_possible
-from requests_app.models.request import DecisionIncomplete
-from requests_app.roles import Capability, roles_with
+from requests_app.roles import Capability
 from workflows.casework import actions as casework
 from workflows.intake.forwarding import route_request
 
 PAGE_SIZE = 50
-STALE = gettext_noop(
-    "This request was changed by someone else in the meantime. "
-    "Check the page as it is now and try again."
-)
 FILTERS = ("state", "kind", "due", "assigned", "q", "order")
-
-
-def staff_required(view):
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs):
-        if not (
-            access.is_practice_staff(request.user) or access.is_processor_support(request.user)
-        ):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 @staff_required
@@ -106,26 +83,6 @@ def _shown_list(request: HttpRequest, response, event: str, page, filters: dict)
     )
 
 
-def not_found(request: HttpRequest, event: str, object_type: str, object_id: str):
-    """A look at something out of the account's scope: logged as denied, answered with 404."""
-    audit.record(
-        event,
-        AuditAction.READ,
-        user=request.user,
-        outcome=AuditOutcome.DENIED,
-        object_type=object_type,
-        object_id=object_id[:20],
-    )
-    raise Http404
-
-
-def _visible(request: HttpRequest, reference: str):
-    item = selectors.requests_visible_to(request.user).filter(reference=reference).first()
-    if item is None:
-        not_found(request, "request.view", "request", reference)
-    return item
-
-
 def _action_forms(item, user, bound=None) -> list:
     """The actions this user may take now, each with its form (one of them maybe bound)."""
     available = [t.name for t in item.get_available_user_state_transitions(user)]
@@ -139,18 +96,6 @@ def _action_forms(item, user, bound=None) -> list:
             form = form_class(prefix=name, initial={"version": item.version})
         forms.append((name, label, form))
     return forms
-
-
-def _practice_staff(item):
-    """Who a request can be assigned to: the practice's handlers."""
-    return (
-        get_user_model()
-        .objects.filter(
-            memberships__practice=item.practice_id,
-            memberships__role__in=roles_with(Capability.WORK_REQUESTS),
-        )
-        .distinct()
-    )
 
 
 def _detail(
@@ -182,7 +127,7 @@ def _detail(
             context["message_form"] = message_form or MessageForm()
     if access.can(user, Capability.ASSIGN, item.practice_id):
         context["assign_form"] = assign_form or AssignForm(
-            staff=_practice_staff(item),
+            staff=selectors.handlers_of(item.practice_id),
             initial={"version": item.version, "assignee": item.assigned_to_id},
         )
     kinds = kinds_possible(item)
@@ -196,13 +141,13 @@ def _detail(
 
 @staff_required
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
-    return _detail(request, _visible(request, reference))
+    return _detail(request, visible_request(request, reference))
 
 
 @staff_required
 @require_POST
 def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
-    item = _visible(request, reference)
+    item = visible_request(request, reference)
     if action not in ACTIONS:
         raise Http404
     form = ACTIONS[action][0](request.POST, prefix=action)
@@ -217,18 +162,8 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
             note=form.cleaned_data.get("note", ""),
             **form.action_fields(),
         )
-    except StaleRequest:
-        messages.error(request, _(STALE))
-    except TransitionRefused:
-        messages.error(request, _("This step is not possible in the request's current state."))
-    except DecisionIncomplete:
-        messages.error(
-            request,
-            _(
-                "This decision is not possible yet: verify the patient's "
-                "identity first, or complete the reasons and legal ground."
-            ),
-        )
+    except REFUSED as exc:
+        tell_refused(request, exc)
     else:
         messages.success(request, _("Saved: %(step)s.") % {"step": ACTIONS[action][1]})
     return redirect("staff:detail", reference=reference)
@@ -237,7 +172,7 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
 @staff_required
 @require_POST
 def message(request: HttpRequest, reference: str) -> HttpResponse:
-    item = _visible(request, reference)
+    item = visible_request(request, reference)
     form = MessageForm(request.POST)
     if not form.is_valid():
         return _detail(request, item, message_form=form, status=400)
@@ -249,10 +184,10 @@ def message(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_required
 @require_POST
 def assign(request: HttpRequest, reference: str) -> HttpResponse:
-    item = _visible(request, reference)
+    item = visible_request(request, reference)
     if not access.can(request.user, Capability.ASSIGN, item.practice_id):
         raise PermissionDenied
-    form = AssignForm(request.POST, staff=_practice_staff(item))
+    form = AssignForm(request.POST, staff=selectors.handlers_of(item.practice_id))
     if not form.is_valid():
         return _detail(request, item, assign_form=form, status=400)
     try:
@@ -262,8 +197,8 @@ def assign(request: HttpRequest, reference: str) -> HttpResponse:
             version=form.cleaned_data["version"],
             assignee=form.cleaned_data["assignee"],
         )
-    except StaleRequest:
-        messages.error(request, _(STALE))
+    except REFUSED as exc:
+        tell_refused(request, exc)
     else:
         messages.success(request, _("The handler has been saved."))
     return redirect("staff:detail", reference=reference)
@@ -272,7 +207,7 @@ def assign(request: HttpRequest, reference: str) -> HttpResponse:
 @staff_required
 @require_POST
 def route(request: HttpRequest, reference: str) -> HttpResponse:
-    item = _visible(request, reference)
+    item = visible_request(request, reference)
     if not has_transition_perm(item.route, request.user):
         raise PermissionDenied
     form = RouteForm(request.POST)
@@ -282,8 +217,8 @@ def route(request: HttpRequest, reference: str) -> HttpResponse:
         route_request(
             item, form.cleaned_data["practice"], actor=request.user, note=form.cleaned_data["note"]
         )
-    except TransitionRefused:
-        messages.error(request, _("This step is not possible in the request's current state."))
+    except REFUSED as exc:
+        tell_refused(request, exc)
         return redirect("staff:unrouted")
     messages.success(
         request,

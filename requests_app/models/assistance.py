@@ -301,6 +301,15 @@ class DataPackage(models.Model):
         )
 
     @property
+    def releasable(self) -> bool:
+        """Released once, after the practice accepted the task, while the file is kept."""
+        return (
+            self.task.state == TaskState.ACCEPTED
+            and self.released_at is None
+            and self.purged_at is None
+        )
+
+    @property
     def total_rows(self) -> int:
         return sum(n for per_source in self.counts.values() for n in per_source.values())
 

@@ -2,7 +2,7 @@ import pytest
 from django.utils import translation
 from django.utils.translation import gettext
 
-from portal.views.staff import STALE
+from portal.views.common import STALE
 from requests_app.models import Request, RequestState
 from requests_app.roles import Role
 from tests.conftest import make_practice, make_user, submit, totp_code

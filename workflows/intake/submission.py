@@ -7,6 +7,7 @@ import enum
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from requests_app import selectors
 from requests_app.errors import DomainError
 from requests_app.lifecycle import perform_transition
 from requests_app.models import (
@@ -44,51 +45,94 @@ class PatientDetails:
         object.__setattr__(self, "email", canonical_email(self.email))
 
 
+@dataclasses.dataclass(frozen=True)
+class Submission:
+    """A request as the patient gave it: the one shape both intake routes build (the web form
+    and the app's API), and what the web draft keeps until its e-mail code is confirmed."""
+
+    practice: Practice | None
+    kind: str
+    patient: PatientDetails
+    description: str
+    practice_given: str = ""  # as typed, when the patient could not find their practice
+    about_processor: bool = False
+
+    def to_draft(self) -> dict:
+        """The draft's JSON. The address has its own column on the draft; a BSN never goes in
+        (the draft is not encrypted, and web intake never asks for it)."""
+        if self.patient.bsn:
+            raise ValueError("a web draft never holds a BSN")
+        return {
+            "practice_id": self.practice.pk if self.practice else None,
+            "practice_given": self.practice_given,
+            "kind": self.kind,
+            "name": self.patient.name,
+            "birth_date": self.patient.birth_date.isoformat(),
+            "phone": self.patient.phone,
+            "patient_number": self.patient.patient_number,
+            "description": self.description,
+            "about_processor": self.about_processor,
+        }
+
+    @classmethod
+    def from_draft(cls, data: dict, *, email: str) -> "Submission":
+        return cls(
+            practice=Practice.objects.filter(pk=data.get("practice_id")).first(),
+            practice_given=data.get("practice_given", ""),
+            kind=data["kind"],
+            patient=PatientDetails(
+                name=data["name"],
+                birth_date=datetime.date.fromisoformat(data["birth_date"]),
+                email=email,
+                phone=data.get("phone", ""),
+                patient_number=data.get("patient_number", ""),
+            ),
+            description=data["description"],
+            about_processor=data.get("about_processor", False),
+        )
+
+
 def submit_request(
     *,
-    practice: Practice | None,
-    kind: str,
-    patient: PatientDetails,
-    description: str,
+    submission: Submission,
     channel: Channel,
     language: str = "nl",
-    practice_given: str = "",
     api_client: ApiClient | None = None,
     idempotency_key: str | None = None,
     idempotency_fingerprint: str = "",
-    about_processor: bool = False,
 ) -> Request:
     """Store a request with its first event and its outbox rows, in one transaction.
 
     A request for an active practice is queued for forwarding at once; any other goes to
     processor support as 'unrouted'.
     """
+    practice, patient = submission.practice, submission.patient
     received_at = timezone.now()
     with transaction.atomic():
         # The patient's sign-in account (harmless if unused), in the same transaction: a
         # submission that fails leaves no account behind.
         patients.account_for(patient.email)
         request = Request.objects.create(
-            kind=kind,
+            kind=submission.kind,
             practice=practice if practice is not None and practice.active else None,
-            practice_given=practice_given or (str(practice) if practice else ""),
+            practice_given=submission.practice_given or (str(practice) if practice else ""),
             patient_name=patient.name,
             patient_birth_date=patient.birth_date,
             patient_email=patient.email,
             patient_phone=patient.phone,
             patient_number=patient.patient_number,
             bsn=patient.bsn,
-            description=description,
+            description=submission.description,
             channel=channel,
             language=language,
             api_client=api_client,
             idempotency_key=idempotency_key,
             idempotency_fingerprint=idempotency_fingerprint,
             received_at=received_at,
-            about_processor=about_processor,
-            response_due=deadlines.response_due(kind, received_at),
+            about_processor=submission.about_processor,
+            response_due=deadlines.response_due(submission.kind, received_at),
         )
-        if about_processor:
+        if submission.about_processor:
             incidents.open_for(request)
         messages = forwarding.practice_messages(request) if request.practice_id else []
         receipt = outbox.message(
@@ -119,29 +163,35 @@ def submit_request(
 
 
 def submit_from_api(
-    *, api_client: ApiClient, idempotency_key: str | None, fingerprint: str, **fields
+    *,
+    api_client: ApiClient,
+    idempotency_key: str | None,
+    fingerprint: str,
+    submission: Submission,
 ) -> tuple[Request, bool]:
     """Submit on behalf of the app; a retried call with the same key returns the first request.
 
     Returns (request, created). Raises IdempotencyConflict when the key was used for other data.
     """
     if idempotency_key:
-        existing = Request.objects.filter(
-            api_client=api_client, idempotency_key=idempotency_key
-        ).first()
+        existing = selectors.request_by_idempotency_key(api_client, idempotency_key)
         if existing is not None:
             return _replayed(existing, fingerprint), False
     try:
         request = submit_request(
+            submission=submission,
             api_client=api_client,
             idempotency_key=idempotency_key or None,
             idempotency_fingerprint=fingerprint,
             channel=Channel.APP,
-            **fields,
         )
     except IntegrityError:
         # Two retries raced; the other one stored it.
-        existing = Request.objects.get(api_client=api_client, idempotency_key=idempotency_key)
+        existing = idempotency_key and selectors.request_by_idempotency_key(
+            api_client, idempotency_key
+        )
+        if not existing:
+            raise
         return _replayed(existing, fingerprint), False
     return request, True
 
@@ -161,12 +211,13 @@ class TooManyCodes(DomainError):
     """The address has had its share of code e-mails for now (intake and sign-in together)."""
 
 
-def start_submission(*, email: str, payload: dict, language: str) -> PendingSubmission:
+def start_submission(*, submission: Submission, language: str) -> PendingSubmission:
     """Keep the draft and send a 6-digit code to the address the patient gave."""
+    email = submission.patient.email
     if not counters.may_mail_code(email):
         raise TooManyCodes(email)
     with transaction.atomic():
-        pending = PendingSubmission(email=email, payload=payload, language=language)
+        pending = PendingSubmission(email=email, payload=submission.to_draft(), language=language)
         code = pending.issue_code()
         pending.save()
         _send_code(pending, code)
@@ -220,21 +271,8 @@ def confirm_submission(
         if result is not CodeCheck.OK:
             locked.save(update_fields=["attempts"])
             return Confirmation(result.value), None
-        data = locked.payload
-        practice = Practice.objects.filter(pk=data.get("practice_id")).first()
         request = submit_request(
-            practice=practice,
-            practice_given=data.get("practice_given", ""),
-            kind=data["kind"],
-            patient=PatientDetails(
-                name=data["name"],
-                birth_date=datetime.date.fromisoformat(data["birth_date"]),
-                email=locked.email,
-                phone=data.get("phone", ""),
-                patient_number=data.get("patient_number", ""),
-            ),
-            description=data["description"],
-            about_processor=data.get("about_processor", False),
+            submission=Submission.from_draft(locked.payload, email=locked.email),
             channel=Channel.WEB,
             language=locked.language,
         )

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 from demo import platform as platform_demo
 from requests_app.models import Membership, Practice, Request
 from requests_app.roles import Role
-from workflows.intake.submission import PatientDetails, submit_request
+from workflows.intake.submission import PatientDetails, Submission, submit_request
 
 DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - printed for the demo on purpose
 # Staff need a second factor: the demo accounts share this authenticator-app secret, and
@@ -156,16 +156,16 @@ class Command(BaseCommand):
             )
         if not Request.objects.exists():
             for agb, kind, name, email, text, phone in DEMO_REQUESTS:
-                submit_request(
+                submission = Submission(
                     practice=practices[agb] if agb else None,
                     practice_given="" if agb else "Huisarts Jansen, Zwolle",
                     kind=kind,
                     description=text,
-                    channel="web",
                     patient=PatientDetails(
                         name=name, birth_date=datetime.date(1980, 5, 17), email=email, phone=phone
                     ),
                 )
+                submit_request(submission=submission, channel="web")
         self._seed_platform(practices)
         self.stdout.write(self.style.SUCCESS("Demo data is ready."))
         self.stdout.write(f"\nOpen {settings.PORTAL_BASE_URL}/ to submit a request as a patient.")

@@ -1,10 +1,12 @@
-"""One small form per staff action on a request; each turns into keyword arguments for
-workflows.casework.actions.act. Every form carries the version of the request it was shown with."""
+"""The request page's forms: one small form per staff action (each turns into keyword arguments
+for workflows.casework.actions.act and carries the version of the request it was shown with),
+the message to the patient, assigning and routing."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.legal import ComplaintVerdict, LegalGround
+from requests_app.models import Practice
 
 
 class ActionForm(forms.Form):
@@ -176,3 +178,12 @@ class AssignForm(forms.Form):
     def __init__(self, *args, staff=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff
+
+
+class RouteForm(forms.Form):
+    practice = forms.ModelChoiceField(
+        label=_("Practice"), queryset=Practice.objects.filter(active=True)
+    )
+    note = forms.CharField(
+        label=_("Note"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )

@@ -1,4 +1,5 @@
-"""Forms shared by the web intake and the app API, so both refuse bad input alike."""
+"""The patient's web intake: practice search, the request's details (whose rules the app's API
+shares, so both refuse bad input alike) and the e-mail code (also used to sign in)."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -8,11 +9,11 @@ from requests_app.validators import (
     canonical_email,
     normalise_phone,
     validate_birth_date,
-    validate_bsn,
     validate_person_name,
     validate_text_direction,
     validate_visible_code,
 )
+from workflows.intake.submission import PatientDetails, Submission
 
 KIND_EXPLANATIONS = {
     RequestKind.ACCESS: _("See which personal data is kept about you, and receive a copy."),
@@ -85,6 +86,28 @@ class RequestDetailsForm(forms.Form):
         # Stored and compared only in this form: see requests_app.validators.canonical_email.
         return canonical_email(self.cleaned_data["email"])
 
+    def chosen_practice(self) -> Practice | None:
+        raise NotImplementedError
+
+    def submission(self) -> Submission:
+        """The valid form as intake's one shape of a request."""
+        data = self.cleaned_data
+        return Submission(
+            practice=self.chosen_practice(),
+            practice_given=data.get("practice_given", ""),
+            kind=data["kind"],
+            patient=PatientDetails(
+                name=data["name"],
+                birth_date=data["birth_date"],
+                email=data["email"],
+                phone=data["phone"],
+                patient_number=data["patient_number"],
+                bsn=data.get("bsn", ""),
+            ),
+            description=data["description"],
+            about_processor=data["about_processor"],
+        )
+
 
 class WebIntakeForm(RequestDetailsForm):
     confirm = forms.BooleanField(
@@ -123,19 +146,8 @@ class WebIntakeForm(RequestDetailsForm):
         else:
             del self.fields["practice_given"]
 
-
-class ApiIntakeForm(RequestDetailsForm):
-    practice = forms.CharField(max_length=8)
-    bsn = forms.CharField(max_length=9, required=False, validators=[validate_bsn])
-
-    def clean_practice(self) -> Practice:
-        code = self.cleaned_data["practice"].strip()
-        practice = Practice.objects.filter(agb_code=code).first()
-        if practice is None:
-            raise forms.ValidationError(
-                _("No practice is known with this AGB code."), code="unknown_practice"
-            )
-        return practice
+    def chosen_practice(self) -> Practice | None:
+        return self.practice  # from the page's address; None: only the name the patient typed
 
 
 class PracticeSearchForm(forms.Form):
@@ -150,13 +162,4 @@ class CodeForm(forms.Form):
         max_length=7,
         min_length=6,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
-    )
-
-
-class RouteForm(forms.Form):
-    practice = forms.ModelChoiceField(
-        label=_("Practice"), queryset=Practice.objects.filter(active=True)
-    )
-    note = forms.CharField(
-        label=_("Note"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )

@@ -1,5 +1,5 @@
 """Forms for assistance tasks: the practice's instruction, support's look-up and steps, and the
-patient's second code before a download."""
+work's delivery and review."""
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -92,26 +92,3 @@ class ManualStepForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 2}),
     )
-
-
-class DownloadCodeForm(forms.Form):
-    code = forms.RegexField(
-        label=_("Code from the SMS"),
-        regex=r"^\d{6}$",
-        error_messages={"invalid": _("Enter the 6 digits from the SMS.")},
-        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}),
-    )
-
-
-class ConfirmForm(forms.Form):
-    """An irreversible step (erasure, release): the box must be ticked, no JavaScript needed.
-    `plan` carries a digest of what the page said would happen, to notice that it changed."""
-
-    confirm = forms.BooleanField(
-        error_messages={"required": _("Tick the box to confirm that you understand what happens.")}
-    )
-    plan = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
-
-    def __init__(self, *args, label, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["confirm"].label = label

@@ -1,0 +1,143 @@
+"""What the views share: the staff gate, scoped fetches that record a refused look, the messages
+for steps the domain refused, and the ZIP download. Views import from here, never from each
+other."""
+
+from functools import wraps
+from typing import NoReturn
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from requests_app import access, audit, selectors
+from requests_app.errors import StaleRequest, TransitionRefused
+from requests_app.models import AuditAction, AuditOutcome
+from requests_app.models.request import DecisionIncomplete
+from workflows.assistance import packages
+from workflows.assistance.connectors import Mismatch
+from workflows.assistance.tasks import NotOpened
+
+
+def staff_required(view):
+    """Practice staff and processor support only; anyone else is refused (403)."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs):
+        if not (
+            access.is_practice_staff(request.user) or access.is_processor_support(request.user)
+        ):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+# --- Scoped fetches: out of scope is a 404, and the look is recorded as denied ----------------
+def not_found(request: HttpRequest, event: str, object_type: str, object_id: str) -> NoReturn:
+    """A look at something out of the account's scope: logged as denied, answered with 404."""
+    audit.record(
+        event,
+        AuditAction.READ,
+        user=request.user,
+        outcome=AuditOutcome.DENIED,
+        object_type=object_type,
+        object_id=object_id[:20],
+    )
+    raise Http404
+
+
+def fetch_or_404(
+    request: HttpRequest, scope: QuerySet, *, event: str, object_type: str, object_id: str, **lookup
+):
+    """The one row of `scope` (a selector's practice-scoped query) that matches `lookup`;
+    anything else is recorded as a denied look and answered with 404."""
+    found = scope.filter(**lookup).first()
+    if found is None:
+        not_found(request, event, object_type, object_id)
+    return found
+
+
+def visible_request(request: HttpRequest, reference: str):
+    return fetch_or_404(
+        request,
+        selectors.requests_visible_to(request.user),
+        event="request.view",
+        object_type="request",
+        object_id=reference,
+        reference=reference,
+    )
+
+
+def visible_task(request: HttpRequest, pk: int):
+    return fetch_or_404(
+        request,
+        selectors.tasks_visible_to(request.user),
+        event="task.view",
+        object_type="assistance_task",
+        object_id=f"T{pk}",
+        pk=pk,
+    )
+
+
+# --- Steps the domain refused, as messages for the user -----------------------------------------
+STALE = gettext_noop(
+    "This request was changed by someone else in the meantime. "
+    "Check the page as it is now and try again."
+)
+REFUSED_FOR_REQUEST = gettext_noop("This step is not possible in the request's current state.")
+REFUSED_FOR_TASK = gettext_noop("This step is not possible in the task's current state.")
+OPEN_FIRST = gettext_noop(
+    "Open the package before you accept it: download it and check that it holds this "
+    "patient's data."
+)
+DECISION_INCOMPLETE = gettext_noop(
+    "This decision is not possible yet: verify the patient's "
+    "identity first, or complete the reasons and legal ground."
+)
+# The errors a step may be refused with; the most specific message wins (StaleRequest and
+# NotOpened are kinds of TransitionRefused).
+REFUSED = (TransitionRefused, DecisionIncomplete)
+_MESSAGES = {
+    StaleRequest: STALE,
+    NotOpened: OPEN_FIRST,
+    DecisionIncomplete: DECISION_INCOMPLETE,
+}
+
+
+def refusal(exc: Exception, *, otherwise: str = REFUSED_FOR_REQUEST) -> str:
+    """What to tell the user about a refused step; `otherwise` for a plain TransitionRefused."""
+    for cls in type(exc).__mro__:
+        if cls in _MESSAGES:
+            return _(_MESSAGES[cls])
+    return _(otherwise)
+
+
+def tell_refused(
+    request: HttpRequest, exc: Exception, *, otherwise: str = REFUSED_FOR_REQUEST
+) -> None:
+    messages.error(request, refusal(exc, otherwise=otherwise))
+
+
+# --- Task pages -----------------------------------------------------------------------------
+def mismatch_texts(package, results) -> list[str]:
+    """Where the records used disagree with the request: those of the package, and those of a
+    look-up just made."""
+    found = [Mismatch(**m) for m in package.mismatches] if package else []
+    found += [m for result in results or [] for m in result.mismatches]
+    return list(dict.fromkeys(m.text() for m in found))
+
+
+# --- Downloads ----------------------------------------------------------------------------------
+def zip_response(package) -> StreamingHttpResponse:
+    """A data package as a download, read from its sealed file chunk by chunk."""
+    response = StreamingHttpResponse(packages.open_package(package), content_type="application/zip")
+    name = f"gegevens-{package.task.request.reference}.zip"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Content-Length"] = str(package.size)
+    response["Cache-Control"] = "no-store"
+    return response
