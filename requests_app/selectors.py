@@ -48,6 +48,7 @@ QUEUE_ORDERS = {
     "received": ("received_at",),
     "-received": ("-received_at",),
 }
+# "Due soon": the queue's filter and the daily digest use the same number of days.
 DUE_SOON_DAYS = 7
 
 

@@ -9,8 +9,8 @@ import pytest
 
 from demo import platform as demo
 from requests_app.models import AssistanceTask, DataPackage
-from tests.conftest import decided
-from tests.e2e.conftest import patient_page, staff_page
+from tests.e2e.pages import patient_page, staff_page
+from tests.factories import decided
 from workflows.assistance import packages
 from workflows.assistance import tasks as assistance
 

@@ -10,8 +10,8 @@ import pytest
 
 from demo import platform as demo
 from requests_app.models import AssistanceTask, DataPackage, ErasureRun
-from tests.conftest import decided
-from tests.e2e.conftest import staff_page
+from tests.e2e.pages import staff_page
+from tests.factories import decided
 from workflows.assistance import packages
 from workflows.assistance import tasks as assistance
 

@@ -8,8 +8,8 @@ import pytest
 
 from requests_app.models import Request, RequestState
 from requests_app.roles import Role
-from tests.conftest import make_practice, make_user
-from tests.e2e.conftest import staff_page
+from tests.e2e.pages import staff_page
+from tests.factories import make_practice, make_user
 
 pytestmark = pytest.mark.e2e
 

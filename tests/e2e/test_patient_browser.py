@@ -5,8 +5,8 @@ SCREENSHOTS_DIR when set."""
 import pytest
 
 from requests_app.models import Request, RequestState
-from tests.conftest import submit
-from tests.e2e.conftest import patient_page, staff_page
+from tests.e2e.pages import patient_page, staff_page
+from tests.factories import submit
 from workflows.casework import actions as casework
 
 pytestmark = pytest.mark.e2e

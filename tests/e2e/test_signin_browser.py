@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from tests.conftest import submit
+from tests.factories import submit
 
 pytestmark = pytest.mark.e2e
 

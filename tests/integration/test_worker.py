@@ -10,7 +10,8 @@ import pytest
 from django.conf import settings as django_settings
 
 from requests_app.models import Request, RequestState
-from tests.conftest import IN_CI, submit, use_broker
+from tests.environment import IN_CI, use_broker
+from tests.factories import submit
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")

@@ -13,8 +13,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from requests_app.models import ApiClient, Request
-from tests.conftest import IN_CI
-from tests.portal.test_api import URL, body
+from tests.environment import IN_CI
+from tests.payloads import URL, body
 from workflows import counters
 from workflows.models import Notification
 

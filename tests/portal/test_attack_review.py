@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import connection
 
 from requests_app.models import AssistanceTask, AuditRecord, Request
-from tests.conftest import decided, submit
+from tests.factories import decided, submit
 from tests.live_http import code_in
 from workflows.assistance import packages
 from workflows.assistance import tasks as assistance
@@ -129,7 +129,7 @@ def test_the_admin_does_not_show_patient_addresses_unrecorded(client, practice, 
     from allauth.mfa.totp.internal.auth import TOTP
     from django.contrib.auth import get_user_model
 
-    from tests.conftest import TOTP_SECRET, totp_code
+    from tests.factories import TOTP_SECRET, totp_code
 
     submit(practice, dataclasses.replace(patient, email=VICTIM_EMAIL))
     admin = get_user_model().objects.create_superuser(

@@ -20,9 +20,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from requests_app.models import ApiClient, Incident, PendingSubmission, Request
 from requests_app.roles import Role
-from tests.conftest import decided, make_user, submit
-from tests.portal.test_api import URL, body
-from tests.portal.test_web_intake import details
+from tests.factories import decided, make_user, submit
+from tests.payloads import URL, body, details
 from workflows.models import Notification
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ from django.core.management import call_command
 
 from demo import platform as demo
 from requests_app.models import Membership, Practice, Request
-from tests.conftest import drop_platform_tables
+from tests.environment import drop_platform_tables
 from workflows.assistance.connectors import Identifiers
 from workflows.assistance.connectors.platform import PlatformConnector
 

@@ -13,7 +13,7 @@ from psycopg import errors, sql
 
 from requests_app import audit
 from requests_app.models import AuditAction, AuditRecord, Request
-from tests.conftest import submit
+from tests.factories import submit
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),

@@ -7,7 +7,7 @@ import urllib.parse
 import pytest
 
 from requests_app.models import AssistanceTask
-from tests.conftest import decided
+from tests.factories import decided
 from workflows.assistance import packages
 from workflows.assistance import tasks as assistance
 
@@ -32,7 +32,7 @@ def test_a_patient_signs_in_by_bsn_and_sees_their_requests(
 ):
     import dataclasses
 
-    from tests.conftest import submit
+    from tests.factories import submit
 
     mine = submit(practice, dataclasses.replace(patient, bsn="111222333"), channel="app")
     response = sign_in(client, broker, {"sub": "digid-1", "bsn": "111222333"})
@@ -42,7 +42,7 @@ def test_a_patient_signs_in_by_bsn_and_sees_their_requests(
 
 
 def test_unknown_people_and_staff_are_refused(client, broker, practice, patient, handler):
-    from tests.conftest import submit
+    from tests.factories import submit
 
     submit(practice, patient)
     assert sign_in(client, broker, {"sub": "x", "bsn": "999999990"}).status_code == 403
@@ -94,7 +94,7 @@ def test_an_unverified_email_claim_does_not_become_a_way_in(
 
     from allauth.account.models import EmailAddress
 
-    from tests.conftest import submit
+    from tests.factories import submit
 
     submit(practice, dataclasses.replace(patient, bsn="111222333"), channel="app")
     claims = {
@@ -116,7 +116,7 @@ def test_the_brokers_claims_are_not_kept(client, broker, practice, patient, prov
 
     from allauth.socialaccount.models import SocialAccount
 
-    from tests.conftest import submit
+    from tests.factories import submit
 
     submit(practice, dataclasses.replace(patient, bsn="111222333"), channel="app")
     for _ in range(2):  # first sign-in, and a later one (allauth refreshes the claims then)
@@ -130,7 +130,7 @@ def test_a_patient_signed_in_by_code_links_the_broker_and_then_needs_no_code(
 ):
     from allauth.socialaccount.models import SocialAccount
 
-    from tests.conftest import submit
+    from tests.factories import submit
     from workflows.casework.patients import account_for
 
     mine = submit(practice, patient)  # the web form: no BSN

@@ -4,7 +4,7 @@ reachable, and each role is refused the pages it may not use."""
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 
-from tests.conftest import submit
+from tests.factories import submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 OWN_APPS = {"intake", "staff", "patient", "api"}
@@ -116,7 +116,7 @@ def test_no_url_reaches_another_practices_assistance_task(
     """Every task route (page, package, certificate, each step) answers 404 to a handler of
     another practice, for GET and POST, and changes nothing."""
     from requests_app.models import AssistanceTask, SubProcessor
-    from tests.conftest import decided
+    from tests.factories import decided
     from workflows.assistance import packages
     from workflows.assistance import tasks as assistance
 
@@ -149,7 +149,7 @@ def test_no_url_reaches_another_practices_incident(
 ):
     from requests_app.models import Incident
     from requests_app.roles import Role
-    from tests.conftest import make_user
+    from tests.factories import make_user
     from workflows.casework import incidents
 
     item = submit(practice, patient, about_processor=True)

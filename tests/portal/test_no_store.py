@@ -11,9 +11,8 @@ import pytest
 from demo import platform as demo
 from requests_app.models import AssistanceKind
 from requests_app.roles import Role
-from tests.conftest import decided, make_user
-from tests.portal.test_api import URL, body
-from tests.portal.test_task_pages import released_package
+from tests.factories import decided, make_user, released_package
+from tests.payloads import URL, body
 from workflows.assistance import erasure
 from workflows.assistance import tasks as assistance
 from workflows.casework.patients import account_for

@@ -8,7 +8,7 @@ import pytest
 
 from requests_app.lifecycle import perform_transition
 from requests_app.models import AuditAction, AuditRecord, Request
-from tests.conftest import decided, submit
+from tests.factories import decided, submit
 from workflows.assistance import tasks as assistance
 from workflows.casework import actions as casework
 

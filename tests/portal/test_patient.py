@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 
 from requests_app.models import PatientWait, Request, RequestState
-from tests.conftest import submit
+from tests.factories import submit
 from workflows.casework import actions as casework
 
 pytestmark = pytest.mark.django_db(transaction=True)

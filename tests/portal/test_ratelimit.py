@@ -4,8 +4,7 @@ import pytest
 from django.test import override_settings
 
 from requests_app.models import PendingSubmission, Request
-from tests.portal.test_api import body
-from tests.portal.test_web_intake import details
+from tests.payloads import body, details
 
 
 @pytest.mark.django_db
@@ -78,7 +77,7 @@ def test_repeated_wrong_passwords_lock_the_sign_in_for_a_while(client, handler):
 
 @pytest.mark.django_db(transaction=True)
 def test_repeated_code_requests_for_one_address_are_limited(client, practice, patient, providers):
-    from tests.conftest import submit
+    from tests.factories import submit
 
     submit(practice, patient)
     providers.reset()

@@ -6,7 +6,7 @@ import pytest
 from requests_app import access
 from requests_app.models import Request, RequestState
 from requests_app.roles import ROLE_CAPABILITIES, Capability, Role
-from tests.conftest import make_user, submit
+from tests.factories import make_user, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext
 from portal.views.common import STALE
 from requests_app.models import Request, RequestState
 from requests_app.roles import Role
-from tests.conftest import make_practice, make_user, submit, totp_code
+from tests.factories import make_practice, make_user, submit, totp_code
 
 
 @pytest.fixture

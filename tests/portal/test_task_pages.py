@@ -11,7 +11,7 @@ import pytest
 
 from demo import platform as demo
 from requests_app.models import AssistanceTask, AuditRecord, DataPackage, TaskState
-from tests.conftest import decided
+from tests.factories import decided, released_package
 from workflows.assistance import packages
 from workflows.casework.patients import account_for
 
@@ -108,24 +108,6 @@ def test_the_whole_way_to_the_patients_download(
     assert {r.details["by"] for r in downloads} == {"practice", "patient"}
 
 
-def released_package(item, handler, support):
-    """A package support built and delivered, the practice accepted and released."""
-    from workflows.assistance import packages
-    from workflows.assistance import tasks as assistance
-
-    task = assistance.start(
-        assistance.request_assistance(item, actor=handler, kind="supply", instruction="Alles"),
-        actor=support,
-    )
-    package = packages.build_package(task, actor=support)
-    for step in task.manual_steps.all():
-        assistance.tick_manual_step(step, actor=support, note="Niets")
-    task = assistance.deliver(task, actor=support)
-    packages.record_download(package, user=handler, who="practice")  # the practice's review
-    assistance.accept(task, actor=handler)
-    return packages.release(package, actor=handler)
-
-
 def test_an_expired_link_no_longer_downloads(client, handler, support, access_request, patient):
     from django.utils import timezone
 
@@ -205,7 +187,7 @@ def test_the_fg_and_the_practice_admin_do_not_download_packages(
     client, handler, support, access_request, practice
 ):
     from requests_app.roles import Role
-    from tests.conftest import make_user
+    from tests.factories import make_user
     from workflows.assistance import packages
     from workflows.assistance import tasks as assistance
 

@@ -14,7 +14,7 @@ from django.db import connection
 
 from requests_app.models import AuditRecord, PendingSubmission, Request
 from requests_app.validators import canonical_email
-from tests.conftest import submit
+from tests.factories import submit
 from tests.live_http import Visitor, code_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -119,7 +119,7 @@ def test_the_dpo_audit_search_matches_the_canonical_address_only(
 ):
     from requests_app.models import Membership
     from requests_app.roles import Role
-    from tests.conftest import make_user
+    from tests.factories import make_user
 
     victim = submit(practice, dataclasses.replace(patient, email=VICTIM))
     submit(practice, dataclasses.replace(patient, email=LOOK_ALIKE))
@@ -260,7 +260,7 @@ def test_known_and_unknown_addresses_get_the_same_answer_with_the_same_work(
     from django.test.utils import CaptureQueriesContext
 
     from portal.celery import app as celery_app
-    from tests.conftest import IN_CI, use_broker
+    from tests.environment import IN_CI, use_broker
 
     redis_url = os.environ.get("TEST_REDIS_URL")
     if not redis_url:
@@ -325,7 +325,7 @@ def test_an_authenticator_code_works_just_after_it_rolled_over_but_never_twice(c
 
     from allauth.mfa.totp.internal import auth
 
-    from tests.conftest import TOTP_SECRET
+    from tests.factories import TOTP_SECRET
 
     previous_step = int(time.time()) // 30 - 1
     code = auth.format_hotp_value(auth.hotp_value(TOTP_SECRET, previous_step))

@@ -3,22 +3,8 @@ import re
 import pytest
 
 from requests_app.models import PendingSubmission, Request, RequestState
+from tests.payloads import details
 from workflows.models import Notification, Purpose
-
-
-def details(**changes):
-    data = {
-        "kind": "erasure",
-        "name": "Jan  Jansen",
-        "birth_date": "1980-05-17",
-        "email": "jan@example.com",
-        "phone": "06 87654321",
-        "patient_number": "",
-        "description": "Verwijder mijn berichten.",
-        "confirm": "on",
-    }
-    data.update(changes)
-    return {k: v for k, v in data.items() if v is not None}
 
 
 def sent_code(providers) -> str:

@@ -13,7 +13,7 @@ from django.db.utils import DatabaseError
 from requests_app import audit
 from requests_app.models import AuditAction, AuditRecord, Request
 from requests_app.roles import Role
-from tests.conftest import make_user, submit
+from tests.factories import make_user, submit
 from workflows.casework import actions as casework
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from requests_app.errors import TransitionRefused
 from requests_app.lifecycle import perform_transition
 from requests_app.models import Request, RequestState
-from tests.conftest import make_practice, submit
+from tests.factories import make_practice, submit
 
 
 @pytest.mark.django_db(transaction=True)

@@ -3,7 +3,7 @@ from django.db import IntegrityError, transaction
 
 from requests_app.models import Membership
 from requests_app.roles import Role
-from tests.conftest import make_practice, make_user
+from tests.factories import make_practice, make_user
 
 
 @pytest.mark.django_db
@@ -50,7 +50,7 @@ def test_bsn_is_stored_encrypted_and_read_back(practice, patient):
 
     from django.db import connection
 
-    from tests.conftest import submit
+    from tests.factories import submit
 
     item = submit(practice, dataclasses.replace(patient, bsn="123456782"))
     with connection.cursor() as cursor:

@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from requests_app.errors import StaleRequest, TransitionRefused
 from requests_app.models import AssistanceKind, AuditRecord, ManualStep, SubProcessor, TaskState
 from requests_app.roles import Role
-from tests.conftest import decided, make_user
+from tests.factories import decided, make_user
 from workflows.assistance import tasks as assistance
 from workflows.casework.deadlines import working_days_after
 from workflows.models import Notification, Purpose

@@ -11,7 +11,7 @@ from django.db import connection
 
 from requests_app import audit, audit_anchors
 from requests_app.models import AuditAction, AuditRecord
-from tests.conftest import make_practice, submit
+from tests.factories import make_practice, submit
 from workflows import jobs as tasks
 from workflows.housekeeping import audit_checkpoints
 from workflows.models import Notification, Purpose

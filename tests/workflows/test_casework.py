@@ -10,7 +10,7 @@ from requests_app.errors import StaleRequest, TransitionRefused
 from requests_app.legal import LegalGround
 from requests_app.models import Request, RequestState
 from requests_app.models.request import DecisionIncomplete
-from tests.conftest import submit
+from tests.factories import submit
 from workflows.casework import actions as casework
 from workflows.casework import deadlines
 from workflows.models import Notification, Purpose

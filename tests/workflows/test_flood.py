@@ -5,7 +5,7 @@ import pytest
 from django.utils import timezone
 
 from requests_app.models import Request, RequestState
-from tests.conftest import submit
+from tests.factories import submit
 from workflows.messaging import outbox
 from workflows.models import Notification, Purpose, Status
 

@@ -6,14 +6,14 @@ import pytest
 from django.utils import timezone
 
 from requests_app.models import Request, RequestState
-from tests import conftest
-from tests.conftest import use_broker
+from tests import factories
+from tests.environment import use_broker
 from workflows.messaging import delivery, outbox
 from workflows.models import Notification, Purpose, Status
 
 
 def submit(practice, patient):
-    return conftest.submit(
+    return factories.submit(
         practice,
         patient,
         kind="erasure",

@@ -9,7 +9,7 @@ import pytest
 from requests_app.errors import TransitionRefused
 from requests_app.models import Incident, IncidentState
 from requests_app.roles import Role
-from tests.conftest import make_user, submit
+from tests.factories import make_user, submit
 from workflows.casework import incidents
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -32,7 +32,7 @@ def test_request_about_the_processor_opens_an_incident_draft(incident):
 
 
 def test_api_flag_opens_an_incident(client, api_key, practice):
-    from tests.portal.test_api import body
+    from tests.payloads import body
 
     response = client.post(
         "/api/v1/requests",

@@ -8,7 +8,7 @@ import pytest
 from django.db import connections
 
 from demo import platform as demo
-from tests.conftest import PLATFORM_SQLITE, drop_platform_tables
+from tests.environment import PLATFORM_SQLITE, drop_platform_tables
 from workflows.assistance.connectors import Identifiers
 from workflows.assistance.connectors.platform import PlatformConnector
 

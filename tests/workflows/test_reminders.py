@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from requests_app.models import Request, RequestState
 from requests_app.roles import Role
-from tests.conftest import make_user, submit
+from tests.factories import make_user, submit
 from workflows.casework import actions as casework
 from workflows.casework import reminders
 from workflows.models import Notification, Purpose

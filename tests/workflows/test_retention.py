@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from requests_app.models import AuditRecord, Request, RequestMessage, RequestState
-from tests.conftest import submit
+from tests.factories import submit
 from workflows.housekeeping import retention
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -33,6 +33,7 @@ from workflows.assistance.connectors import (
 )
 from workflows.casework.deadlines import local_date, working_days_after
 from workflows.messaging import outbox
+from workflows.messaging.messages import STAFF_LANGUAGE
 from workflows.messaging.recipients import support_emails
 from workflows.models import Medium, Purpose
 
@@ -112,7 +113,7 @@ def _notify(task: AssistanceTask, recipients: list[str], template: str) -> None:
                 medium=Medium.EMAIL,
                 recipient=email,
                 template=template,
-                language="nl",
+                language=STAFF_LANGUAGE,
                 request=task.request,
                 context={"task": task.number, "task_id": task.pk, "kind": task.get_kind_display()},
             )

@@ -13,6 +13,7 @@ from requests_app.models import AuditAction, PatientWait, Request, RequestMessag
 from requests_app.roles import Capability
 from workflows.casework import deadlines
 from workflows.messaging import outbox
+from workflows.messaging.messages import STAFF_LANGUAGE
 from workflows.models import Medium, Purpose
 
 # Actions that change what the patient is told: they get an e-mail with a link (no content).
@@ -135,7 +136,7 @@ def tell_practice(request: Request) -> None:
                 medium=Medium.EMAIL,
                 recipient=recipient,
                 template="practice_update",
-                language="nl",
+                language=STAFF_LANGUAGE,
                 request=request,
                 context={"reference": request.reference},
             )

@@ -10,6 +10,7 @@ from requests_app.errors import TransitionRefused
 from requests_app.lifecycle import perform_incident_transition
 from requests_app.models import AuditAction, Incident, IncidentState, Request
 from workflows.messaging import outbox
+from workflows.messaging.messages import STAFF_LANGUAGE
 from workflows.models import Medium, Purpose
 
 
@@ -53,7 +54,7 @@ def report(incident: Incident, *, actor, **fields) -> Incident:
                     medium=Medium.EMAIL,
                     recipient=reported.reported_to,
                     template="incident",
-                    language="nl",
+                    language=STAFF_LANGUAGE,
                     request=reported.request,
                     context={"incident": reported, "reference": reported.request.reference},
                 )

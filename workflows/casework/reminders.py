@@ -10,12 +10,13 @@ from django.utils import timezone
 from requests_app.models import Membership, Practice, Request, RequestState
 from requests_app.models.request import OPEN_STATES
 from requests_app.roles import Role
+from requests_app.selectors import DUE_SOON_DAYS
 from workflows.casework import deadlines
 from workflows.messaging import outbox, recipients
+from workflows.messaging.messages import STAFF_LANGUAGE
 from workflows.models import Medium, Notification, Purpose
 
 DIGEST_ROLES = [Role.HANDLER, Role.DPO]
-DUE_SOON_DAYS = 7
 ACKNOWLEDGE_WITHIN_WORKING_DAYS = 2
 
 
@@ -50,7 +51,7 @@ def send_daily_digests(today: datetime.date | None = None) -> list[Notification]
             medium=Medium.EMAIL,
             recipient=email,
             template="daily_digest",
-            language="nl",
+            language=STAFF_LANGUAGE,
             context={"overdue": row["overdue"], "due_soon": row["due_soon"], "day": today},
         )
         message.dedupe_key = f"digest:{today.isoformat()}:{practice_id}:{user_id}"
@@ -110,7 +111,7 @@ def _escalations(
             medium=Medium.EMAIL,
             recipient=email,
             template=template,
-            language="nl",
+            language=STAFF_LANGUAGE,
             request=request,
             context={"reference": request.reference},
         )

@@ -16,6 +16,7 @@ from requests_app import audit, audit_anchors
 from requests_app.audit_anchors import Anchor
 from requests_app.models import Practice
 from workflows.messaging import outbox, recipients
+from workflows.messaging.messages import STAFF_LANGUAGE
 from workflows.models import Medium, Notification, Purpose
 
 log = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ def send_checkpoint(anchor: Anchor) -> list[Notification]:
             medium=Medium.EMAIL,
             recipient=email,
             template="audit_checkpoint",
-            language="nl",
+            language=STAFF_LANGUAGE,
             context={"seq": anchor.seq, "hash": anchor.hash, "taken": taken},
         )
         message.dedupe_key = f"audit-checkpoint:{anchor.seq}:{email}"

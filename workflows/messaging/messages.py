@@ -7,6 +7,9 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import translation
 
+# Practices, their FG and processor support are written to in Dutch; patients in their language.
+STAFF_LANGUAGE = "nl"
+
 
 def render_message(name: str, medium: str, language: str, context: dict) -> tuple[str, str]:
     """Render templates/notifications/<name>.<medium>.txt; an e-mail's first line is its subject."""

@@ -1,0 +1,112 @@
+"""Records the tests start from: practices, staff, submitted and decided requests, packages."""
+
+from django.contrib.auth import get_user_model
+
+from requests_app.models import Channel, Membership, Practice, Request
+from requests_app.roles import Role
+from workflows.intake.submission import Submission, submit_request
+
+
+def make_practice(agb: str = "01234567", **overrides) -> Practice:
+    fields = {
+        "name": f"Huisartsenpraktijk {agb}",
+        "agb_code": agb,
+        "street": "Lindelaan 1",
+        "postcode": "3511AB",
+        "city": "Utrecht",
+        "dpo_name": "Anna de Vries",
+        "dpo_email": f"fg-{agb}@practice.example",
+        "dpo_phone": "+31612345678",
+        "standin_name": "Bert",
+        "standin_email": f"standin-{agb}@practice.example",
+    }
+    fields.update(overrides)
+    return Practice.objects.create(**fields)
+
+
+TOTP_SECRET = "JBSWY3DPEHPK3PXP"
+
+
+def make_user(email: str, role: Role, practice: Practice | None = None, *, mfa: bool = True):
+    """A staff account; with `mfa` it has an authenticator app set up (TOTP_SECRET)."""
+    from allauth.mfa.totp.internal.auth import TOTP
+
+    user = get_user_model().objects.create_user(
+        username=email, email=email, password="a-long-test-password"
+    )
+    Membership.objects.create(user=user, role=role, practice=practice)
+    if mfa:
+        TOTP.activate(user, TOTP_SECRET)
+    return user
+
+
+def totp_code(secret: str = TOTP_SECRET) -> str:
+    """The code an authenticator app shows right now."""
+    import time
+
+    from allauth.mfa.totp.internal import auth
+
+    # A code read in the last seconds of its 30-second window may expire before it is used.
+    left = 30 - time.time() % 30
+    if left < 5:
+        time.sleep(left + 0.1)
+    counters = list(auth.yield_hotp_counters_from_time())
+    return auth.format_hotp_value(auth.hotp_value(secret, counters[len(counters) // 2]))
+
+
+def submit(
+    practice,
+    patient,
+    *,
+    kind="access",
+    description="Welke gegevens heeft u?",
+    channel=Channel.WEB,
+    practice_given="",
+    about_processor=False,
+    **kwargs,
+) -> Request:
+    """A request as intake stores it (messages are sent on commit)."""
+    return submit_request(
+        submission=Submission(
+            practice=practice,
+            kind=kind,
+            patient=patient,
+            description=description,
+            practice_given=practice_given,
+            about_processor=about_processor,
+        ),
+        channel=channel,
+        **kwargs,
+    )
+
+
+def decided(practice, patient, handler, *, kind="erasure", grant=True) -> Request:
+    """A request the practice has taken through identity check (and, with `grant`, granted)."""
+    from requests_app.lifecycle import perform_transition
+
+    item = Request.objects.get(pk=submit(practice, patient, kind=kind).pk)
+    if item.state == "received":  # forwarding runs after commit, which a test may not reach
+        item = perform_transition(item, "forward", actor=None)
+    item = perform_transition(item, "acknowledge", actor=handler)
+    item = perform_transition(item, "verify_identity", actor=handler, how="ID at the desk")
+    if grant:
+        item = perform_transition(item, "grant", actor=handler)
+    return item
+
+
+def released_package(item, handler, support):
+    """A package support built and delivered, the practice accepted and released."""
+    from workflows.assistance import packages
+    from workflows.assistance import tasks as assistance
+
+    task = assistance.start(
+        assistance.request_assistance(item, actor=handler, kind="supply", instruction="Alles"),
+        actor=support,
+    )
+    package = packages.build_package(task, actor=support)
+    for step in task.manual_steps.all():
+        assistance.tick_manual_step(step, actor=support, note="Niets")
+    task = assistance.deliver(task, actor=support)
+    packages.record_download(package, user=handler, who="practice")  # the practice's review
+    assistance.accept(task, actor=handler)
+    return packages.release(package, actor=handler)
