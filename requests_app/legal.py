@@ -14,6 +14,9 @@ class LegalGround(models.TextChoices):
         "rights_of_others",
         _("Would harm the rights and freedoms of others (GDPR art. 15(4); UAVG art. 41)"),
     )
+    # Kept only so that decisions recorded with it still read right: the patient's own request
+    # to destroy their file overrides the retention term (Civil Code art. 7:455(1)), so it is
+    # offered for no request (see GROUNDS_BY_KIND).
     WGBO_RETENTION = (
         "wgbo_retention",
         _(
@@ -37,6 +40,30 @@ class LegalGround(models.TextChoices):
         "not_applicable",
         _("The right does not apply to this processing (e.g. portability, GDPR art. 20(1))"),
     )
+
+
+G = LegalGround
+# The grounds that exist in law for each kind of request (docs/legal.md gives the articles).
+# Every right may be refused for an unproven identity (GDPR art. 12(6)), a manifestly unfounded or
+# excessive request (art. 12(5)) or to protect others (art. 15(4); UAVG art. 41).
+_ALWAYS = (G.IDENTITY, G.MANIFESTLY_UNFOUNDED, G.RIGHTS_OF_OTHERS)
+GROUNDS_BY_KIND: dict[str, tuple[str, ...]] = {
+    "access": _ALWAYS,
+    "rectification": _ALWAYS,
+    # Against erasure of the medical file only Civil Code art. 7:455(2) holds; the retention term
+    # of art. 7:454(3) yields to the patient's request (art. 7:455(1)).
+    "erasure": (*_ALWAYS, G.WGBO_OTHERS_INTEREST, G.LEGAL_CLAIMS),
+    "restriction": (*_ALWAYS, G.LEGAL_CLAIMS),
+    "portability": (*_ALWAYS, G.NOT_APPLICABLE),
+    "objection": (*_ALWAYS, G.COMPELLING_GROUNDS, G.LEGAL_CLAIMS, G.NOT_APPLICABLE),
+    "complaint": (),  # a complaint ends in a verdict, not a refusal on a ground
+}
+
+
+def grounds_for(kind: str) -> list[tuple[str, str]]:
+    """The (value, label) choices a practice may give for a request of this kind."""
+    allowed = GROUNDS_BY_KIND.get(kind, ())
+    return [(value, label) for value, label in LegalGround.choices if value in allowed]
 
 
 class ComplaintVerdict(models.TextChoices):

@@ -5,7 +5,7 @@ the message to the patient, assigning and routing."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from requests_app.legal import ComplaintVerdict, LegalGround
+from requests_app.legal import ComplaintVerdict, LegalGround, grounds_for
 from requests_app.models import Practice
 
 
@@ -100,6 +100,11 @@ class GroundedDecisionForm(ActionForm):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     legal_ground = forms.ChoiceField(label=_("Legal ground"), choices=LegalGround.choices)
+
+    def __init__(self, *args, kind: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kind is not None:  # only the grounds that exist in law for this kind of request
+            self.fields["legal_ground"].choices = grounds_for(kind)
 
     def action_fields(self) -> dict:
         return {

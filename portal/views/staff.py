@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
-from portal.forms.staff import ACTIONS, AssignForm, MessageForm, RouteForm
+from portal.forms.staff import ACTIONS, AssignForm, GroundedDecisionForm, MessageForm, RouteForm
 from portal.forms.tasks import AskAssistanceForm
 from portal.views.audited import render_page, shown_list
 from portal.views.common import REFUSED, staff_required, tell_refused, visible_request
@@ -83,6 +83,11 @@ def _shown_list(request: HttpRequest, response, event: str, page, filters: dict)
     )
 
 
+def _for(form_class, item) -> dict:
+    """What a form needs to know of the request (the grounds offered depend on its kind)."""
+    return {"kind": item.kind} if issubclass(form_class, GroundedDecisionForm) else {}
+
+
 def _action_forms(item, user, bound=None) -> list:
     """The actions this user may take now, each with its form (one of them maybe bound)."""
     available = [t.name for t in item.get_available_user_state_transitions(user)]
@@ -93,7 +98,9 @@ def _action_forms(item, user, bound=None) -> list:
         if bound is not None and bound.prefix == name:
             form = bound
         else:
-            form = form_class(prefix=name, initial={"version": item.version})
+            form = form_class(
+                prefix=name, initial={"version": item.version}, **_for(form_class, item)
+            )
         forms.append((name, label, form))
     return forms
 
@@ -150,7 +157,8 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
     item = visible_request(request, reference)
     if action not in ACTIONS:
         raise Http404
-    form = ACTIONS[action][0](request.POST, prefix=action)
+    form_class = ACTIONS[action][0]
+    form = form_class(request.POST, prefix=action, **_for(form_class, item))
     if not form.is_valid():
         return _detail(request, item, bound=form, status=400)
     try:

@@ -10,7 +10,7 @@ from django_fsm import GET_STATE, FSMField, transition
 from requests_app import access
 from requests_app.errors import DomainError
 from requests_app.fields import EncryptedTextField, lookup_digest
-from requests_app.legal import ComplaintVerdict, LegalGround
+from requests_app.legal import GROUNDS_BY_KIND, ComplaintVerdict, LegalGround
 from requests_app.models.api_client import ApiClient
 from requests_app.models.practice import Practice
 from requests_app.references import new_reference
@@ -459,8 +459,10 @@ class Request(models.Model):
         self.extension_reason = reason.strip()
 
     def _require_grounds(self, reason: str, legal_ground: str) -> None:
-        if not reason.strip() or legal_ground not in LegalGround.values:
-            raise DecisionIncomplete("a reasoned decision with its legal ground is required")
+        if not reason.strip() or legal_ground not in GROUNDS_BY_KIND.get(self.kind, ()):
+            raise DecisionIncomplete(
+                "a reasoned decision with a legal ground that applies to this kind is required"
+            )
 
     def _record_decision(self, decision: str, reason: str, legal_ground: str) -> None:
         self.decision = decision

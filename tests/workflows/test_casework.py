@@ -121,20 +121,32 @@ def test_manifestly_unfounded_refusal_keeps_its_justification(in_progress, handl
     assert refused.decision_reason == "Vijfde identieke verzoek deze maand."
 
 
-def test_erasure_refused_for_the_wgbo_retention_duty_names_it(
+def test_erasure_is_not_refused_for_the_wgbo_retention_term_but_for_anothers_interest(
     practice, patient, providers, handler
 ):
+    """The patient's request to destroy their file overrides the retention term (Civil Code
+    art. 7:455(1)); only a considerable interest of someone else (art. 7:455(2)) stands."""
+    from requests_app.models.request import DecisionIncomplete
+
     item = submit(practice, patient, kind="erasure")
     do(item, "acknowledge", handler)
     do(item, "verify_identity", handler, how="paspoort")
+    with pytest.raises(DecisionIncomplete):
+        do(
+            item,
+            "refuse",
+            handler,
+            reason="Uw dossier moet 20 jaar bewaard blijven.",
+            legal_ground=LegalGround.WGBO_RETENTION,
+        )
     refused = do(
         item,
         "refuse",
         handler,
-        reason="Uw dossier moet 20 jaar bewaard blijven.",
-        legal_ground=LegalGround.WGBO_RETENTION,
+        reason="Het dossier is van aanmerkelijk belang voor uw kind.",
+        legal_ground=LegalGround.WGBO_OTHERS_INTEREST,
     )
-    assert "7:454" in refused.get_legal_ground_display()
+    assert "7:455" in refused.get_legal_ground_display()
 
 
 def test_waiting_for_the_patient_returns_where_it_came_from(in_progress, handler):
@@ -278,7 +290,8 @@ PATHS = {
     "refuse": (
         "access",
         ["acknowledge", IDENTITY],
-        {"reason": "Nee.", "legal_ground": LegalGround.LEGAL_CLAIMS},
+        # A ground that exists against access (legal claims do not: GDPR art. 17, 18, 21 only).
+        {"reason": "Nee.", "legal_ground": LegalGround.RIGHTS_OF_OTHERS},
         S.REFUSED,
     ),
     "fulfil": ("access", ["acknowledge", IDENTITY, "grant"], {}, S.FULFILLED),
