@@ -77,17 +77,29 @@ def is_patient_of(user, email: str) -> bool:
     return bool(mine) and mine == email
 
 
-def is_staff_address(address: str) -> bool:
-    """Whether a staff account (practice or processor) uses this canonical address."""
+def staff_with_address(address: str) -> list:
+    """The staff accounts (practice, processor or admin) whose e-mail is this canonical address.
+    SQL narrows by the local part (canonical local parts are ASCII); the canonical comparison
+    decides, so a look-alike or an IDN domain written either way is judged right."""
     from django.contrib.auth import get_user_model
 
     from requests_app.validators import same_email
 
     local = address.partition("@")[0]
-    # A cheap pre-filter in SQL, then the exact comparison of canonical forms.
-    candidates = get_user_model().objects.filter(email__istartswith=local[:1])
-    return any(
-        same_email(u.email, address)
-        and (u.is_staff or is_practice_staff(u) or is_processor_support(u))
-        for u in candidates.exclude(username__startswith=PATIENT_USERNAME_PREFIX)
+    candidates = (
+        get_user_model()
+        .objects.filter(email__istartswith=f"{local}@")
+        .exclude(username__startswith=PATIENT_USERNAME_PREFIX)
     )
+    return [
+        u
+        for u in candidates
+        if same_email(u.email, address)
+        and (u.is_staff or is_practice_staff(u) or is_processor_support(u))
+    ]
+
+
+def is_staff_address(address: str) -> bool:
+    """Whether a staff account uses this canonical address (active or not: either way the
+    address never gets a patient's sign-in code)."""
+    return bool(staff_with_address(address))

@@ -19,30 +19,23 @@ from requests_app.models import AssistanceTask, AuditAction, Incident, Request
 from requests_app.timeline import label_for, log_event
 
 
-def _record_request(locked: Request, name: str, *, actor, note: str, source: str) -> None:
-    log_event(
-        locked,
-        name,
-        actor=actor,
-        note=note,
-        from_state=source,
-        audit_as=(f"request.{name}", AuditAction.UPDATE),
-        audit_details={"from": source, "to": locked.state},
-    )
+def _recorder(prefix: str, purpose: Callable[..., str] | None = None):
+    """How a request's or a task's transition is recorded: on the object's own timeline, audited
+    as `<prefix>.<transition>` (a task under its request's reference)."""
 
+    def record(locked, name: str, *, actor, note: str, source: str) -> None:
+        log_event(
+            locked,
+            name,
+            actor=actor,
+            note=note,
+            from_state=source,
+            audit_as=(f"{prefix}.{name}", AuditAction.UPDATE),
+            purpose=purpose(locked) if purpose else "",
+            audit_details={"from": source, "to": locked.state},
+        )
 
-def _record_task(locked: AssistanceTask, name: str, *, actor, note: str, source: str) -> None:
-    # On the task's own timeline; audited under its request's reference.
-    log_event(
-        locked,
-        name,
-        actor=actor,
-        note=note,
-        from_state=source,
-        audit_as=(f"task.{name}", AuditAction.UPDATE),
-        purpose=locked.request.reference,
-        audit_details={"from": source, "to": locked.state},
-    )
+    return record
 
 
 def _record_incident(locked: Incident, name: str, *, actor, note: str, source: str) -> None:
@@ -67,8 +60,10 @@ class _Guarded:
     record: Callable[..., None]
 
 
-REQUEST = _Guarded(Request, versioned=True, record=_record_request)
-TASK = _Guarded(AssistanceTask, versioned=True, record=_record_task)
+REQUEST = _Guarded(Request, versioned=True, record=_recorder("request"))
+TASK = _Guarded(
+    AssistanceTask, versioned=True, record=_recorder("task", lambda task: task.request.reference)
+)
 INCIDENT = _Guarded(Incident, versioned=False, record=_record_incident)
 
 

@@ -126,33 +126,37 @@ def hidden_characters(value: str) -> list[str]:
     ]
 
 
-def validate_person_name(value: str) -> None:
-    """A name staff read and compare must look as it is stored: "Jan Jansen" written with a
-    right-to-left override shows reversed, and a zero-width space makes two names look alike."""
+def _refuse_hidden(value: str, message) -> None:
     found = hidden_characters(value or "")
     if found:
         raise ValidationError(
-            _(
-                "A name cannot contain invisible characters or characters that change the "
-                "direction of the text (found: %(codes)s)."
-            ),
+            message,
             code="hidden_characters",
             params={"codes": ", ".join(sorted({f"U+{ord(ch):04X}" for ch in found}))},
         )
+
+
+def validate_person_name(value: str) -> None:
+    """A name staff read and compare must look as it is stored: "Jan Jansen" written with a
+    right-to-left override shows reversed, and a zero-width space makes two names look alike."""
+    _refuse_hidden(
+        value,
+        _(
+            "A name cannot contain invisible characters or characters that change the "
+            "direction of the text (found: %(codes)s)."
+        ),
+    )
 
 
 def validate_visible_code(value: str) -> None:
     """A number staff compare with their own system (the patient number) must read as stored."""
-    found = hidden_characters(value or "")
-    if found:
-        raise ValidationError(
-            _(
-                "This cannot contain invisible characters or characters that change the "
-                "direction of the text (found: %(codes)s)."
-            ),
-            code="hidden_characters",
-            params={"codes": ", ".join(sorted({f"U+{ord(ch):04X}" for ch in found}))},
-        )
+    _refuse_hidden(
+        value,
+        _(
+            "This cannot contain invisible characters or characters that change the "
+            "direction of the text (found: %(codes)s)."
+        ),
+    )
 
 
 # Direction overrides and isolates turn the text after them around; in free text nothing needs

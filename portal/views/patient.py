@@ -161,6 +161,20 @@ def data_package_download(request: HttpRequest, reference: str) -> HttpResponse:
     return zip_response(package)
 
 
+def _link_page(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
+    """The link page shows part of the request's mobile number: recorded like every showing of
+    the patient's data, also when it is shown again after a wrong code."""
+    if context["phone_request"] is not None:
+        audit.record(
+            "patient.view",
+            AuditAction.READ,
+            user=request.user,
+            request=context["phone_request"],
+            details={"page": "link", "status": status},
+        )
+    return render(request, "patient/link.html", context, status=status)
+
+
 @login_required(login_url=CODE_LOGIN)
 def broker_link(request: HttpRequest) -> HttpResponse:
     """Link an identity broker (DigiD) to the account, after an SMS code to the request's mobile
@@ -175,7 +189,7 @@ def broker_link(request: HttpRequest) -> HttpResponse:
         "passed": download_codes.link_passed(request.session),
     }
     if request.method != "POST":
-        return render(request, "patient/link.html", context)
+        return _link_page(request, context)
     if "send" in request.POST:
         try:
             download_codes.send_link_code(request.session, request.user)
@@ -201,7 +215,7 @@ def broker_link(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("The code is right. You can now link your sign-in."))
             return redirect("patient:link")
         form.add_error("code", _("This code is not right. Check the SMS and try again."))
-    return render(request, "patient/link.html", context, status=400)
+    return _link_page(request, context, status=400)
 
 
 @login_required(login_url=CODE_LOGIN)

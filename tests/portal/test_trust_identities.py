@@ -341,3 +341,21 @@ def test_an_authenticator_code_works_just_after_it_rolled_over_but_never_twice(c
     )
     again = client.post(response["Location"], {"code": code})
     assert again.status_code == 200 and "_auth_user_id" not in client.session
+
+
+def test_the_link_page_records_each_showing_also_after_a_wrong_code(
+    client, practice, patient, providers, django_capture_on_commit_callbacks
+):
+    from workflows.casework.patients import account_for
+
+    submit(practice, patient)
+    client.force_login(account_for(patient.email))
+
+    def shown():
+        return AuditRecord.objects.filter(event_type="patient.view", details__page="link").count()
+
+    assert client.get("/track/link/").status_code == 200 and shown() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/track/link/", {"send": "1"})
+    assert client.post("/track/link/", {"code": "000000"}).status_code == 400
+    assert shown() == 2

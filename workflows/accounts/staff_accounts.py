@@ -6,27 +6,21 @@ import logging
 import urllib.parse
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.test import RequestFactory
 from django.utils import translation
 
 from requests_app import access
-from requests_app.validators import same_email
 from workflows import counters, schedule
 
 log = logging.getLogger(__name__)
 
 
 def staff_accounts_for(address: str) -> list:
-    """Active staff accounts whose address is exactly this canonical one (case-insensitive SQL
-    only narrows the search; the canonical comparison decides)."""
-    candidates = get_user_model().objects.filter(email__iexact=address, is_active=True)
+    """Active staff accounts with a password whose address is exactly this canonical one."""
     return [
         user
-        for user in candidates.exclude(username__startswith=access.PATIENT_USERNAME_PREFIX)
-        if same_email(user.email, address)
-        and user.has_usable_password()
-        and (user.is_staff or access.is_practice_staff(user) or access.is_processor_support(user))
+        for user in access.staff_with_address(address)
+        if user.is_active and user.has_usable_password()
     ]
 
 
