@@ -102,6 +102,20 @@ def _package(request: HttpRequest, reference: str):
     return package
 
 
+def _shown(request: HttpRequest, page: str, item, context: dict, *, status: int = 200):
+    """A patient page about one of their requests, recorded like every showing of the patient's
+    data, also when it is shown again after a wrong code or an expired link."""
+    if item is not None:
+        audit.record(
+            "patient.view",
+            AuditAction.READ,
+            user=request.user,
+            request=item,
+            details={"page": page, "status": status},
+        )
+    return render(request, f"patient/{page}.html", context, status=status)
+
+
 @login_required(login_url=CODE_LOGIN)
 def data_package(request: HttpRequest, reference: str) -> HttpResponse:
     """Download page: an SMS code first (second factor), then the download while the link lasts."""
@@ -141,20 +155,16 @@ def data_package(request: HttpRequest, reference: str) -> HttpResponse:
             if ok:
                 return redirect("patient:package", reference=reference)
             form.add_error("code", _("This code is not right. Check the SMS and try again."))
-        return render(request, "patient/package.html", context, status=400)
-    return render(request, "patient/package.html", context)
+        return _shown(request, "package", package.task.request, context, status=400)
+    return _shown(request, "package", package.task.request, context)
 
 
 @login_required(login_url=CODE_LOGIN)
 def data_package_download(request: HttpRequest, reference: str) -> HttpResponse:
     package = _package(request, reference)
     if not package.downloadable:
-        return render(
-            request,
-            "patient/package.html",
-            {"package": package, "item": package.task.request},
-            status=410,
-        )
+        item = package.task.request
+        return _shown(request, "package", item, {"package": package, "item": item}, status=410)
     if not download_codes.passed(request.session, package):
         return redirect("patient:package", reference=reference)
     packages.record_download(package, user=request.user, who="patient")
@@ -162,17 +172,8 @@ def data_package_download(request: HttpRequest, reference: str) -> HttpResponse:
 
 
 def _link_page(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:
-    """The link page shows part of the request's mobile number: recorded like every showing of
-    the patient's data, also when it is shown again after a wrong code."""
-    if context["phone_request"] is not None:
-        audit.record(
-            "patient.view",
-            AuditAction.READ,
-            user=request.user,
-            request=context["phone_request"],
-            details={"page": "link", "status": status},
-        )
-    return render(request, "patient/link.html", context, status=status)
+    # It shows part of the request's mobile number.
+    return _shown(request, "link", context["phone_request"], context, status=status)
 
 
 @login_required(login_url=CODE_LOGIN)

@@ -119,6 +119,27 @@ def test_an_expired_link_no_longer_downloads(client, handler, support, access_re
     assert f"/track/{access_request.reference}/data/" not in client.get("/track/").content.decode()
 
 
+def test_the_patients_package_page_records_each_showing(
+    client, handler, support, access_request, patient
+):
+    """Also when shown again after a wrong code, or for an expired link."""
+    from django.utils import timezone
+
+    package = released_package(access_request, handler, support)
+    client.force_login(account_for(patient.email))
+    url = f"/track/{access_request.reference}/data/"
+
+    def shown():
+        return AuditRecord.objects.filter(
+            event_type="patient.view", details__page="package", object_id=access_request.reference
+        ).count()
+
+    assert client.get(url).status_code == 200 and shown() == 1
+    assert client.post(url, {"code": "12"}).status_code == 400 and shown() == 2
+    DataPackage.objects.filter(pk=package.pk).update(link_expires_at=timezone.now())
+    assert client.get(url + "download/").status_code == 410 and shown() == 3
+
+
 def test_another_practice_reaches_no_task_package_or_certificate(
     client, handler, other_handler, support, access_request, patient
 ):
