@@ -46,7 +46,9 @@ def escalate_unacknowledged() -> int:
 
 @shared_task(name="workflows.tasks.purge_expired")
 def purge_expired() -> int:
-    return len(retention.purge_expired()) + len(packages.purge_packages())
+    erased = len(retention.purge_expired()) + len(packages.purge_packages())
+    retention.flag_abandoned()  # open work is never erased, only reported
+    return erased
 
 
 @shared_task(name="workflows.tasks.anchor_audit_log")

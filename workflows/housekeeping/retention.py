@@ -1,38 +1,72 @@
-"""Retention (agreement art. 11.1, Bijlage 1): a closed or withdrawn request is erased when its
-practice's retention period has passed since it was closed, with everything hanging off it
-(events, messages, waits, notifications, incident, assistance tasks with their packages and
-certificates). What was erased is written to the audit log,
-which is kept separately (AUDIT_RETENTION_YEARS)."""
+"""Retention (GDPR art. 5(1)(e); agreement art. 11.1, Bijlage 1): a request whose matter has
+ended is erased when its practice's retention period has passed since it ended, with everything
+hanging off it (events, messages, waits, notifications, incident, assistance tasks with their
+packages and certificates). A request need not be formally closed for its term to run: one left
+refused, granted, fulfilled or decided ends at that step (`TERM_STARTS`, docs/legal.md). What was
+erased is written to the audit log, which is kept separately (AUDIT_RETENTION_YEARS).
+
+Open work is never erased: a request still open long after the retention term would have run
+out had it been answered on time is reported to the practice's FG (or to processor support for a
+request without a practice) once a year, until someone ends it."""
 
 import datetime
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from requests_app import audit
-from requests_app.models import AuditAction, Practice, Request
-from requests_app.models.request import FINISHED_STATES
+from requests_app.models import AuditAction, Practice, Request, RequestState
+from requests_app.models.request import OPEN_STATES
 from workflows.assistance.packages.files import remove_file_after_commit
 from workflows.casework.patients import retire_account
+from workflows.messaging import outbox, recipients
+from workflows.messaging.messages import STAFF_LANGUAGE
+from workflows.models import Medium, Notification, Purpose
 
 BATCH = 500
 
-
 DEFAULT_RETENTION_YEARS = 15  # Bijlage 1; for requests that never reached a practice
+
+S = RequestState
+# The moment the matter ended, per end state: the retention term starts there. A request closed
+# after its decision counts from closing; one never closed from its last step.
+TERM_STARTS = {
+    S.CLOSED: "closed_at",
+    S.WITHDRAWN: "closed_at",
+    S.FULFILLED: "fulfilled_at",
+    S.REFUSED: "decided_at",
+    S.DECIDED: "decided_at",  # a complaint's decision (Wkkgz art. 17)
+    S.GRANTED: "decided_at",  # granted, never marked carried out
+    S.PARTIALLY_GRANTED: "decided_at",
+}
+
+
+def years_before(now: datetime.datetime, years: int) -> datetime.datetime:
+    return now - datetime.timedelta(days=365.25 * years)
+
+
+def ended_before(cutoff: datetime.datetime) -> Q:
+    """Requests whose matter ended before `cutoff`."""
+    ended = Q(pk__in=[])
+    for state, field in TERM_STARTS.items():
+        ended |= Q(state=state, **{f"{field}__lt": cutoff})
+    return ended
 
 
 def expired_requests(now: datetime.datetime):
-    def older_than(years: int) -> datetime.datetime:
-        return now - datetime.timedelta(days=365.25 * years)
-
-    finished = Request.objects.filter(state__in=FINISHED_STATES)
     for practice in Practice.objects.all().only("pk", "retention_years"):
-        yield from finished.filter(
-            practice=practice, closed_at__lt=older_than(practice.retention_years)
+        yield from Request.objects.filter(
+            ended_before(years_before(now, practice.retention_years)), practice=practice
         ).values_list("pk", flat=True)[:BATCH]
-    yield from finished.filter(
-        practice__isnull=True, closed_at__lt=older_than(DEFAULT_RETENTION_YEARS)
+    yield from Request.objects.filter(
+        ended_before(years_before(now, DEFAULT_RETENTION_YEARS)), practice__isnull=True
     ).values_list("pk", flat=True)[:BATCH]
+
+
+def ended_at(item: Request) -> datetime.datetime | None:
+    field = TERM_STARTS.get(item.state)
+    return getattr(item, field) if field else None
 
 
 def purge_expired(now: datetime.datetime | None = None) -> list[str]:
@@ -50,7 +84,8 @@ def purge_expired(now: datetime.datetime | None = None) -> list[str]:
                 user_label="system",
                 request=item,
                 details={
-                    "closed_at": item.closed_at.isoformat(),
+                    "state": item.state,
+                    "ended_at": ended_at(item).isoformat(),
                     "events": item.events.count(),
                     "messages": item.messages.count(),
                     "notifications": item.notifications.count(),
@@ -71,3 +106,43 @@ def purge_expired(now: datetime.datetime | None = None) -> list[str]:
         if not Request.objects.filter(patient_email=email).exists():
             retire_account(email)
     return erased
+
+
+def abandoned_requests(now: datetime.datetime):
+    """Open requests whose answer was due longer ago than their retention period: had they been
+    answered on time they would have been erased by now."""
+
+    def due_before(years: int) -> Q:
+        return Q(response_due__lt=timezone.localdate(years_before(now, years)))
+
+    open_requests = Request.objects.filter(state__in=OPEN_STATES).select_related("practice")
+    for practice in Practice.objects.all().only("pk", "retention_years"):
+        yield from open_requests.filter(due_before(practice.retention_years), practice=practice)[
+            :BATCH
+        ]
+    yield from open_requests.filter(due_before(DEFAULT_RETENTION_YEARS), practice__isnull=True)[
+        :BATCH
+    ]
+
+
+def flag_abandoned(now: datetime.datetime | None = None) -> list[Notification]:
+    """Tell the practice's FG (processor support for a request without a practice) about each
+    abandoned open request, once a year: only a person may end open work."""
+    now = now or timezone.now()
+    support = recipients.support_emails()
+    rows = []
+    for item in abandoned_requests(now):
+        fg = item.practice.dpo_email if item.practice else ""
+        for email in [fg] if fg else support:
+            message = outbox.message(
+                purpose=Purpose.ESCALATION,
+                medium=Medium.EMAIL,
+                recipient=email,
+                template="abandoned",
+                language=STAFF_LANGUAGE,
+                request=item,
+                context={"reference": item.reference, "due": item.response_due},
+            )
+            message.dedupe_key = f"abandoned:{item.pk}:{email}:{now.year}"
+            rows.append(message)
+    return outbox.enqueue_once(rows)
