@@ -1,9 +1,31 @@
-"""Deployment checks (`manage.py check --deploy`) for settings Django itself does not know."""
+"""Checks (`manage.py check`, and `check --deploy`) for settings Django itself does not know."""
 
 from django.conf import settings
-from django.core.checks import Tags, Warning, register
+from django.core.checks import Error, Tags, Warning, register
+
+from requests_app.models.audit import MINIMUM_RETENTION_YEARS
 
 MIN_KEY_LENGTH = 32
+
+
+@register(Tags.security)
+def audit_retention(app_configs, **kwargs):
+    """`manage.py` commands run this before they start (migrate, prune_audit_log, …); the pruning
+    itself refuses such a value too."""
+    if settings.AUDIT_RETENTION_YEARS < MINIMUM_RETENTION_YEARS:
+        return [
+            Error(
+                f"AUDIT_RETENTION_YEARS is {settings.AUDIT_RETENTION_YEARS}; audit records must be "
+                f"kept at least {MINIMUM_RETENTION_YEARS} years.",
+                hint=(
+                    "Log lines are kept at least five years from when they were written (Besluit "
+                    "elektronische gegevensverwerking door zorgaanbieders art. 5(2); Stcrt. 2019, "
+                    "38007). Set AUDIT_RETENTION_YEARS to 5 or more."
+                ),
+                id="portal.E001",
+            )
+        ]
+    return []
 
 
 @register(Tags.security, deploy=True)

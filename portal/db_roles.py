@@ -3,7 +3,9 @@
 Migrations run as the owner of the tables; the portal itself runs as a role that owns nothing
 and may read and write the tables, except the audit log, which it may only read and append to.
 Not being the owner, it cannot disable or drop the append-only trigger, and it holds no UPDATE,
-DELETE or TRUNCATE on that table, so records written are out of the runtime's reach.
+DELETE or TRUNCATE on that table, so records written are out of the runtime's reach. Removing
+old records after the retention period is the owner's (`prune_audit_log`); the runtime role may
+only read the record of what was removed.
 """
 
 import dataclasses
@@ -11,14 +13,16 @@ import dataclasses
 from django.db import DatabaseError, connections, transaction
 from psycopg import errors, sql
 
-from requests_app.models import AuditChainHead, AuditRecord
+from requests_app.models import AuditChainHead, AuditRecord, AuditRemovedSegment
 
 AUDIT_TABLE = AuditRecord._meta.db_table
 # The head is moved by every append (so UPDATE), never removed.
 HEAD_TABLE = AuditChainHead._meta.db_table
 TRIGGER = "audit_record_append_only"  # migration 0007
-# Only `migrate` (as the owner) writes the list of applied migrations.
-READ_ONLY_TABLES = frozenset({"django_migrations"})
+# Only the owner writes these: the list of applied migrations (`migrate`), and the keyed records
+# of audit segments removed after the retention period (`prune_audit_log`).
+REMOVED_SEGMENTS_TABLE = AuditRemovedSegment._meta.db_table
+READ_ONLY_TABLES = frozenset({"django_migrations", REMOVED_SEGMENTS_TABLE})
 WRITE = ("SELECT", "INSERT", "UPDATE", "DELETE")
 # Anything beyond these on the audit table would let the runtime change what it wrote.
 AUDIT_ALLOWED = {"SELECT", "INSERT"}

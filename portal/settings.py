@@ -269,8 +269,9 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# The audit log is kept at least this long, independent of request retention; nothing in the
-# application deletes audit records (PostgreSQL refuses it), so archiving is an operator's task.
+# Audit records are kept at least this many years (the minimum is 5: `check` errors below it),
+# and longer while a request they concern is still held. Only `manage.py prune_audit_log`, run
+# as the tables' owner, removes older ones, a month at a time (docs/security.md).
 AUDIT_RETENTION_YEARS = int(os.environ.get("AUDIT_RETENTION_YEARS", "5"))
 # The audit chain's HMAC key. It must never be stored in the database, and must stay the same
 # for the life of the log (a new key makes every record look changed). Without it a key is

@@ -1,15 +1,26 @@
 """Writing and checking the NEN 7513 audit log. `record` is called wherever personal data is
 viewed, searched, exported or changed; the request context (source IP) comes from middleware."""
 
+import bisect
 import contextvars
 import dataclasses
+import datetime
 from collections.abc import Iterable
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from requests_app import access
 from requests_app.audit_anchors import Anchor
-from requests_app.models import AuditAction, AuditChainHead, AuditOutcome, AuditRecord, Request
+from requests_app.models import (
+    AuditAction,
+    AuditChainHead,
+    AuditOutcome,
+    AuditRecord,
+    AuditRemovedSegment,
+    Request,
+)
+from requests_app.models.audit import MINIMUM_RETENTION_YEARS
 
 GENESIS = "0" * 64  # the "previous hash" of record #1
 
@@ -88,6 +99,7 @@ class ChainReport:
     last_seq: int = 0  # the last record found sound, and its hash
     last_hash: str = GENESIS
     anchors_matched: int = 0
+    removed: tuple[AuditRemovedSegment, ...] = ()  # removed segments the walk passed over
 
     @property
     def intact(self) -> bool:
@@ -100,28 +112,77 @@ def verify_chain(
     """Walk the chain in order; report the first changed, missing or reordered record, and any
     checkpoint (`anchors`, kept outside the database) the chain no longer matches.
 
+    A run of records removed after the retention period is passed over on the strength of its
+    keyed `AuditRemovedSegment`: it must follow the record before it, and the record after it
+    must name its last hash as its predecessor.
+
     With `since` (a checkpoint already verified) the walk starts at that record instead of #1.
     """
     vouched: dict[int, list[Anchor]] = {}
-    for anchor in anchors:
+    vouched_list = list(anchors)
+    for anchor in vouched_list:
         vouched.setdefault(anchor.seq, []).append(anchor)
     previous_hash, last_seq, checked, matched = GENESIS, 0, 0, 0
+    passed: list[AuditRemovedSegment] = []
     # Read before the walk: records appended meanwhile then lie beyond it, not in conflict.
     head = AuditChainHead.objects.filter(pk=1).first()
+    segments = _removed_segments()
+    removed = {segment.first_seq: segment for segment in segments}
 
     def report(problem: str = "") -> ChainReport:
-        return ChainReport(checked, problem, last_seq, previous_hash, matched)
+        return ChainReport(checked, problem, last_seq, previous_hash, matched, tuple(passed))
+
+    def pass_removed() -> str:
+        """Step over the removed segments that start right after `last_seq`."""
+        nonlocal previous_hash, last_seq, matched
+        while (segment := removed.get(last_seq + 1)) is not None:
+            if segment.prev_hash != previous_hash:
+                return f"the removed records {_span(segment)} do not follow #{last_seq}"
+            for anchor in vouched.get(segment.last_seq, ()):
+                if anchor.hash != segment.last_hash:
+                    return (
+                        f"the removed records {_span(segment)} end in another hash than the"
+                        f" checkpoint {anchor.label}"
+                    )
+                matched += 1
+            previous_hash, last_seq = segment.last_hash, segment.last_seq
+            passed.append(segment)
+        return ""
+
+    dated = sorted((anchor.seq, anchor.at) for anchor in vouched_list if anchor.at)
+    for segment in segments:
+        if segment.compute_mac() != segment.mac:
+            return report(f"the record of the removed records {_span(segment)} is not genuine")
+        if problem := _removed_too_early(segment, dated):
+            return report(problem)
+        stray = AuditRecord.objects.filter(
+            seq__gte=segment.first_seq, seq__lte=segment.last_seq
+        ).first()
+        if stray is not None:
+            return report(
+                f"record #{stray.seq} lies in the removed records {_span(segment)}"
+                " (written after they were removed)"
+            )
 
     if since is not None:
         start = AuditRecord.objects.filter(seq=since.seq).first()
-        if start is None or start.hash != since.hash or start.compute_hash() != start.hash:
+        covering = next((s for s in segments if s.first_seq <= since.seq <= s.last_seq), None)
+        if start is None and covering is not None:
+            # Removed since the checkpoint was taken: go on from the end of the removal.
+            previous_hash, last_seq = covering.last_hash, covering.last_seq
+        elif start is None or start.hash != since.hash or start.compute_hash() != start.hash:
             return report(f"record #{since.seq} no longer matches the checkpoint {since.label}")
-        previous_hash, last_seq = since.hash, since.seq
+        else:
+            previous_hash, last_seq = since.hash, since.seq
     while True:
+        if problem := pass_removed():
+            return report(problem)
         rows = list(AuditRecord.objects.filter(seq__gt=last_seq).order_by("seq")[:batch])
         if not rows:
             break
         for entry in rows:
+            if problem := pass_removed():
+                return report(problem)
             if entry.seq != last_seq + 1:
                 return report(f"record #{last_seq + 1} is missing (next present is #{entry.seq})")
             if entry.prev_hash != previous_hash:
@@ -157,3 +218,51 @@ def verify_chain(
             f" at #{last_seq} (records at the end were removed)"
         )
     return report()
+
+
+def _removed_segments() -> list[AuditRemovedSegment]:
+    # Before migration 0021 (code deployed ahead of `migrate`) there is no table, and so nothing
+    # was removed.
+    table = AuditRemovedSegment._meta.db_table
+    if table not in connection.introspection.table_names():
+        return []
+    return list(AuditRemovedSegment.objects.order_by("first_seq"))
+
+
+def years_before(moment: datetime.datetime, years: int) -> datetime.datetime:
+    try:
+        return moment.replace(year=moment.year - years)
+    except ValueError:  # 29 February
+        return moment.replace(year=moment.year - years, day=28)
+
+
+CLOCK_SKEW = datetime.timedelta(hours=1)
+
+
+def _removed_too_early(segment: AuditRemovedSegment, dated: list[tuple[int, str]]) -> str:
+    """A removal is only sound for records older than the retention period when it was made.
+    Its keyed record says so; checkpoints outside the database taken inside the removed run
+    show when later records in it were written, so a removal of recent records dressed up as
+    an old one (by someone holding the database and the key) is still found."""
+    cutoff = years_before(segment.removed_at, segment.retention_years)
+    if (
+        segment.retention_years < MINIMUM_RETENTION_YEARS
+        or segment.removed_at > timezone.now() + CLOCK_SKEW
+        or segment.last_at >= cutoff
+    ):
+        return f"the records {_span(segment)} were removed before their retention period ended"
+    # A checkpoint of record #n was taken before #n+1 was written.
+    start = bisect.bisect_left(dated, (segment.first_seq, ""))
+    for seq, taken in dated[start:]:
+        if seq >= segment.last_seq:
+            break
+        if datetime.datetime.fromisoformat(taken) >= cutoff:
+            return (
+                f"the records {_span(segment)} were removed before their retention period "
+                f"ended: the checkpoint #{seq} taken {taken} vouches for a younger one"
+            )
+    return ""
+
+
+def _span(segment: AuditRemovedSegment) -> str:
+    return f"#{segment.first_seq}-#{segment.last_seq}"

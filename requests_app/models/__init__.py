@@ -9,7 +9,13 @@ from requests_app.models.assistance import (
     TaskEvent,
     TaskState,
 )
-from requests_app.models.audit import AuditAction, AuditChainHead, AuditOutcome, AuditRecord
+from requests_app.models.audit import (
+    AuditAction,
+    AuditChainHead,
+    AuditOutcome,
+    AuditRecord,
+    AuditRemovedSegment,
+)
 from requests_app.models.calendar import EquatedHoliday
 from requests_app.models.conversation import PatientWait, RequestMessage, Sender
 from requests_app.models.incident import Incident, IncidentState
@@ -32,6 +38,7 @@ __all__ = [
     "AuditChainHead",
     "AuditOutcome",
     "AuditRecord",
+    "AuditRemovedSegment",
     "ApiClient",
     "Channel",
     "DataCategory",

@@ -6,8 +6,13 @@ only insert and read them, see `provision_db_roles`), so a changed, removed or r
 found by `manage.py verify_audit_log`. The key is not in the database: whoever holds only the
 database cannot compute a valid chain, and checkpoints kept outside it (`audit_anchors`) catch
 a rewrite by someone who also holds the key.
+
+After the retention period whole segments are removed by the tables' owner
+(`manage.py prune_audit_log`); each removal leaves an `AuditRemovedSegment`, keyed like the
+records, that the rest of the chain verifies against.
 """
 
+import datetime
 import hashlib
 import hmac
 import json
@@ -109,6 +114,65 @@ def chain_key() -> bytes:
     except ImproperlyConfigured:
         raise ImproperlyConfigured("The audit chain needs AUDIT_CHAIN_KEY or SECRET_KEY.") from None
     return hashlib.sha256(("audit-chain:" + secret).encode()).digest()
+
+
+# Log lines are kept at least five years from when they were written (Besluit elektronische
+# gegevensverwerking door zorgaanbieders art. 5(2), ministerial decision Stcrt. 2019, 38007).
+MINIMUM_RETENTION_YEARS = 5
+
+
+class AuditRemovedSegment(models.Model):
+    """A contiguous run of the chain that was removed after the retention period: which records
+    (`first_seq`..`last_seq`, `count`), the hash the first one followed (`prev_hash`) and the
+    last one's hash (`last_hash`, which the next remaining record names as its predecessor), the
+    period they covered, and who removed them when. `mac` is keyed like the records, so a row
+    made up by someone without the key to explain away deleted records does not verify."""
+
+    first_seq = models.PositiveBigIntegerField(unique=True)
+    last_seq = models.PositiveBigIntegerField(unique=True)
+    count = models.PositiveBigIntegerField()
+    prev_hash = models.CharField(max_length=64)
+    last_hash = models.CharField(max_length=64)
+    first_at = models.DateTimeField()
+    last_at = models.DateTimeField()
+    retention_years = models.PositiveSmallIntegerField()
+    removed_at = models.DateTimeField(default=timezone.now)
+    removed_by = models.CharField(max_length=200)
+    mac = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["first_seq"]
+
+    def __str__(self) -> str:
+        return f"removed #{self.first_seq}-#{self.last_seq}"
+
+    @property
+    def period(self) -> str:
+        return f"{self.first_at:%Y-%m-%d} to {self.last_at:%Y-%m-%d}"
+
+    def canonical(self) -> bytes:
+        fields = {
+            "kind": "removed-segment",  # never the same bytes as a record's
+            "first_seq": self.first_seq,
+            "last_seq": self.last_seq,
+            "count": self.count,
+            "prev_hash": self.prev_hash,
+            "last_hash": self.last_hash,
+            "first_at": _utc(self.first_at),
+            "last_at": _utc(self.last_at),
+            "retention_years": self.retention_years,
+            "removed_at": _utc(self.removed_at),
+            "removed_by": self.removed_by,
+        }
+        return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+
+    def compute_mac(self) -> str:
+        return hmac.new(chain_key(), self.canonical(), hashlib.sha256).hexdigest()
+
+
+def _utc(moment) -> str:
+    """The same text before saving and after reading back, whatever the time zone."""
+    return moment.astimezone(datetime.UTC).isoformat(timespec="microseconds")
 
 
 class AuditChainHead(models.Model):

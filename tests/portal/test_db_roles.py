@@ -2,18 +2,21 @@
 credentials would: signed in as that role, change, remove or empty the audit log, switch its
 trigger off or drop it. All refused; appending and reading work, and so does the portal."""
 
+import datetime
 import secrets
 
 import psycopg
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
 from psycopg import errors, sql
 
 from requests_app import audit
-from requests_app.models import AuditAction, AuditRecord, Request
+from requests_app.models import AuditAction, AuditRecord, AuditRemovedSegment, Request
 from tests.factories import submit
+from workflows.housekeeping import audit_pruning
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -99,6 +102,77 @@ def test_the_runtime_role_cannot_change_the_audit_log(attacker, records, stateme
         r.user_label for r in records
     ]
     call_command("verify_audit_log")
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM requests_app_auditrecord",
+        "DELETE FROM requests_app_auditrecord WHERE seq = 1",
+        "UPDATE requests_app_auditrecord SET user_label = 'someone else' WHERE seq = 1",
+        "INSERT INTO requests_app_auditremovedsegment (first_seq, last_seq, count, prev_hash,"
+        " last_hash, first_at, last_at, retention_years, removed_at, removed_by, mac)"
+        " VALUES (1, 1, 1, '', '', now(), now(), 5, now(), 'me', '')",
+        "DELETE FROM requests_app_auditremovedsegment",
+        "UPDATE requests_app_auditremovedsegment SET removed_by = 'me'",
+    ],
+)
+def test_the_runtime_role_cannot_use_the_pruning_path(attacker, records, statement):
+    """Declaring a segment, as prune_audit_log does for the trigger, gains it nothing: it holds
+    no DELETE on the audit log, and may only read the record of what was removed."""
+    attacker.execute("SELECT set_config('portal.audit_remove_segment', '1-1000000', false)")
+    with pytest.raises(errors.InsufficientPrivilege, match=DENIED):
+        attacker.execute(statement)
+    assert list(AuditRecord.objects.order_by("seq")) == records
+    removals = attacker.execute("SELECT count(*) FROM requests_app_auditremovedsegment")
+    assert removals.fetchone() == (0,)
+    call_command("verify_audit_log")
+
+
+def test_the_prune_command_refuses_the_runtime_role_even_for_an_old_segment(
+    app_role, records, monkeypatch
+):
+    name, _password = app_role
+    Request.objects.all().delete()  # purged: its log is no longer that of a living request
+    later = timezone.now() + datetime.timedelta(days=366 * 7)  # the records are old by then
+    monkeypatch.setattr(audit_pruning.timezone, "now", lambda: later)
+    role = sql.Identifier(name).as_string(connection.connection)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET ROLE {role}")
+    try:
+        with pytest.raises(CommandError, match=f"{name} is not the owner of the audit log"):
+            call_command("prune_audit_log")
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+    assert list(AuditRecord.objects.order_by("seq")) == records
+    assert not AuditRemovedSegment.objects.exists()
+
+    call_command("prune_audit_log")  # the owner may
+    assert not AuditRecord.objects.filter(seq__in=[r.seq for r in records]).exists()
+    call_command("verify_audit_log")
+
+
+def test_even_the_owner_deletes_only_the_segment_it_declared(records):
+    """The trigger lets through only the declared range, and never an update."""
+    declare = "SELECT set_config('portal.audit_remove_segment', %s, true)"
+    attempts = [
+        (None, "DELETE FROM requests_app_auditrecord WHERE seq = 1"),
+        ("1-1", "DELETE FROM requests_app_auditrecord WHERE seq = 2"),
+        ("1-1", "DELETE FROM requests_app_auditrecord"),
+        ("1-2", "UPDATE requests_app_auditrecord SET user_label = 'x' WHERE seq = 1"),
+        ("1-1; 2-9", "DELETE FROM requests_app_auditrecord WHERE seq = 2"),
+    ]
+    for declared, statement in attempts:
+        with (
+            pytest.raises(DatabaseError, match="append-only"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            if declared:
+                cursor.execute(declare, [declared])
+            cursor.execute(statement)
+    assert list(AuditRecord.objects.order_by("seq")) == records
 
 
 def test_the_runtime_role_may_read_and_append_but_a_forged_record_is_found(attacker, records):

@@ -14,7 +14,8 @@ def anchor_argument(text: str) -> Anchor:
 class Command(BaseCommand):
     help = (
         "Check the audit log's keyed hash chain and every checkpoint kept outside the database; "
-        "report the first changed, missing or moved record."
+        "report the first changed, missing or moved record, and the segments removed after the "
+        "retention period."
     )
 
     def add_arguments(self, parser):
@@ -41,8 +42,16 @@ class Command(BaseCommand):
             checkpoints = f"checkpoints matched: {report.anchors_matched}"
         else:
             checkpoints = f"no checkpoints found in {store_path()}"
+        for segment in report.removed:
+            self.stdout.write(
+                f"Removed after {segment.retention_years} years: #{segment.first_seq}-"
+                f"#{segment.last_seq}, {segment.count} records of {segment.period}, removed "
+                f"{segment.removed_at:%Y-%m-%d %H:%M} UTC by {segment.removed_by}"
+            )
+        removed = f", {len(report.removed)} removed segment(s)" if report.removed else ""
         self.stdout.write(
             self.style.SUCCESS(
-                f"Audit log intact: {report.checked} records, chain unbroken; {checkpoints}."
+                f"Audit log intact: {report.checked} records, chain unbroken{removed}; "
+                f"{checkpoints}."
             )
         )
