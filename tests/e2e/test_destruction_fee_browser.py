@@ -22,14 +22,19 @@ WIDTHS = (1280, 390)
 
 
 def snap(page, shots, name: str) -> None:
-    host = urlsplit(page.url).hostname
     for language in ("nl", "en"):
-        cookie = {"name": "django_language", "value": language, "domain": host, "path": "/"}
-        page.context.add_cookies([cookie])
-        page.reload()
+        use_language(page, language)
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
             page.screenshot(path=str(shots / f"{name}-{language}-{width}.png"), full_page=True)
+    use_language(page, "nl")
+
+
+def use_language(page, language: str) -> None:
+    host = urlsplit(page.url).hostname
+    cookie = {"name": "django_language", "value": language, "domain": host, "path": "/"}
+    page.context.add_cookies([cookie])
+    page.reload()
 
 
 def test_the_patient_reads_that_destruction_is_final_before_confirming(
