@@ -421,7 +421,9 @@ class Request(models.Model):
         target=S.FULFILLED,
         permission=by_practice_staff,
     )
-    def fulfil(self, destroyed_what: str = "", destroyed_where: str = "", destroyed_on=None):
+    def fulfil(
+        self, destroyed_what: str = "", destroyed_where: str = "", destroyed_on=None
+    ) -> None:
         """Carried out. A destruction is carried out only with the record of what was destroyed,
         where and when."""
         if self.kind == RequestKind.DESTRUCTION:
