@@ -83,7 +83,7 @@ def document() -> str:
             "Each arrow names the transition and who may make it.",
             "",
             "## Data-subject requests (access, rectification, erasure, restriction, portability, "
-            "objection)",
+            "objection, destruction of the medical file)",
             "",
             mermaid(RequestKind.ACCESS, DATA_REQUEST_STATES),
             "",

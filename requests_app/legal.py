@@ -31,6 +31,10 @@ class LegalGround(models.TextChoices):
             "(Civil Code art. 7:455(2))"
         ),
     )
+    WGBO_STATUTORY_DUTY = (
+        "wgbo_statutory_duty",
+        _("A statutory provision forbids destroying the record (Civil Code art. 7:455(2))"),
+    )
     LEGAL_CLAIMS = "legal_claims", _("Needed for legal claims (GDPR art. 17(3)(e), 18(2), 21(1))")
     COMPELLING_GROUNDS = (
         "compelling_grounds",
@@ -50,12 +54,21 @@ _ALWAYS = (G.IDENTITY, G.MANIFESTLY_UNFOUNDED, G.RIGHTS_OF_OTHERS)
 GROUNDS_BY_KIND: dict[str, tuple[str, ...]] = {
     "access": _ALWAYS,
     "rectification": _ALWAYS,
-    # Against erasure of the medical file only Civil Code art. 7:455(2) holds; the retention term
-    # of art. 7:454(3) yields to the patient's request (art. 7:455(1)).
-    "erasure": (*_ALWAYS, G.WGBO_OTHERS_INTEREST, G.LEGAL_CLAIMS),
+    # Erasure of the app's data (GDPR art. 17): its own exceptions (art. 17(3)). The medical file
+    # is destroyed on a request of its own kind, with the WGBO's grounds (below).
+    "erasure": (*_ALWAYS, G.LEGAL_CLAIMS),
     "restriction": (*_ALWAYS, G.LEGAL_CLAIMS),
     "portability": (*_ALWAYS, G.NOT_APPLICABLE),
     "objection": (*_ALWAYS, G.COMPELLING_GROUNDS, G.LEGAL_CLAIMS, G.NOT_APPLICABLE),
+    # Destroying the medical file (Civil Code art. 7:455): the retention term of art. 7:454(3)
+    # yields to the patient's request (art. 7:455(1)); only art. 7:455(2) stands against it,
+    # besides an unproven identity and a manifestly unfounded or excessive request.
+    "destruction": (
+        G.IDENTITY,
+        G.MANIFESTLY_UNFOUNDED,
+        G.WGBO_OTHERS_INTEREST,
+        G.WGBO_STATUTORY_DUTY,
+    ),
     "complaint": (),  # a complaint ends in a verdict, not a refusal on a ground
 }
 

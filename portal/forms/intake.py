@@ -18,12 +18,19 @@ from workflows.intake.submission import PatientDetails, Submission
 KIND_EXPLANATIONS = {
     RequestKind.ACCESS: _("See which personal data is kept about you, and receive a copy."),
     RequestKind.RECTIFICATION: _("Have personal data that is wrong or incomplete corrected."),
-    RequestKind.ERASURE: _("Have your personal data deleted."),
+    RequestKind.ERASURE: _(
+        "Have your personal data deleted. For your medical file, choose destruction of the "
+        "medical file."
+    ),
     RequestKind.RESTRICTION: _(
         "Have the use of your data limited for a while, e.g. during a dispute."
     ),
     RequestKind.PORTABILITY: _("Receive your data in a file you can take to another provider."),
     RequestKind.OBJECTION: _("Object to how your data is used."),
+    RequestKind.DESTRUCTION: _(
+        "Have your practice destroy your medical file. This is final: a destroyed file cannot "
+        "be restored."
+    ),
     RequestKind.COMPLAINT: _("Complain about how your data or your care was handled."),
 }
 

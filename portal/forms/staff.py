@@ -2,14 +2,19 @@
 for workflows.casework.actions.act and carries the version of the request it was shown with),
 the message to the patient, assigning and routing."""
 
+from decimal import Decimal
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from requests_app.fees import FEE_MAXIMUM
 from requests_app.legal import ComplaintVerdict, LegalGround, grounds_for
-from requests_app.models import Practice
+from requests_app.models import Practice, RequestKind
 
 
 class ActionForm(forms.Form):
+    takes_kind = False  # True: the form is made for the kind of request (`kind=`)
     version = forms.IntegerField(widget=forms.HiddenInput)
     note = forms.CharField(
         label=_("Note for the history"),
@@ -100,6 +105,7 @@ class GroundedDecisionForm(ActionForm):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     legal_ground = forms.ChoiceField(label=_("Legal ground"), choices=LegalGround.choices)
+    takes_kind = True
 
     def __init__(self, *args, kind: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -110,6 +116,80 @@ class GroundedDecisionForm(ActionForm):
         return {
             "reason": self.cleaned_data["reason"],
             "legal_ground": self.cleaned_data["legal_ground"],
+        }
+
+
+class FulfilForm(ActionForm):
+    """Carried out; for a destruction of the medical file, with the record of what was destroyed,
+    where and when (Civil Code art. 7:455)."""
+
+    takes_kind = True
+    destroyed_what = forms.CharField(
+        label=_("What was destroyed"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example: the medical file, all entries up to 1 March 2026."),
+    )
+    destroyed_where = forms.CharField(
+        label=_("Where it was destroyed"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Every system and place, for example: the GP information system, lab results in "
+            "the lab portal, paper archive."
+        ),
+    )
+    destroyed_on = forms.DateField(
+        label=_("Destroyed on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, kind: str | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kind != RequestKind.DESTRUCTION:
+            for name in ("destroyed_what", "destroyed_where", "destroyed_on"):
+                del self.fields[name]
+
+    def clean_destroyed_on(self):
+        day = self.cleaned_data["destroyed_on"]
+        if day > timezone.localdate():
+            raise forms.ValidationError(_("The day of destruction cannot be in the future."))
+        return day
+
+    def action_fields(self) -> dict:
+        names = ("destroyed_what", "destroyed_where", "destroyed_on")
+        return {name: self.cleaned_data[name] for name in names if name in self.fields}
+
+
+class ChargeFeeForm(ActionForm):
+    """GDPR art. 12(5): a reasonable fee for a manifestly unfounded or excessive request."""
+
+    amount = forms.DecimalField(
+        label=_("Fee in euros"),
+        min_value=Decimal("0.01"),
+        max_value=FEE_MAXIMUM,
+        max_digits=6,
+        decimal_places=2,
+        localize=True,  # "12,50" on a Dutch page
+        help_text=_("Based on the administrative costs of handling this request."),
+    )
+    justification = forms.CharField(
+        label=_("Why the request is manifestly unfounded or excessive (shown to the patient)"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("For example: the same request for the fourth time this month."),
+    )
+    cost_basis = forms.CharField(
+        label=_("How the amount follows the administrative costs (shown to the patient)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def action_fields(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "amount": data["amount"],
+            "justification": data["justification"],
+            "cost_basis": data["cost_basis"],
         }
 
 
@@ -166,7 +246,10 @@ ACTIONS = {
     "grant": (GrantForm, _("Grant")),
     "grant_partially": (GroundedDecisionForm, _("Grant in part")),
     "refuse": (GroundedDecisionForm, _("Refuse")),
-    "fulfil": (SimpleAction, _("Mark as carried out")),
+    "fulfil": (FulfilForm, _("Mark as carried out")),
+    "charge_fee": (ChargeFeeForm, _("Ask a fee (manifestly unfounded or excessive)")),
+    "record_fee_paid": (SimpleAction, _("The fee has been paid")),
+    "waive_fee": (SimpleAction, _("Go on without the fee")),
     "investigate": (SimpleAction, _("Start the investigation")),
     "decide_complaint": (ComplaintDecisionForm, _("Record the decision")),
     "close": (SimpleAction, _("Close")),

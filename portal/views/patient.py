@@ -28,6 +28,7 @@ PATIENT_STATE = {
     S.ACKNOWLEDGED: gettext_lazy("Your practice is handling it"),
     S.INVESTIGATING: gettext_lazy("Your practice is handling it"),
     S.AWAITING_PATIENT: gettext_lazy("Your practice is waiting for your answer"),
+    S.AWAITING_FEE: gettext_lazy("Your practice asks a fee before it handles your request"),
     S.GRANTED: gettext_lazy("Decided"),
     S.PARTIALLY_GRANTED: gettext_lazy("Decided"),
     S.REFUSED: gettext_lazy("Decided"),

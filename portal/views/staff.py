@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
-from portal.forms.staff import ACTIONS, AssignForm, GroundedDecisionForm, MessageForm, RouteForm
+from portal.forms.staff import ACTIONS, AssignForm, MessageForm, RouteForm
 from portal.forms.tasks import AskAssistanceForm
 from portal.views.audited import render_page, shown_list
 from portal.views.common import REFUSED, staff_required, tell_refused, visible_request
@@ -84,8 +84,9 @@ def _shown_list(request: HttpRequest, response, event: str, page, filters: dict)
 
 
 def _for(form_class, item) -> dict:
-    """What a form needs to know of the request (the grounds offered depend on its kind)."""
-    return {"kind": item.kind} if issubclass(form_class, GroundedDecisionForm) else {}
+    """What a form needs to know of the request (the grounds offered and the record of a
+    destruction depend on its kind)."""
+    return {"kind": item.kind} if form_class.takes_kind else {}
 
 
 def _action_forms(item, user, bound=None) -> list:

@@ -39,6 +39,9 @@ KINDS_FOR_REQUEST = {
     RequestKind.RECTIFICATION: [AssistanceKind.RECTIFY],
     RequestKind.RESTRICTION: [AssistanceKind.RESTRICT],
     RequestKind.OBJECTION: [AssistanceKind.RESTRICT, AssistanceKind.ERASE],
+    # The medical file is in the practice's own system; the copies the app keeps for the practice
+    # (conversations with the practice, Bijlage 1) are part of what it must destroy (7:455(1)).
+    RequestKind.DESTRUCTION: [AssistanceKind.ERASE],
 }
 GRANTED_STATES = [RequestState.GRANTED, RequestState.PARTIALLY_GRANTED, RequestState.FULFILLED]
 # Changing data needs the practice's decision first (art. 3.1); supplying it needs the patient's

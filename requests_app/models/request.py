@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_fsm import GET_STATE, FSMField, transition
 
-from requests_app import access
+from requests_app import access, fees
 from requests_app.errors import DomainError
 from requests_app.fields import EncryptedTextField, lookup_digest
 from requests_app.legal import GROUNDS_BY_KIND, ComplaintVerdict, LegalGround
@@ -25,6 +25,8 @@ class RequestKind(models.TextChoices):
     RESTRICTION = "restriction", _("Restriction of processing")
     PORTABILITY = "portability", _("Data portability")
     OBJECTION = "objection", _("Objection")
+    # The patient's right to have their medical file destroyed (WGBO, Civil Code art. 7:455).
+    DESTRUCTION = "destruction", _("Destruction of the medical file")
     COMPLAINT = "complaint", _("Complaint")
 
 
@@ -34,6 +36,8 @@ class RequestState(models.TextChoices):
     FORWARDED = "forwarded", _("Forwarded to the practice")
     IN_REVIEW = "in_review", _("In review")
     AWAITING_PATIENT = "awaiting_patient", _("Waiting for the patient")
+    # A fee was asked for a manifestly unfounded or excessive request (GDPR art. 12(5)).
+    AWAITING_FEE = "awaiting_fee", _("Waiting for the fee")
     IN_PROGRESS = "in_progress", _("In progress (identity verified)")
     GRANTED = "granted", _("Granted")
     PARTIALLY_GRANTED = "partially_granted", _("Partially granted")
@@ -55,6 +59,7 @@ OPEN_STATES = [
     S.FORWARDED,
     S.IN_REVIEW,
     S.AWAITING_PATIENT,
+    S.AWAITING_FEE,
     S.IN_PROGRESS,
     S.ACKNOWLEDGED,
     S.INVESTIGATING,
@@ -64,6 +69,7 @@ PRACTICE_OPEN_STATES = [
     S.FORWARDED,
     S.IN_REVIEW,
     S.AWAITING_PATIENT,
+    S.AWAITING_FEE,
     S.IN_PROGRESS,
     S.ACKNOWLEDGED,
     S.INVESTIGATING,
@@ -75,6 +81,7 @@ DATA_REQUEST_STATES = [
     *INTAKE_STATES,
     S.IN_REVIEW,
     S.IN_PROGRESS,
+    S.AWAITING_FEE,
     S.GRANTED,
     S.PARTIALLY_GRANTED,
     S.REFUSED,
@@ -129,9 +136,11 @@ def identity_verified(request: "Request") -> bool:
 
 
 def may_extend(request: "Request") -> bool:
-    """Once only, and only before the first deadline has passed (GDPR art. 12(3))."""
+    """Once only, and only before the first deadline has passed (GDPR art. 12(3)). The three
+    months for destroying the medical file (Civil Code art. 7:455(1)) cannot be extended."""
     return (
-        request.extended_at is None
+        request.kind != RequestKind.DESTRUCTION
+        and request.extended_at is None
         and request.response_due is not None
         and timezone.localdate() <= request.response_due
     )
@@ -229,6 +238,23 @@ class Request(models.Model):
     measures = models.TextField(_("measures"), blank=True)
     measures_due = models.DateField(_("measures done by"), null=True, blank=True)
     fulfilled_at = models.DateTimeField(_("fulfilled"), null=True, blank=True)
+    # What the practice destroyed and where, recorded when it carries out a destruction request
+    # (Civil Code art. 7:455): the practice's proof that it did.
+    destroyed_what = models.TextField(_("what was destroyed"), blank=True)
+    destroyed_where = models.TextField(_("where it was destroyed"), blank=True)
+    destroyed_on = models.DateField(_("destroyed on"), null=True, blank=True)
+    # A fee for a manifestly unfounded or excessive request (GDPR art. 12(5)); the practice
+    # bears the burden of proof, so the justification is kept and shown with the amount.
+    fee_amount = models.DecimalField(
+        _("fee"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    fee_justification = models.TextField(
+        _("why the request is manifestly unfounded or excessive"), blank=True
+    )
+    fee_cost_basis = models.TextField(_("how the fee follows the administrative costs"), blank=True)
+    fee_asked_at = models.DateTimeField(_("fee asked"), null=True, blank=True)
+    fee_paid_at = models.DateTimeField(_("fee paid"), null=True, blank=True)
+    fee_waived_at = models.DateTimeField(_("fee waived"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
 
     class Meta:
@@ -375,7 +401,7 @@ class Request(models.Model):
 
     @transition(
         field=state,
-        source=[S.IN_REVIEW, S.IN_PROGRESS],
+        source=[S.IN_REVIEW, S.IN_PROGRESS, S.AWAITING_FEE],
         target=S.REFUSED,
         permission=by_practice_staff,
         conditions=[is_data_request],
@@ -395,8 +421,45 @@ class Request(models.Model):
         target=S.FULFILLED,
         permission=by_practice_staff,
     )
-    def fulfil(self) -> None:
+    def fulfil(
+        self, destroyed_what: str = "", destroyed_where: str = "", destroyed_on=None
+    ) -> None:
+        """Carried out. A destruction is carried out only with the record of what was destroyed,
+        where and when."""
+        if self.kind == RequestKind.DESTRUCTION:
+            self._record_destruction(destroyed_what, destroyed_where, destroyed_on)
         self.fulfilled_at = timezone.now()
+
+    @transition(
+        field=state,
+        source=S.IN_PROGRESS,
+        target=S.AWAITING_FEE,
+        permission=by_practice_staff,
+        conditions=[is_data_request, identity_verified],
+    )
+    def charge_fee(self, amount, justification: str, cost_basis: str) -> None:
+        """GDPR art. 12(5): for a manifestly unfounded or excessive request the practice may ask
+        a reasonable fee based on its administrative costs, and must show both."""
+        problem = fees.problem(amount, justification, cost_basis)
+        if problem:
+            raise DecisionIncomplete(problem)
+        self.fee_amount = fees.as_amount(amount)
+        self.fee_justification, self.fee_cost_basis = justification.strip(), cost_basis.strip()
+        self.fee_asked_at = timezone.now()
+        self.fee_paid_at = self.fee_waived_at = None
+
+    @transition(
+        field=state, source=S.AWAITING_FEE, target=S.IN_PROGRESS, permission=by_practice_staff
+    )
+    def record_fee_paid(self) -> None:
+        self.fee_paid_at = timezone.now()
+
+    @transition(
+        field=state, source=S.AWAITING_FEE, target=S.IN_PROGRESS, permission=by_practice_staff
+    )
+    def waive_fee(self) -> None:
+        """The practice goes on without the fee; the fee asked stays on record."""
+        self.fee_waived_at = timezone.now()
 
     @transition(
         field=state,
@@ -464,6 +527,14 @@ class Request(models.Model):
                 "a reasoned decision with a legal ground that applies to this kind is required"
             )
 
+    def _record_destruction(self, what: str, where: str, on) -> None:
+        if not what.strip() or not where.strip() or on is None:
+            raise DecisionIncomplete("record what was destroyed, where and on which day")
+        if on > timezone.localdate():
+            raise DecisionIncomplete("the day of destruction cannot be in the future")
+        self.destroyed_what, self.destroyed_where = what.strip(), where.strip()
+        self.destroyed_on = on
+
     def _record_decision(self, decision: str, reason: str, legal_ground: str) -> None:
         self.decision = decision
         self.decided_at = timezone.now()
@@ -517,6 +588,9 @@ ACTION_LABELS = {
     "grant_partially": _("Partially granted"),
     "refuse": _("Refused"),
     "fulfil": _("Carried out"),
+    "charge_fee": _("Fee asked"),
+    "record_fee_paid": _("Fee paid"),
+    "waive_fee": _("Fee waived"),
     "investigate": _("Investigation started"),
     "decide_complaint": _("Complaint decided"),
     "close": _("Closed"),

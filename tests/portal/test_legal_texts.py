@@ -18,9 +18,17 @@ def offered(client, item) -> str:
 
 def test_only_grounds_that_exist_for_the_kind_are_offered(client, practice, patient, handler):
     client.force_login(handler)
+    # Destroying the medical file: only art. 7:455(2) besides identity and art. 12(5); the
+    # retention term yields to the request (art. 7:455(1)).
+    destruction = decided(practice, patient, handler, kind="destruction", grant=False)
+    page = offered(client, destruction)
+    assert "aanmerkelijk belang voor een ander (art. 7:455 lid 2 BW)" in page
+    assert "wettelijk voorschrift verzet zich tegen vernietiging" in page
+    assert "7:454" not in page and "15 lid 4" not in page and "17 lid 3" not in page
+    # Erasure of the app's data (GDPR art. 17): its own exceptions, not the medical file's.
     erasure = decided(practice, patient, handler, kind="erasure", grant=False)
     page = offered(client, erasure)
-    assert "7:455 lid 2" in page and "7:454" not in page  # 7:455(1): the request overrides it
+    assert "17 lid 3" in page and "7:455" not in page and "7:454" not in page
     access = decided(practice, patient, handler, kind="access", grant=False)
     page = offered(client, access)
     assert "15 lid 4" in page and "7:455" not in page and "21 lid 1" not in page

@@ -4,7 +4,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from requests_app.errors import StaleRequest, TransitionRefused
 from requests_app.legal import LegalGround
@@ -121,24 +121,27 @@ def test_manifestly_unfounded_refusal_keeps_its_justification(in_progress, handl
     assert refused.decision_reason == "Vijfde identieke verzoek deze maand."
 
 
-def test_erasure_is_not_refused_for_the_wgbo_retention_term_but_for_anothers_interest(
+def test_destruction_is_not_refused_for_the_wgbo_retention_term_but_for_anothers_interest(
     practice, patient, providers, handler
 ):
     """The patient's request to destroy their file overrides the retention term (Civil Code
-    art. 7:455(1)); only a considerable interest of someone else (art. 7:455(2)) stands."""
+    art. 7:455(1)); only a considerable interest of someone else or a statutory provision
+    (art. 7:455(2)) stands. The ground moved from erasure (the app's data, GDPR art. 17) to the
+    destruction kind (docs/legal.md)."""
     from requests_app.models.request import DecisionIncomplete
 
-    item = submit(practice, patient, kind="erasure")
+    item = submit(practice, patient, kind="destruction")
     do(item, "acknowledge", handler)
     do(item, "verify_identity", handler, how="paspoort")
-    with pytest.raises(DecisionIncomplete):
-        do(
-            item,
-            "refuse",
-            handler,
-            reason="Uw dossier moet 20 jaar bewaard blijven.",
-            legal_ground=LegalGround.WGBO_RETENTION,
-        )
+    for ground in (LegalGround.WGBO_RETENTION, LegalGround.RIGHTS_OF_OTHERS):
+        with pytest.raises(DecisionIncomplete):
+            do(
+                item,
+                "refuse",
+                handler,
+                reason="Uw dossier moet bewaard blijven.",
+                legal_ground=ground,
+            )
     refused = do(
         item,
         "refuse",
@@ -147,6 +150,21 @@ def test_erasure_is_not_refused_for_the_wgbo_retention_term_but_for_anothers_int
         legal_ground=LegalGround.WGBO_OTHERS_INTEREST,
     )
     assert "7:455" in refused.get_legal_ground_display()
+
+
+def test_erasure_of_the_apps_data_is_not_refused_on_the_medical_files_grounds(
+    practice, patient, providers, handler
+):
+    item = submit(practice, patient, kind="erasure")
+    do(item, "acknowledge", handler)
+    do(item, "verify_identity", handler, how="paspoort")
+    for ground in (LegalGround.WGBO_RETENTION, LegalGround.WGBO_OTHERS_INTEREST):
+        with pytest.raises(DecisionIncomplete):
+            do(item, "refuse", handler, reason="Het dossier blijft.", legal_ground=ground)
+    assert fresh(item).state == S.IN_PROGRESS
+    refused = do(item, "refuse", handler, reason="Lopende procedure.", legal_ground="legal_claims")
+    with translation.override("nl"):
+        assert "17 lid 3 onder e" in refused.get_legal_ground_display()
 
 
 def test_waiting_for_the_patient_returns_where_it_came_from(in_progress, handler):

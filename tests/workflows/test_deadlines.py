@@ -52,6 +52,10 @@ CASES = [
     (COMPLAINT, D(2026, 3, 5), True, D(2026, 5, 18), "10 weeks lands on Ascension"),
     (WGBO_DESTRUCTION, D(2027, 2, 26), False, D(2027, 5, 26), "3 months, plain Wednesday"),
     (WGBO_DESTRUCTION, D(2028, 2, 27), False, D(2028, 5, 29), "3 months, a Saturday"),
+    (WGBO_DESTRUCTION, D(2026, 1, 27), False, D(2026, 4, 28), "3 months lands on King's Day"),
+    (WGBO_DESTRUCTION, D(2026, 2, 5), False, D(2026, 5, 6), "3 months lands on 5 May 2026"),
+    (WGBO_DESTRUCTION, D(2026, 11, 30), False, D(2027, 3, 1), "no 30 Feb: 28 Feb, a Sunday"),
+    ("destruction", D(2026, 3, 4), False, D(2026, 6, 4), "the kind itself: plain Thursday"),
 ]
 
 

@@ -6,15 +6,25 @@ import datetime
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from requests_app import access, audit
 from requests_app.lifecycle import perform_change, perform_transition
-from requests_app.models import AuditAction, PatientWait, Request, RequestMessage, Sender
+from requests_app.models import (
+    AuditAction,
+    PatientWait,
+    Request,
+    RequestKind,
+    RequestMessage,
+    Sender,
+)
 from requests_app.roles import Capability
 from workflows.casework import deadlines
 from workflows.messaging import outbox
 from workflows.messaging.messages import STAFF_LANGUAGE
 from workflows.models import Medium, Purpose
+
+FEE_WAIT = gettext_lazy("a fee was asked (GDPR art. 12(5)); the request is handled once paid")
 
 # Actions that change what the patient is told: they get an e-mail with a link (no content).
 PATIENT_IS_TOLD = {
@@ -25,6 +35,8 @@ PATIENT_IS_TOLD = {
     "fulfil",
     "decide_complaint",
     "ask_patient",
+    "charge_fee",
+    "waive_fee",
 }
 
 
@@ -43,6 +55,8 @@ def act(
     DecisionIncomplete (with nothing changed) when it cannot be done."""
     if action == "extend":
         fields["new_due"] = extended_due(request)
+    if action == "fulfil" and request.kind == RequestKind.DESTRUCTION:
+        note = destruction_note(note, **fields)
     with transaction.atomic():
         changed = perform_transition(
             request, action, actor=actor, note=note, version=version, **fields
@@ -57,11 +71,26 @@ def act(
                 clock_reason=clock_reason,
                 due_before=changed.response_due,
             )
-        if action == "resume":
+        if action == "charge_fee":
+            # No work is owed before the fee is paid: the wait is recorded, not silent.
+            PatientWait.objects.create(
+                request=changed,
+                stops_clock=True,
+                clock_reason=str(FEE_WAIT),
+                due_before=changed.response_due,
+            )
+        if action in ("resume", "record_fee_paid", "waive_fee", "refuse"):
             changed = end_wait(changed)
         if action in PATIENT_IS_TOLD:
             tell_patient(changed)
     return changed
+
+
+def destruction_note(note: str, *, destroyed_what="", destroyed_where="", destroyed_on=None):
+    """The history row of a carried-out destruction holds its record: what, where, when."""
+    when = destroyed_on.strftime("%d-%m-%Y") if destroyed_on else ""
+    record = " | ".join(part.strip() for part in (destroyed_what, destroyed_where, when))
+    return f"{record} – {note.strip()}" if note.strip() else record
 
 
 def extended_due(request: Request) -> datetime.date:

@@ -21,7 +21,9 @@ from django.utils import timezone
 
 from requests_app.models import EquatedHoliday, RequestKind
 
-WGBO_DESTRUCTION = "wgbo_destruction"
+# Destroying the medical file: within three months of the request (Civil Code art. 7:455(1)),
+# with no extension.
+WGBO_DESTRUCTION = RequestKind.DESTRUCTION
 
 # kind -> (unit, normal length, extended length)
 PERIODS = {

@@ -142,7 +142,8 @@ def submit_request(
             template="patient_receipt",
             language=language,
             request=request,
-            context={"reference": request.reference},
+            # The kind: a destruction's receipt says that destruction is final.
+            context={"reference": request.reference, "kind": request.kind},
         )
         outbox.enqueue([*messages, receipt])  # the practice's messages go out first
         # Recorded last (an unrouted hold after it), so the audit chain's lock is held only for
