@@ -311,3 +311,20 @@ def portal_records_of_patient(practice: Practice, email: str) -> PortalRecords:
             patient_id=address,
         ).order_by("seq"),
     )
+
+
+# --- The register of sub-processors, as practice staff see it ------------------------------------
+def subprocessor_register(user) -> list[tuple[Practice, list[tuple]]]:
+    """For each practice of the account: every register entry, with that practice's approval
+    (None when it gave none). Another practice's approvals are never shown."""
+    from requests_app.models import SubProcessor, SubProcessorApproval
+
+    entries = list(SubProcessor.objects.order_by("-active", "name"))
+    practices = Practice.objects.filter(pk__in=access.practice_ids(user)).order_by("name")
+    register = []
+    for practice in practices:
+        approvals = {
+            a.subprocessor_id: a for a in SubProcessorApproval.objects.filter(practice=practice)
+        }
+        register.append((practice, [(entry, approvals.get(entry.pk)) for entry in entries]))
+    return register
