@@ -6,11 +6,13 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.views.decorators.http import require_GET
 
 from portal.views.common import staff_required
 from requests_app import access, selectors
 
 
+@require_GET
 @staff_required
 def subprocessors(request: HttpRequest) -> HttpResponse:
     if not access.is_practice_staff(request.user):

@@ -32,6 +32,7 @@ def test_the_fg_sees_what_the_practice_approved_and_what_not(
     assert "Niet goedgekeurd" in rows["Twilio"]  # approved by the other practice only
     assert "(niet in gebruik)" in rows["Messagebird"] and "goedgekeurd" not in rows["Messagebird"]
     assert other_practice.name not in page
+    assert client.post(reverse("staff:subprocessors")).status_code == 405  # nothing to change
 
 
 def test_the_register_is_for_practice_staff_only(client, support, patient):
