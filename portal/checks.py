@@ -1,4 +1,5 @@
-"""Checks (`manage.py check`, and `check --deploy`) for settings Django itself does not know."""
+"""Checks (`manage.py check`, and `check --deploy`) for settings Django itself does not know, and
+for the register of sub-processors against the channels and connectors that use them."""
 
 from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
@@ -54,3 +55,90 @@ def audit_chain_key(app_configs, **kwargs):
             )
         ]
     return []
+
+
+def _used_subprocessors() -> dict[str, list[str]]:
+    """Register name -> what uses it: the configured channels and connectors."""
+    from workflows.assistance.connectors import configured_connectors
+    from workflows.messaging.channels import configured_channels
+
+    used: dict[str, list[str]] = {}
+    for medium, channel in configured_channels().items():
+        if channel.subprocessor:
+            used.setdefault(channel.subprocessor, []).append(f"the {medium} channel")
+    for connector in configured_connectors():
+        if connector.subprocessor:
+            used.setdefault(connector.subprocessor, []).append(f"the {connector.key} connector")
+    return used
+
+
+# It reads the database (the register is data), so it runs only with --deploy, like the checks
+# Django tags `database`; without a readable register it says so instead of failing.
+@register(Tags.database, "subprocessors", deploy=True)
+def subprocessor_register(app_configs, **kwargs):
+    """Every sub-processor a configured channel or connector sends data to is in the register,
+    active, and approved by every active practice (agreement art. 7.1 and 3.7)."""
+    from django.db import DatabaseError
+
+    from requests_app.models import Practice, SubProcessor, SubProcessorApproval
+
+    used = _used_subprocessors()
+    if not used:
+        return []
+    try:
+        entries = {s.name: s for s in SubProcessor.objects.filter(name__in=used)}
+        practices = dict(Practice.objects.filter(active=True).values_list("pk", "name"))
+        approved: dict[str, set[int]] = {}
+        for name, practice_id in SubProcessorApproval.objects.filter(
+            subprocessor__name__in=used, practice_id__in=practices
+        ).values_list("subprocessor__name", "practice_id"):
+            approved.setdefault(name, set()).add(practice_id)
+    except DatabaseError as exc:
+        return [
+            Warning(
+                f"The register of sub-processors could not be read: {exc}",
+                hint="Run the migrations, then `manage.py check --deploy` again.",
+                id="portal.W013",
+            )
+        ]
+    found = []
+    for name, users in sorted(used.items()):
+        who = " and ".join(users) + (" send" if len(users) > 1 else " sends")
+        entry = entries.get(name)
+        if entry is None:
+            found.append(
+                Warning(
+                    f"{who} personal data to {name}, which is not in the register of "
+                    "sub-processors.",
+                    hint="Add it in the admin (sub-processors) with its location, safeguard and "
+                    "categories, and record each practice's written consent (agreement art. 7.1).",
+                    obj=name,
+                    id="portal.W010",
+                )
+            )
+            continue
+        if not entry.active:
+            found.append(
+                Warning(
+                    f"{who} personal data to {name}, which is inactive in the register.",
+                    hint="Make it active in the admin, or stop using it.",
+                    obj=name,
+                    id="portal.W011",
+                )
+            )
+        missing = sorted(practices[pk] for pk in set(practices) - approved.get(name, set()))
+        if missing:
+            shown = ", ".join(missing[:5]) + (
+                f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            )
+            found.append(
+                Warning(
+                    f"{who} personal data to {name}, which {len(missing)} active "
+                    f"practice(s) have not approved: {shown}.",
+                    hint="Record each practice's prior written consent (agreement art. 7.1; "
+                    "outside the EEA also art. 3.7) in the admin, or stop using it.",
+                    obj=name,
+                    id="portal.W012",
+                )
+            )
+    return found

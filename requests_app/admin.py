@@ -1,14 +1,18 @@
 """Administration of configuration only. Requests, messages and patients are deliberately not
 in the admin: every view of patient data goes through the scoped pages (and the audit log)."""
 
+from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
 
 from requests_app.models import (
     ApiClient,
+    DataCategory,
     EquatedHoliday,
     Membership,
     Practice,
     SubProcessor,
+    SubProcessorApproval,
 )
 
 
@@ -18,12 +22,67 @@ class MembershipInline(admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+class RecordsWhoApproved:
+    """Approvals record the account that entered them (agreement art. 7.1: whose consent, when,
+    and who put it in the register)."""
+
+    def save_formset(self, request, form, formset, change):
+        for approval in formset.save(commit=False):
+            if isinstance(approval, SubProcessorApproval) and approval.recorded_by_id is None:
+                approval.recorded_by = request.user
+            approval.save()
+        for gone in formset.deleted_objects:
+            gone.delete()
+        formset.save_m2m()
+
+
+class ApprovalInline(admin.TabularInline):
+    """The practice's approvals, on the practice's page."""
+
+    model = SubProcessorApproval
+    extra = 0
+    fields = ["subprocessor", "approved_on", "evidence", "recorded_by", "recorded_at"]
+    readonly_fields = ["recorded_by", "recorded_at"]
+
+
+class ApprovedByInline(ApprovalInline):
+    """The practices that approved it, on the sub-processor's page."""
+
+    fields = ["practice", "approved_on", "evidence", "recorded_by", "recorded_at"]
+    autocomplete_fields = ["practice"]
+
+
+class SubProcessorForm(forms.ModelForm):
+    categories = forms.MultipleChoiceField(
+        label=_("data categories received"),
+        choices=DataCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = SubProcessor
+        fields = [
+            "name",
+            "service_nl",
+            "service",
+            "location_nl",
+            "location",
+            "inside_eea",
+            "transfer_mechanism",
+            "categories",
+            "has_api",
+            "active",
+            "note",
+        ]
+
+
 @admin.register(Practice)
-class PracticeAdmin(admin.ModelAdmin):
+class PracticeAdmin(RecordsWhoApproved, admin.ModelAdmin):
     list_display = ["name", "agb_code", "city", "dpo_email", "active"]
     list_filter = ["active"]
     search_fields = ["name", "agb_code", "city", "postcode"]
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, ApprovalInline]
 
 
 @admin.register(Membership)
@@ -50,6 +109,41 @@ class ApiClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(SubProcessor)
-class SubProcessorAdmin(admin.ModelAdmin):
-    list_display = ["name", "service", "location", "inside_eea", "has_api", "active"]
+class SubProcessorAdmin(RecordsWhoApproved, admin.ModelAdmin):
+    form = SubProcessorForm
+    list_display = [
+        "name",
+        "service_nl",
+        "location_nl",
+        "inside_eea",
+        "transfer_mechanism",
+        "active",
+    ]
     list_filter = ["active", "inside_eea"]
+    search_fields = ["name"]
+    fields = [
+        "name",
+        ("service_nl", "service"),
+        ("location_nl", "location"),
+        ("inside_eea", "transfer_mechanism"),
+        "categories",
+        "has_api",
+        "active",
+        "note",
+    ]
+    inlines = [ApprovedByInline]
+
+
+@admin.register(SubProcessorApproval)
+class SubProcessorApprovalAdmin(admin.ModelAdmin):
+    list_display = ["subprocessor", "practice", "approved_on", "evidence", "recorded_by"]
+    list_filter = ["subprocessor"]
+    search_fields = ["practice__name", "practice__agb_code", "subprocessor__name"]
+    fields = ["practice", "subprocessor", "approved_on", "evidence", "recorded_by", "recorded_at"]
+    readonly_fields = ["recorded_by", "recorded_at"]
+    autocomplete_fields = ["practice", "subprocessor"]
+
+    def save_model(self, request, obj, form, change):
+        if obj.recorded_by_id is None:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)

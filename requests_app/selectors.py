@@ -1,6 +1,7 @@
 """Reading patient data. Every query that returns requests to a person goes through here."""
 
 import contextlib
+import dataclasses
 import datetime
 
 from django.core.exceptions import ValidationError
@@ -269,3 +270,61 @@ def _patient_forms(value: str) -> set[str]:
     with contextlib.suppress(ValidationError):
         forms.add(canonical_email(value))
     return forms
+
+
+# --- The portal's own records about one patient, for an access answer ----------------------------
+@dataclasses.dataclass(frozen=True)
+class PortalRecords:
+    """What the portal holds about one patient at one practice: their requests, what they and
+    the practice wrote, and the audit records about them (who did what with their data)."""
+
+    requests: QuerySet[Request]
+    messages: QuerySet
+    audit: QuerySet
+
+
+def portal_records_of_patient(practice: Practice, email: str) -> PortalRecords:
+    """Scoped to one practice and one patient, who is known here by the canonical form of their
+    e-mail address (requests and audit records store that form): an exact match, so a
+    look-alike address or another patient of the practice never comes in."""
+    from requests_app.models import AuditRecord, RequestMessage
+
+    try:
+        address = canonical_email(email)
+    except ValidationError:
+        address = None
+    if address is None or practice is None:
+        return PortalRecords(
+            Request.objects.none(), RequestMessage.objects.none(), AuditRecord.objects.none()
+        )
+    requests = Request.objects.filter(practice=practice, patient_email=address)
+    return PortalRecords(
+        requests=requests.order_by("received_at"),
+        messages=RequestMessage.objects.filter(request__in=requests)
+        .select_related("request")
+        .order_by("created_at", "id"),
+        # Records made before the request reached the practice (while unrouted) name no
+        # practice; they belong to it through the request's reference.
+        audit=AuditRecord.objects.filter(
+            Q(practice_id_ref=practice.pk)
+            | Q(practice_id_ref__isnull=True, object_id__in=requests.values("reference")),
+            patient_id=address,
+        ).order_by("seq"),
+    )
+
+
+# --- The register of sub-processors, as practice staff see it ------------------------------------
+def subprocessor_register(user) -> list[tuple[Practice, list[tuple]]]:
+    """For each practice of the account: every register entry, with that practice's approval
+    (None when it gave none). Another practice's approvals are never shown."""
+    from requests_app.models import SubProcessor, SubProcessorApproval
+
+    entries = list(SubProcessor.objects.order_by("-active", "name"))
+    practices = Practice.objects.filter(pk__in=access.practice_ids(user)).order_by("name")
+    register = []
+    for practice in practices:
+        approvals = {
+            a.subprocessor_id: a for a in SubProcessorApproval.objects.filter(practice=practice)
+        }
+        register.append((practice, [(entry, approvals.get(entry.pk)) for entry in entries]))
+    return register

@@ -110,3 +110,19 @@ def released_package(item, handler, support):
     packages.record_download(package, user=handler, who="practice")  # the practice's review
     assistance.accept(task, actor=handler)
     return packages.release(package, actor=handler)
+
+
+def approve(practice, *names: str, on=None, by=None) -> None:
+    """The practice's written consent to these register entries (agreement art. 7.1)."""
+    import datetime
+
+    from requests_app.models import SubProcessor, SubProcessorApproval
+
+    for name in names:
+        SubProcessorApproval.objects.create(
+            practice=practice,
+            subprocessor=SubProcessor.objects.get(name=name),
+            approved_on=on or datetime.date(2020, 3, 14),
+            evidence="Verwerkersovereenkomst, Bijlage 1",
+            recorded_by=by,
+        )

@@ -23,7 +23,12 @@ from requests_app.models.intake import PendingSubmission
 from requests_app.models.practice import Membership, Practice
 from requests_app.models.request import Channel, Request, RequestEvent, RequestKind, RequestState
 from requests_app.models.signin import PatientSignInCode
-from requests_app.models.subprocessor import DataCategory, SubProcessor
+from requests_app.models.subprocessor import (
+    DataCategory,
+    SubProcessor,
+    SubProcessorApproval,
+    TransferMechanism,
+)
 
 __all__ = [
     "AssistanceKind",
@@ -57,4 +62,6 @@ __all__ = [
     "RequestState",
     "Sender",
     "SubProcessor",
+    "SubProcessorApproval",
+    "TransferMechanism",
 ]

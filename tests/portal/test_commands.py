@@ -42,3 +42,18 @@ def test_demo_staff_sign_in_with_password_and_the_printed_code(client, capsys):
     )
     response = client.post("/accounts/2fa/authenticate/", {"code": code})
     assert response.status_code == 302 and response["Location"] == "/staff/"
+
+
+@pytest.mark.django_db
+def test_seed_demo_records_each_practices_consent_to_the_sub_processors_in_use():
+    from requests_app.models import SubProcessor, SubProcessorApproval
+
+    call_command("seed_demo")
+    call_command("seed_demo")
+    in_use = set(SubProcessor.objects.filter(active=True).values_list("name", flat=True))
+    assert "Twilio" in in_use and "Messagebird" not in in_use
+    for practice in Practice.objects.all():
+        approved = SubProcessorApproval.objects.filter(practice=practice)
+        assert set(approved.values_list("subprocessor__name", flat=True)) == in_use
+        twilio = approved.get(subprocessor__name="Twilio")
+        assert "Twilio" in twilio.evidence and twilio.approved_on.year == 2026

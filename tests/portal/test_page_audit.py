@@ -194,6 +194,7 @@ READ_ONLY = {
     "staff:package_download",
     "staff:certificate",
     "staff:certificate_json",
+    "staff:subprocessors",  # the register: configuration, no patient data
 }
 
 

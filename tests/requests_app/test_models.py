@@ -63,8 +63,8 @@ def test_bsn_is_stored_encrypted_and_read_back(practice, patient):
 
 
 @pytest.mark.django_db
-def test_the_sub_processors_of_bijlage_1_are_known_with_what_they_receive():
-    from requests_app.models import DataCategory, SubProcessor
+def test_the_register_of_sub_processors_says_what_the_code_does():
+    from requests_app.models import DataCategory, SubProcessor, TransferMechanism
 
     known = {s.name: s for s in SubProcessor.objects.all()}
     assert set(known) == {
@@ -73,9 +73,36 @@ def test_the_sub_processors_of_bijlage_1_are_known_with_what_they_receive():
         "Messagebird",
         "SendGrid",
         "KPN/Kandy",
+        "Twilio",
     }
-    assert known["Messagebird"].categories == [DataCategory.MOBILE]
-    assert known["KPN/Kandy"].categories == [DataCategory.VIDEO_IP]
+    # SMS goes through Twilio: Messagebird stays listed (Bijlage 1 names it) but receives nothing.
+    assert not known["Messagebird"].active
+    assert known["Twilio"].active and known["Twilio"].categories == [DataCategory.MOBILE]
+    assert known["SendGrid"].categories == [DataCategory.EMAIL]
+    # Both are US companies: outside the EEA, with the safeguard named, in both languages.
+    for name in ("SendGrid", "Twilio"):
+        entry = known[name]
+        assert not entry.inside_eea
+        assert entry.transfer_mechanism == TransferMechanism.DPF_SCC
+        assert entry.location_in("nl") == "Verenigde Staten (buiten de EER)"
+        assert entry.location_in("en") == "United States (outside the EEA)"
+    assert known["VANAD Enovation"].inside_eea
+    assert known["VANAD Enovation"].service_in("nl") == "hosting van het webplatform"
+    assert known["VANAD Enovation"].service_in("en") == "hosting of the web platform"
     assert DataCategory.CONVERSATIONS in known["VANAD Enovation"].categories
-    assert all(s.inside_eea for s in known.values())
+    assert all(s.service_nl and s.location_nl and s.service and s.location for s in known.values())
     assert all(set(s.categories) <= set(DataCategory.values) for s in known.values())
+
+
+@pytest.mark.django_db
+def test_outside_the_eea_a_sub_processor_needs_a_safeguard_and_inside_it_none():
+    from django.db import IntegrityError, transaction
+
+    from requests_app.models import SubProcessor, TransferMechanism
+
+    for inside, mechanism in ((False, TransferMechanism.NONE), (True, TransferMechanism.SCC)):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            SubProcessor.objects.create(
+                name="Elsewhere", inside_eea=inside, transfer_mechanism=mechanism
+            )
+    assert not SubProcessor.objects.filter(name="Elsewhere").exists()

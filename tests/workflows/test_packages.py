@@ -45,7 +45,7 @@ def test_package_matches_the_schema_and_holds_every_row(supply_task, support):
     assert len(rows) == 40 and set(rows[0]) == {"conversation_id", "sender", "body", "sent_at"}
     # The readable page states what art. 15 asks.
     page = archive.read("index.html").decode()
-    for needed in ("Waarom", "Wie ontvangt", "Hoe lang", "Waar komen", "Uw rechten", "SendGrid"):
+    for needed in ("Waarom", "Wie ontvangt", "Hoe lang", "Waar komen", "Uw rechten"):
         assert needed in page
     assert "Autoriteit Persoonsgegevens" in page
     assert AuditRecord.objects.filter(event_type="package.build").exists()

@@ -23,11 +23,17 @@ class DeliveryError(Exception):
 
 
 class Channel(Protocol):
+    # The register entry (requests_app SubProcessor.name) that receives what is sent; "" when
+    # nothing leaves the portal. `check --deploy` holds it against the register.
+    subprocessor: str
+
     def send(self, *, to: str, subject: str, body: str, idempotency_key: str) -> str: ...
 
 
 class ConsoleChannel:
     """Development channel: prints the message. The outbox row keeps it in the database."""
+
+    subprocessor = ""
 
     def __init__(self, medium: str) -> None:
         self.medium = medium
@@ -38,6 +44,8 @@ class ConsoleChannel:
 
 
 class SendGridEmail:
+    subprocessor = "SendGrid"
+
     def __init__(self) -> None:
         from sendgrid import SendGridAPIClient
 
@@ -75,6 +83,8 @@ def sms_text(body: str) -> str:
 
 
 class TwilioSms:
+    subprocessor = "Twilio"
+
     def __init__(self) -> None:
         from twilio.rest import Client
 
@@ -99,21 +109,37 @@ class TwilioSms:
         return message.sid or ""
 
 
-def channel_for(medium: str) -> Channel:
+MEDIA = ("email", "sms")
+
+
+def _configured(medium: str) -> tuple[type, tuple[str, ...]]:
+    """The channel class that serves `medium` with the current settings, and its configuration
+    (empty for the console: it needs none)."""
     if medium == "email":
         if not settings.SENDGRID_API_KEY:
-            return ConsoleChannel("e-mail")
-        return _provider(SendGridEmail, settings.SENDGRID_API_KEY, settings.SENDGRID_API_HOST)
+            return ConsoleChannel, ()
+        return SendGridEmail, (settings.SENDGRID_API_KEY, settings.SENDGRID_API_HOST)
     if medium == "sms":
         if not settings.TWILIO_ACCOUNT_SID:
-            return ConsoleChannel("sms")
-        return _provider(
-            TwilioSms,
+            return ConsoleChannel, ()
+        return TwilioSms, (
             settings.TWILIO_ACCOUNT_SID,
             settings.TWILIO_AUTH_TOKEN,
             settings.TWILIO_API_BASE_URL,
         )
     raise ValueError(f"unknown medium {medium}")
+
+
+def configured_channels() -> dict[str, type]:
+    """Medium -> the channel class that would send it now, without building a client."""
+    return {medium: _configured(medium)[0] for medium in MEDIA}
+
+
+def channel_for(medium: str) -> Channel:
+    kind, config = _configured(medium)
+    if kind is ConsoleChannel:
+        return ConsoleChannel("e-mail" if medium == "email" else "sms")
+    return _provider(kind, *config)
 
 
 @functools.lru_cache(maxsize=8)

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from demo import platform as platform_demo
-from requests_app.models import Membership, Practice, Request
+from requests_app.models import Membership, Practice, Request, SubProcessor, SubProcessorApproval
 from requests_app.roles import Role
 from workflows.intake.submission import PatientDetails, Submission, submit_request
 
@@ -52,6 +52,14 @@ PRACTICES = [
         "",
     ),
 ]
+
+# The demo practices' written consent to the sub-processors in use (agreement art. 7.1): those
+# of Bijlage 1 by signing the agreement; Twilio, added later and outside the EEA, by a letter.
+SIGNED = datetime.date(2020, 3, 14)
+CONSENT = {
+    "Twilio": (datetime.date(2026, 1, 15), "Brief van de FG: toestemming Twilio (art. 3.7, 7.1)"),
+    "SendGrid": (SIGNED, "Verwerkersovereenkomst, Bijlage 1; doorgifte buiten de EER (art. 3.7)"),
+}
 
 USERS = [
     ("handler@delinde.example", "Sanne", "Visser", Role.HANDLER, "01234567"),
@@ -142,6 +150,16 @@ class Command(BaseCommand):
                     "disputes_body": "Geschilleninstantie Huisartsenzorg (via SKGE)",
                 },
             )
+        for practice in practices.values():
+            for entry in SubProcessor.objects.filter(active=True):
+                on, evidence = CONSENT.get(
+                    entry.name, (SIGNED, "Verwerkersovereenkomst, Bijlage 1")
+                )
+                SubProcessorApproval.objects.get_or_create(
+                    practice=practice,
+                    subprocessor=entry,
+                    defaults={"approved_on": on, "evidence": evidence},
+                )
         user_model = get_user_model()
         for email, first, last, role, agb in USERS:
             user, created = user_model.objects.get_or_create(

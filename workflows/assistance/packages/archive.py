@@ -19,6 +19,7 @@ from django.conf import settings
 from django.template.loader import get_template, render_to_string
 
 from requests_app.models import DataCategory
+from workflows.assistance.packages.labels import heading
 from workflows.assistance.sealed_files import SealedReader, SealedWriter
 from workflows.csv_cells import safe_cell
 
@@ -115,6 +116,24 @@ def _write_csv(out, spools: Spools, key: Key) -> None:
         table.writerow({name: safe_cell(value) for name, value in row.items()})
 
 
+def _with_times(section: dict) -> dict:
+    """The portal records with their ISO times as datetimes, so the page shows them in the
+    reader's language and time zone."""
+
+    def rows(items: list[dict]) -> list[dict]:
+        return [
+            {
+                k: datetime.datetime.fromisoformat(v)
+                if (k == "at" or k.endswith("_at")) and isinstance(v, str) and v
+                else v
+                for k, v in item.items()
+            }
+            for item in items
+        ]
+
+    return {k: rows(v) if isinstance(v, list) else v for k, v in section.items()}
+
+
 def _write_page(out, statement: dict, spools: Spools, connectors: dict, labels: dict) -> None:
     """The readable page: the statement, then a table per source and category, a row at a time
     (one template per row, so a big table is never held whole)."""
@@ -129,14 +148,17 @@ def _write_page(out, statement: dict, spools: Spools, connectors: dict, labels: 
     ]
     generated = datetime.datetime.fromisoformat(statement["generated_at"])
     page = {"s": statement, "sections": sections, "generated": generated}
+    if "portal_records" in statement:
+        page["s"] = statement | {"portal_records": _with_times(statement["portal_records"])}
     out.write(render_to_string("packages/head.html", page))
     row_template = get_template("packages/row.html")
     for key, section in zip(spools.writers, sections, strict=True):
         fields = spools.fields[key]
-        out.write(render_to_string("packages/section_start.html", section | {"fields": fields}))
+        headings = [heading(name) for name in fields]
+        out.write(render_to_string("packages/section_start.html", section | {"headings": headings}))
         for row in spools.rows(key):
             # The cell's text as it was exported; the template escapes it.
             cells = ["" if row.get(name) is None else str(row.get(name)) for name in fields]
-            out.write(row_template.render({"cells": cells}))
+            out.write(row_template.render({"cells": zip(headings, cells, strict=True)}))
         out.write(render_to_string("packages/section_end.html"))
-    out.write(render_to_string("packages/foot.html", {"s": statement}))
+    out.write(render_to_string("packages/foot.html", {"s": page["s"]}))

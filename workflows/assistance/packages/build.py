@@ -27,25 +27,36 @@ from requests_app.models import (
     DataPackage,
     SubProcessor,
     TaskState,
+    TransferMechanism,
 )
 from requests_app.timeline import log_event
 from workflows import schedule
+from workflows.assistance.packages import portal_records
 from workflows.assistance.packages.archive import Spools, write_zip
 from workflows.assistance.packages.files import remove_file_after_commit, storage_dir
 from workflows.assistance.sealed_files import SealedWriter
 from workflows.assistance.tasks import identifiers_for, mismatches, sources_for
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
-# Why the app processes personal data (Bijlage 1 of the agreement), stated in every package.
+# Why the app processes personal data: the purpose Bijlage 1 of the agreement states.
 PURPOSES = [
-    gettext_lazy("Letting you and your GP practice exchange messages through the app."),
-    gettext_lazy("Video consultations between you and your GP practice."),
-    gettext_lazy("Sending you notifications about new messages and appointments."),
-    gettext_lazy("Keeping the service secure and logging access to personal data (NEN 7513)."),
+    gettext_lazy(
+        "Making communication possible through the app between you and your care providers "
+        "(your GP practice)."
+    ),
 ]
+# Bijlage 1's retention term for the app's data ("afspraken bewaartermijnen: 15 jaar"); the
+# portal's own records have their own (see portal_records.py).
+APP_RETENTION_YEARS = 15
 SOURCE_TEXT = gettext_lazy(
     "You provided these data yourself in the app, or your GP practice provided them."
+)
+# GDPR art. 15(1)(h): true for the app and for this portal; people decide on every request.
+AUTOMATED_DECISIONS = gettext_lazy(
+    "No decisions about you are taken by automated means alone, and no profiling takes place "
+    "(GDPR art. 22): not in the app and not in this portal. Everything about your requests is "
+    "decided by people at your practice."
 )
 RIGHTS = [
     gettext_lazy("Ask your practice to correct (rectify) your data."),
@@ -64,22 +75,52 @@ class PackageError(Exception):
     """A source failed while building: nothing is stored, support may try again."""
 
 
-def _recipients() -> list[dict]:
-    return [
-        {
-            "name": sub.name,
-            "service": sub.service,
-            "location": sub.location,
-            "inside_eea": sub.inside_eea,
-            "categories": sub.categories,
-            "category_labels": sub.category_labels(),
-        }
-        for sub in SubProcessor.objects.filter(active=True)
-    ]
+def _contact(name: str, email: str, phone: str) -> dict | None:
+    return {"name": name, "email": email, "phone": phone} if name or email else None
+
+
+def _controller(practice) -> dict:
+    """Who is responsible and whom to ask (GDPR art. 13(1)(a)-(b), given here as well)."""
+    return {
+        "name": practice.name,
+        "agb_code": practice.agb_code,
+        "address": {
+            "street": practice.street,
+            "postcode": practice.postcode,
+            "city": practice.city,
+        },
+        "privacy_officer": _contact(practice.dpo_name, practice.dpo_email, practice.dpo_phone),
+        "standin": _contact(practice.standin_name, practice.standin_email, practice.standin_phone),
+    }
+
+
+def _recipients(practice, held: set[str], language: str) -> list[dict]:
+    """The sub-processors that received data about this patient: active in the register,
+    approved by the practice, and receiving a category that is held about them (art. 15(1)(c)),
+    with the safeguard for a transfer outside the EEA (art. 15(2))."""
+    recipients = []
+    for sub in SubProcessor.objects.approved_for(practice).receiving(held):
+        received = [c for c in sub.categories if c in held]
+        recipients.append(
+            {
+                "name": sub.name,
+                "service": sub.service_in(language),
+                "location": sub.location_in(language),
+                "inside_eea": sub.inside_eea,
+                "transfer_mechanism": sub.transfer_mechanism,
+                "safeguard": ""
+                if sub.inside_eea
+                else str(TransferMechanism(sub.transfer_mechanism).label),
+                "categories": received,
+                "category_labels": sub.category_labels(received),
+            }
+        )
+    return recipients
 
 
 def _statement(task: AssistanceTask, now: datetime.datetime) -> dict:
-    """What art. 15 asks the answer to state, besides the data themselves."""
+    """What art. 15 asks the answer to state, besides the data themselves; what depends on the
+    data found (categories, recipients) is added once they are exported (`_held`)."""
     request, practice = task.request, task.practice
     return {
         "schema": "data-package",
@@ -92,22 +133,37 @@ def _statement(task: AssistanceTask, now: datetime.datetime) -> dict:
             "received_at": request.received_at.isoformat(timespec="seconds"),
             "task": task.number,
         },
-        "controller": {"name": practice.name, "agb_code": practice.agb_code},
+        "controller": _controller(practice),
         "subject": {"name": request.patient_name, "email": request.patient_email},
         "processing": {
             "purposes": [str(p) for p in PURPOSES],
-            "categories": [{"category": c.value, "label": str(c.label)} for c in DataCategory],
-            "recipients": _recipients(),
+            "categories": [],
+            "recipients": [],
             "retention": _(
-                "Kept for as long as you use the app and your practice needs them, at most "
-                "%(years)s years after your last contact; conversations that are part of your "
-                "medical record are kept by your practice for as long as the law requires."
+                "The app's supplier keeps these data for at most %(years)s years, the term your "
+                "practice agreed with it (processing agreement, Bijlage 1). You can ask your "
+                "practice to have them erased sooner."
             )
-            % {"years": practice.retention_years},
+            % {"years": APP_RETENTION_YEARS},
+            "automated_decisions": str(AUTOMATED_DECISIONS),
             "source": str(SOURCE_TEXT),
             "rights": [str(r) for r in RIGHTS],
         },
     }
+
+
+def _held(task: AssistanceTask, statement: dict, found: set[str]) -> None:
+    """Complete the statement with what was found: the categories held (only those), the
+    portal's own records, and the recipients of what is held."""
+    records = portal_records.collect(task)
+    statement["portal_records"] = records
+    processing = statement["processing"]
+    processing["categories"] = [
+        {"category": c.value, "label": str(c.label)} for c in DataCategory if c.value in found
+    ]
+    # The portal's messages gave the e-mail channel the address and the SMS channel the number.
+    received = found | portal_records.categories_sent(records)
+    processing["recipients"] = _recipients(task.practice, received, task.request.language)
 
 
 def build_package(task: AssistanceTask, *, actor) -> DataPackage:
@@ -139,6 +195,7 @@ def build_package(task: AssistanceTask, *, actor) -> DataPackage:
             spools.close()
             writer = SealedWriter(storage_dir() / file_name)
             with translation.override(task.request.language):
+                _held(task, statement, {key[1] for key, n in spools.counts.items() if n})
                 write_zip(writer, statement, spools, connectors)
             writer.close()
         except Exception as exc:
