@@ -110,3 +110,32 @@ def released_package(item, handler, support):
     packages.record_download(package, user=handler, who="practice")  # the practice's review
     assistance.accept(task, actor=handler)
     return packages.release(package, actor=handler)
+
+
+def tell_every_recipient(item, handler) -> None:
+    """The practice ticks off every recipient of the register as told today (GDPR art. 19)."""
+    from django.utils import timezone
+
+    from requests_app.models.completion import register_recipients
+    from workflows.casework import completion
+
+    for sub in register_recipients():
+        notice = completion.notice_for(item, f"s-{sub.pk}")
+        completion.tell(notice, actor=handler, told_on=timezone.localdate(), how="email")
+
+
+def erased_with_certificate(item, handler, support):
+    """The processor's erasure task for `item`, run, certified, delivered and accepted."""
+    from workflows.assistance import erasure
+    from workflows.assistance import tasks as assistance
+
+    task = assistance.start(
+        assistance.request_assistance(item, actor=handler, kind="erase", instruction="Alles"),
+        actor=support,
+    )
+    erasure.run_erasure(task, actor=support)
+    for step in task.manual_steps.all():
+        assistance.tick_manual_step(step, actor=support, note="Verwijderd")
+    erasure.issue_certificate(task, actor=support)
+    task = assistance.deliver(task, actor=support)
+    return assistance.accept(task, actor=handler)

@@ -110,7 +110,11 @@ _MESSAGES = {
 
 
 def refusal(exc: Exception, *, otherwise: str = REFUSED_FOR_REQUEST) -> str:
-    """What to tell the user about a refused step; `otherwise` for a plain TransitionRefused."""
+    """What to tell the user about a refused step; `otherwise` for a plain TransitionRefused.
+    A refusal that can say exactly what is missing (`explain`) says so."""
+    explain = getattr(exc, "explain", None)
+    if explain is not None:
+        return explain()
     for cls in type(exc).__mro__:
         if cls in _MESSAGES:
             return _(_MESSAGES[cls])

@@ -10,6 +10,7 @@ from django.utils import timezone
 from requests_app import access, audit
 from requests_app.lifecycle import perform_change, perform_transition
 from requests_app.models import AuditAction, PatientWait, Request, RequestMessage, Sender
+from requests_app.models.completion import WorkNotDone, open_work
 from requests_app.roles import Capability
 from workflows.casework import deadlines
 from workflows.messaging import outbox
@@ -43,6 +44,11 @@ def act(
     DecisionIncomplete (with nothing changed) when it cannot be done."""
     if action == "extend":
         fields["new_due"] = extended_due(request)
+    if action in ("fulfil", "close"):
+        # The model refuses these too (a condition); here the handler learns what is open.
+        points = open_work(request)
+        if points:
+            raise WorkNotDone(points)
     with transaction.atomic():
         changed = perform_transition(
             request, action, actor=actor, note=note, version=version, **fields

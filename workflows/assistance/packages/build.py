@@ -33,7 +33,12 @@ from workflows import schedule
 from workflows.assistance.packages.archive import Spools, write_zip
 from workflows.assistance.packages.files import remove_file_after_commit, storage_dir
 from workflows.assistance.sealed_files import SealedWriter
-from workflows.assistance.tasks import identifiers_for, mismatches, sources_for
+from workflows.assistance.tasks import (
+    identifiers_for,
+    mismatches,
+    require_settled_identifiers,
+    sources_for,
+)
 
 SCHEMA_VERSION = "1.0"
 
@@ -116,6 +121,7 @@ def build_package(task: AssistanceTask, *, actor) -> DataPackage:
         raise PermissionDenied
     if task.kind != AssistanceKind.SUPPLY or task.state != TaskState.IN_PROGRESS:
         raise TransitionRefused("a package is built for a data task in progress")
+    require_settled_identifiers(task)  # the request's own and the confirmed extra identifiers
     ids = identifiers_for(task)
     now = timezone.now()
     with translation.override(task.request.language):
