@@ -8,6 +8,7 @@ in beside the real one."""
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from requests_app import access
 from requests_app.errors import DomainError, TransitionRefused
@@ -26,7 +27,11 @@ from workflows.assistance.tasks import _notify
 
 
 class IdentifierRefused(DomainError):
-    """The identifier cannot be recorded: not used in a look-up, the request's own, or twice."""
+    """The identifier cannot be recorded: not used in a look-up, the request's own, or twice
+    (the message says why, in the user's language)."""
+
+    def explain(self) -> str:
+        return str(self.args[0])
 
 
 def canonical(kind: str, value: str) -> str:
@@ -85,15 +90,17 @@ def record_identifier(task: AssistanceTask, *, actor, kind: str, value: str, why
     if task.state != TaskState.IN_PROGRESS:
         raise TransitionRefused("extra identifiers are recorded on a task in progress")
     if not why.strip():
-        raise IdentifierRefused("say why it is the same patient")
+        raise IdentifierRefused(_("Say why it is the same patient."))
     try:
         value = canonical(kind, value)
     except ValidationError as exc:
-        raise IdentifierRefused("not a valid address or number") from exc
+        raise IdentifierRefused(_("This is not a valid e-mail address or mobile number.")) from exc
     if value == _own(task, kind):
-        raise IdentifierRefused("this is the request's own identifier")
+        raise IdentifierRefused(_("This is the request's own identifier."))
     if not _used_in_lookup(task, kind, value):
-        raise IdentifierRefused("only an identifier used in a look-up on this task")
+        raise IdentifierRefused(
+            _("Only an identifier used in a look-up on this task can be recorded.")
+        )
     try:
         with transaction.atomic():
             extra = ExtraIdentifier.objects.create(
@@ -112,7 +119,7 @@ def record_identifier(task: AssistanceTask, *, actor, kind: str, value: str, why
             )
             _notify(task, [task.requested_by.email], "assistance_identifier")
     except IntegrityError as exc:
-        raise IdentifierRefused("already recorded on this task") from exc
+        raise IdentifierRefused(_("This identifier is already recorded on this task.")) from exc
     return extra
 
 
@@ -124,5 +131,5 @@ def confirm(extra: ExtraIdentifier, *, actor) -> ExtraIdentifier:
 def decline(extra: ExtraIdentifier, *, actor, reason: str) -> ExtraIdentifier:
     """The practice declines it (not this patient's): nothing is exported or erased under it."""
     if not reason.strip():
-        raise IdentifierRefused("say why the identifier is declined")
+        raise IdentifierRefused(_("Say why the identifier is declined."))
     return perform_record_transition(extra, "decline", actor=actor, by=actor, reason=reason)

@@ -7,6 +7,7 @@ import dataclasses
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy as _
 
 from requests_app import access
 from requests_app.errors import DomainError, TransitionRefused
@@ -31,7 +32,11 @@ from requests_app.timeline import log_event
 
 
 class CompletionRefused(DomainError):
-    """The record is incomplete or not possible for this request."""
+    """The record is incomplete or not possible for this request (the message says why, in
+    the user's language)."""
+
+    def explain(self) -> str:
+        return str(self.args[0])
 
 
 def _check(request: Request, actor) -> None:
@@ -46,13 +51,18 @@ def record_no_processor_data(request: Request, *, actor, reason: str, version: i
     assistance task. Not while a task of that kind is under way or done (it says otherwise)."""
     _check(request, actor)
     if not reason.strip():
-        raise CompletionRefused("say why no processor data are concerned")
+        raise CompletionRefused(_("Say why no processor data are concerned."))
     if (
         request.tasks.filter(kind=GATED_KINDS[request.kind])
         .exclude(state=TaskState.REJECTED)
         .exists()
     ):
-        raise CompletionRefused("the processor has a task for this request")
+        raise CompletionRefused(
+            _(
+                "The processor has a task for this request: its result is the processor's "
+                "part, so no reason is recorded instead."
+            )
+        )
     try:
         with transaction.atomic():
             changed = perform_change(
@@ -68,7 +78,7 @@ def record_no_processor_data(request: Request, *, actor, reason: str, version: i
                 request=changed, reason=reason.strip(), recorded_by=actor
             )
     except IntegrityError as exc:
-        raise CompletionRefused("already recorded") from exc
+        raise CompletionRefused(_("The reason has already been recorded.")) from exc
     return changed
 
 
@@ -76,7 +86,7 @@ def add_recipient(request: Request, *, actor, name: str) -> RecipientNotice:
     """Another recipient the practice sent the data to (a lab, a hospital), to be told too."""
     _check(request, actor)
     if not name.strip():
-        raise CompletionRefused("name the recipient")
+        raise CompletionRefused(_("Name the recipient."))
     with transaction.atomic():
         notice = RecipientNotice.objects.create(request=request, name=name.strip(), added_by=actor)
         log_event(
