@@ -31,7 +31,9 @@ class AddRecipientForm(forms.Form):
 
 
 class ToldForm(forms.Form):
-    told_on = forms.DateField(label=_("Told on"), widget=forms.DateInput(attrs={"type": "date"}))
+    told_on = forms.DateField(
+        label=_("Told on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
     how = forms.ChoiceField(label=_("How"), choices=NoticeMethod.choices)
     note = forms.CharField(label=_("Note"), max_length=2000, required=False)
 

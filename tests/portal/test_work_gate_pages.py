@@ -196,3 +196,40 @@ def test_a_decline_without_a_reason_is_a_400(
     assert ExtraIdentifier.objects.get(pk=extra.pk).state == "proposed"
     client.post(url, {f"x{extra.pk}-reason": "Dit is haar zus."})
     assert ExtraIdentifier.objects.get(pk=extra.pk).state == "declined"
+
+
+def test_the_block_waits_for_a_decision_to_carry_it_out(client, handler, practice, patient):
+    in_progress = decided(practice, patient, handler, kind="erasure", grant=False)
+    client.force_login(handler)
+    assert "Voordat dit verzoek is uitgevoerd" not in page(client, in_progress)
+
+
+def test_build_and_erasure_wait_for_the_practice_and_say_so(
+    client, platform_db, package_dir, practice, patient, handler, support
+):
+    item = decided(practice, patient, handler, kind="erasure")
+    task = assistance.start(
+        assistance.request_assistance(item, actor=handler, kind="erase", instruction="Alles"),
+        actor=support,
+    )
+    client.force_login(support)
+    client.post(f"/staff/tasks/{task.pk}/lookup/", {"email": SECOND})
+    client.post(
+        f"/staff/tasks/{task.pk}/identifiers/", {"kind": "email", "value": SECOND, "why": "Gezien"}
+    )
+    waiting = "Er wacht een extra kenmerk op bevestiging door de praktijk"
+    response = client.get(f"/staff/tasks/{task.pk}/erase/", follow=True)
+    assert waiting in html.unescape(response.content.decode())
+
+    supply = decided(practice, patient, handler, kind="access")
+    data_task = assistance.start(
+        assistance.request_assistance(supply, actor=handler, kind="supply", instruction="Alles"),
+        actor=support,
+    )
+    client.post(f"/staff/tasks/{data_task.pk}/lookup/", {"email": SECOND})
+    client.post(
+        f"/staff/tasks/{data_task.pk}/identifiers/",
+        {"kind": "email", "value": SECOND, "why": "Gezien"},
+    )
+    response = client.post(f"/staff/tasks/{data_task.pk}/package/build/", follow=True)
+    assert waiting in html.unescape(response.content.decode())

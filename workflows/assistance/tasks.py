@@ -231,6 +231,12 @@ class IdentifiersUnconfirmed(TransitionRefused):
     """An extra identifier awaits the practice's confirmation: an export or erasure now would
     silently leave out, or reach, data the practice has not decided on."""
 
+    def explain(self) -> str:
+        return _(
+            "An extra identifier awaits the practice's confirmation: nothing is exported or "
+            "erased for this task until the practice has confirmed or declined it."
+        )
+
 
 def require_settled_identifiers(task: AssistanceTask) -> None:
     if task.extra_identifiers.filter(state=IdentifierState.PROPOSED).exists():

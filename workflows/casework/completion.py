@@ -161,7 +161,8 @@ class Overview:
 
 def overview(request: Request, user) -> Overview:
     """What the request page shows of the work before carrying out."""
-    if request.kind not in GATED_KINDS:
+    # Only once the practice decided to carry it out (in whole or in part).
+    if request.kind not in GATED_KINDS or request.decision not in TELLING_STATES:
         return Overview(False, True, None, [], [], False, False)
     notices = list(request.recipient_notices.select_related("done_by"))
     by_sub = {n.subprocessor_id: n for n in notices if n.subprocessor_id}

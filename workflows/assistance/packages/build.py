@@ -194,6 +194,7 @@ def build_package(task: AssistanceTask, *, actor) -> DataPackage:
 def schedule_build(task, *, actor) -> None:
     """Build in the background, after the caller's transaction: a big package or a slow provider
     must not hold a page."""
+    require_settled_identifiers(task)  # refused now, not in the background
     schedule.after_commit(
         "workflows.tasks.build_package", task.pk, actor.pk, what=f"the build of task {task.pk}"
     )
