@@ -6,7 +6,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from requests_app.errors import TransitionRefused
 from requests_app.legal import LegalGround
@@ -60,10 +60,13 @@ def test_nothing_done_refuses_fulfil_in_the_model_and_says_what_is_open(
         perform_transition(item, "fulfil", actor=handler)
     with pytest.raises(WorkNotDone) as refused:
         do(item, "fulfil", handler)
-    text = refused.value.explain()
+    with translation.override("en"):
+        text = refused.value.explain()
     assert "cannot be marked carried out or closed yet" in text
     assert "no reason is recorded why no processor data are concerned" in text
     assert all(sub.name in text for sub in register_recipients())
+    with translation.override("nl"):
+        assert "kan nog niet als uitgevoerd worden gemarkeerd" in refused.value.explain()
     assert fresh(item).state == S.GRANTED
 
 
@@ -75,7 +78,8 @@ def test_the_practices_reason_and_every_recipient_told_let_it_be_carried_out(
     no_processor_data(item, handler)
     with pytest.raises(WorkNotDone) as refused:  # the recipients are still open
         do(item, "fulfil", handler)
-    assert "no processor data" not in refused.value.explain()
+    with translation.override("en"):
+        assert "no processor data" not in refused.value.explain()
     tell_every_recipient(item, handler)
     assert do(item, "fulfil", handler).state == S.FULFILLED
     assert do(item, "close", handler).state == S.CLOSED
