@@ -139,3 +139,18 @@ def erased_with_certificate(item, handler, support):
     erasure.issue_certificate(task, actor=support)
     task = assistance.deliver(task, actor=support)
     return assistance.accept(task, actor=handler)
+
+
+def a_register() -> None:
+    """Sub-processors that receive data, as the migrations seed them: committing tests empty
+    the tables between them, seeded rows included."""
+    from requests_app.models import SubProcessor
+
+    for name, service, categories in (
+        ("VANAD Enovation", "hosting of the web platform", ["name", "email", "conversations"]),
+        ("SendGrid", "e-mail notifications", ["email"]),
+    ):
+        SubProcessor.objects.get_or_create(
+            name=name,
+            defaults={"service": service, "location": "NL", "categories": categories},
+        )

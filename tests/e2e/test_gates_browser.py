@@ -11,11 +11,17 @@ from demo import platform as demo
 from requests_app.models import ExtraIdentifier, RecipientNotice, Request
 from requests_app.models.completion import register_recipients
 from tests.e2e.pages import patient_page, staff_page
-from tests.factories import decided
+from tests.factories import a_register, decided
 from workflows.assistance import tasks as assistance
 from workflows.casework import completion
 
 pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(autouse=True)
+def register(transactional_db):
+    a_register()
+
 
 WIDTHS = (1280, 390)
 SECOND = "jan.werk@example.com"

@@ -10,11 +10,18 @@ from django.utils import timezone
 from demo import platform as demo
 from requests_app.models import ExtraIdentifier, RecipientNotice, Request, RequestState
 from requests_app.models.completion import register_recipients
-from tests.factories import decided
+from tests.factories import a_register, decided
 from workflows.assistance import tasks as assistance
 from workflows.casework.patients import account_for
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def register(db):
+    a_register()
+
+
 SECOND = "jan.werk@example.com"
 
 

@@ -14,13 +14,26 @@ from requests_app.lifecycle import perform_transition
 from requests_app.models import AuditRecord, Request, RequestState, SubProcessor
 from requests_app.models.completion import WorkNotDone, register_recipients
 from requests_app.models.request import DecisionIncomplete
-from tests.factories import decided, erased_with_certificate, submit, tell_every_recipient
+from tests.factories import (
+    a_register,
+    decided,
+    erased_with_certificate,
+    submit,
+    tell_every_recipient,
+)
 from workflows.assistance import tasks as assistance
 from workflows.casework import actions as casework
 from workflows.casework import completion
 
 S = RequestState
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def register(db):
+    a_register()
+
+
 CHANGES = ["erasure", "rectification", "restriction"]
 
 
