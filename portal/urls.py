@@ -7,9 +7,11 @@ from django.urls import include, path
 from portal.views import (
     api,
     audit_log,
+    identifiers,
     incidents,
     intake,
     patient,
+    recipients,
     register,
     signin,
     staff,
@@ -45,11 +47,36 @@ staff_urls = (
         path("requests/<str:reference>/message/", staff.message, name="message"),
         path("requests/<str:reference>/route/", staff.route, name="route"),
         path("requests/<str:reference>/assist/", tasks.ask, name="ask"),
+        path(
+            "requests/<str:reference>/no-processor-data/",
+            recipients.no_processor_data,
+            name="no_processor_data",
+        ),
+        path(
+            "requests/<str:reference>/recipients/add/",
+            recipients.recipient_add,
+            name="recipient_add",
+        ),
+        path(
+            "requests/<str:reference>/recipients/<str:key>/<str:outcome>/",
+            recipients.recipient_done,
+            name="recipient_done",
+        ),
         path("tasks/", tasks.task_list, name="tasks"),
         path("tasks/<int:pk>/", tasks.task_detail, name="task"),
         path("tasks/<int:pk>/act/<str:action>/", tasks.task_act, name="task_act"),
         path("tasks/<int:pk>/lookup/", tasks.task_lookup, name="task_lookup"),
         path("tasks/<int:pk>/steps/<int:step>/", tasks.task_step, name="task_step"),
+        path(
+            "tasks/<int:pk>/identifiers/",
+            identifiers.identifier_record,
+            name="identifier_record",
+        ),
+        path(
+            "tasks/<int:pk>/identifiers/<int:extra>/<str:outcome>/",
+            identifiers.identifier_decide,
+            name="identifier_decide",
+        ),
         path("tasks/<int:pk>/package/build/", tasks.package_build, name="package_build"),
         path(
             "tasks/<int:pk>/package/download/",

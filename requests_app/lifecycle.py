@@ -15,7 +15,14 @@ from django.db import transaction
 from django_fsm import can_proceed, has_transition_perm
 
 from requests_app.errors import StaleRequest, TransitionRefused
-from requests_app.models import AssistanceTask, AuditAction, Incident, Request
+from requests_app.models import (
+    AssistanceTask,
+    AuditAction,
+    ExtraIdentifier,
+    Incident,
+    RecipientNotice,
+    Request,
+)
 from requests_app.timeline import label_for, log_event
 
 
@@ -51,6 +58,25 @@ def _record_incident(locked: Incident, name: str, *, actor, note: str, source: s
     )
 
 
+def _record_on(subject: Callable, prefix: str, object_type: str, describe: Callable):
+    """How a transition of a record that belongs to a request or task is recorded: on that
+    request's or task's timeline, audited as `<prefix>.<transition>`."""
+
+    def record(locked, name: str, *, actor, note: str, source: str) -> None:
+        log_event(
+            subject(locked),
+            f"{prefix}_{name}",
+            actor=actor,
+            note=describe(locked),
+            audit_as=(f"{prefix}.{name}", AuditAction.UPDATE),
+            object_type=object_type,
+            object_id=str(locked.pk),
+            audit_details={"from": source, "to": locked.state},
+        )
+
+    return record
+
+
 @dataclasses.dataclass(frozen=True)
 class _Guarded:
     """What the guarded path needs to know of a model with transitions."""
@@ -65,6 +91,20 @@ TASK = _Guarded(
     AssistanceTask, versioned=True, record=_recorder("task", lambda task: task.request.reference)
 )
 INCIDENT = _Guarded(Incident, versioned=False, record=_record_incident)
+# Art. 19 notices (on the request's timeline) and extra identifiers (on the task's).
+NOTICE = _Guarded(
+    RecipientNotice,
+    versioned=True,
+    record=_record_on(lambda n: n.request, "recipient", "recipient_notice", lambda n: n.name),
+)
+IDENTIFIER = _Guarded(
+    ExtraIdentifier,
+    versioned=False,
+    record=_record_on(
+        lambda i: i.task, "identifier", "extra_identifier", lambda i: i.get_kind_display()
+    ),
+)
+RECORDS = {RecipientNotice: NOTICE, ExtraIdentifier: IDENTIFIER}
 
 
 def _lock(guarded: _Guarded, pk: int, version: int | None):
@@ -159,6 +199,28 @@ def perform_incident_transition(
         note="",
         version=None,
         changes=changes or {},
+        kwargs=kwargs,
+    )
+
+
+def perform_record_transition(
+    record: RecipientNotice | ExtraIdentifier,
+    name: str,
+    *,
+    actor,
+    version: int | None = None,
+    **kwargs,
+):
+    """The same for a record of a request or task with its own small lifecycle (an art. 19
+    notice, an extra identifier): recorded on its request's or task's timeline."""
+    return _transition(
+        RECORDS[type(record)],
+        record.pk,
+        name,
+        actor=actor,
+        note="",
+        version=version,
+        changes={},
         kwargs=kwargs,
     )
 

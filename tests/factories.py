@@ -126,3 +126,47 @@ def approve(practice, *names: str, on=None, by=None) -> None:
             evidence="Verwerkersovereenkomst, Bijlage 1",
             recorded_by=by,
         )
+
+
+def tell_every_recipient(item, handler) -> None:
+    """The practice ticks off every recipient of the register as told today (GDPR art. 19)."""
+    from django.utils import timezone
+
+    from requests_app.models.completion import register_recipients
+    from workflows.casework import completion
+
+    for sub in register_recipients():
+        notice = completion.notice_for(item, f"s-{sub.pk}")
+        completion.tell(notice, actor=handler, told_on=timezone.localdate(), how="email")
+
+
+def erased_with_certificate(item, handler, support):
+    """The processor's erasure task for `item`, run, certified, delivered and accepted."""
+    from workflows.assistance import erasure
+    from workflows.assistance import tasks as assistance
+
+    task = assistance.start(
+        assistance.request_assistance(item, actor=handler, kind="erase", instruction="Alles"),
+        actor=support,
+    )
+    erasure.run_erasure(task, actor=support)
+    for step in task.manual_steps.all():
+        assistance.tick_manual_step(step, actor=support, note="Verwijderd")
+    erasure.issue_certificate(task, actor=support)
+    task = assistance.deliver(task, actor=support)
+    return assistance.accept(task, actor=handler)
+
+
+def a_register() -> None:
+    """Sub-processors that receive data, as the migrations seed them: committing tests empty
+    the tables between them, seeded rows included."""
+    from requests_app.models import SubProcessor
+
+    for name, service, categories in (
+        ("VANAD Enovation", "hosting of the web platform", ["name", "email", "conversations"]),
+        ("SendGrid", "e-mail notifications", ["email"]),
+    ):
+        SubProcessor.objects.get_or_create(
+            name=name,
+            defaults={"service": service, "location": "NL", "categories": categories},
+        )

@@ -5,7 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.models import AssistanceKind, DataCategory
-from requests_app.validators import normalise_phone, validate_bsn
+from requests_app.validators import canonical_email, normalise_phone, validate_bsn
 
 
 class AskAssistanceForm(forms.Form):
@@ -52,6 +52,11 @@ class LookupForm(forms.Form):
     patient_number = forms.CharField(label=_("Patient number"), max_length=50, required=False)
     bsn = forms.CharField(label=_("BSN"), max_length=9, required=False, validators=[validate_bsn])
     device_id = forms.CharField(label=_("Device id"), max_length=200, required=False)
+
+    def clean_email(self) -> str:
+        # Canonical, as the look-up's log and the task's extra identifiers compare it.
+        value = self.cleaned_data["email"].strip()
+        return canonical_email(value) if value else ""
 
     def clean_mobile(self) -> str:
         value = self.cleaned_data["mobile"].strip()

@@ -9,7 +9,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -110,11 +111,22 @@ _MESSAGES = {
 
 
 def refusal(exc: Exception, *, otherwise: str = REFUSED_FOR_REQUEST) -> str:
-    """What to tell the user about a refused step; `otherwise` for a plain TransitionRefused."""
+    """What to tell the user about a refused step; `otherwise` for a plain TransitionRefused.
+    A refusal that can say exactly what is missing (`explain`) says so."""
+    explain = getattr(exc, "explain", None)
+    if explain is not None:
+        return explain()
     for cls in type(exc).__mro__:
         if cls in _MESSAGES:
             return _(_MESSAGES[cls])
     return _(otherwise)
+
+
+def bad_form(request: HttpRequest, form) -> HttpResponse:
+    """A form of a block included in a page that does not validate: a 400 that says what is
+    wrong; nothing is saved."""
+    errors = [str(e) for field_errors in form.errors.values() for e in field_errors]
+    return render(request, "400.html", {"reason": " ".join(errors)}, status=400)
 
 
 def tell_refused(

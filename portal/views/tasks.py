@@ -222,8 +222,12 @@ def _in_background(
         raise PermissionDenied
     if task.kind != kind or task.state != TaskState.IN_PROGRESS:
         messages.error(request, _(REFUSED_FOR_TASK))
-    else:
+        return redirect("staff:task", pk=pk)
+    try:
         schedule_job(task, actor=request.user)
+    except REFUSED as exc:  # e.g. an extra identifier awaits the practice's confirmation
+        tell_refused(request, exc, otherwise=REFUSED_FOR_TASK)
+    else:
         messages.success(request, started)
     return redirect("staff:task", pk=pk)
 

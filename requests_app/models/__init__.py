@@ -17,7 +17,19 @@ from requests_app.models.audit import (
     AuditRemovedSegment,
 )
 from requests_app.models.calendar import EquatedHoliday
+from requests_app.models.completion import (
+    NoProcessorData,
+    NoticeMethod,
+    NoticeState,
+    RecipientNotice,
+    WorkNotDone,
+)
 from requests_app.models.conversation import PatientWait, RequestMessage, Sender
+from requests_app.models.identifiers import (
+    ExtraIdentifier,
+    IdentifierKind,
+    IdentifierState,
+)
 from requests_app.models.incident import Incident, IncidentState
 from requests_app.models.intake import PendingSubmission
 from requests_app.models.practice import Membership, Practice
@@ -48,6 +60,14 @@ __all__ = [
     "Channel",
     "DataCategory",
     "EquatedHoliday",
+    "ExtraIdentifier",
+    "IdentifierKind",
+    "IdentifierState",
+    "NoProcessorData",
+    "NoticeMethod",
+    "NoticeState",
+    "RecipientNotice",
+    "WorkNotDone",
     "Incident",
     "IncidentState",
     "Membership",

@@ -238,6 +238,9 @@ TASK_ACTION_LABELS = {
     "package_download": _("Package downloaded"),
     "erasure_run": _("Erasure run"),
     "certificate_issued": _("Certificate of erasure issued"),
+    "identifier_added": _("Extra identifier recorded"),
+    "identifier_confirm": _("Extra identifier confirmed by the practice"),
+    "identifier_decline": _("Extra identifier declined by the practice"),
 }
 
 

@@ -146,6 +146,14 @@ def may_extend(request: "Request") -> bool:
     )
 
 
+def work_carried_out(request: "Request") -> bool:
+    """An erasure, rectification or restriction: the processor's part and the recipients to be
+    told (GDPR art. 19) are done. Other kinds, and refused requests, have no such work."""
+    from requests_app.models.completion import open_work  # its records refer to Request
+
+    return not open_work(request)
+
+
 def complaint_settings_complete(request: "Request") -> bool:
     practice = request.practice
     return bool(practice and practice.complaints_officer and practice.disputes_body)
@@ -420,6 +428,7 @@ class Request(models.Model):
         source=[S.GRANTED, S.PARTIALLY_GRANTED],
         target=S.FULFILLED,
         permission=by_practice_staff,
+        conditions=[work_carried_out],
     )
     def fulfil(
         self, destroyed_what: str = "", destroyed_where: str = "", destroyed_on=None
@@ -496,6 +505,7 @@ class Request(models.Model):
         source=[S.FULFILLED, S.REFUSED, S.DECIDED],
         target=S.CLOSED,
         permission=by_practice_staff,
+        conditions=[work_carried_out],
     )
     def close(self) -> None:
         self.closed_at = timezone.now()
@@ -599,6 +609,10 @@ ACTION_LABELS = {
     "assign": _("Handler assigned"),
     "incident_reported": _("Incident reported to the practice"),
     "assistance_requested": _("Processor asked for help"),
+    "no_processor_data": _("Recorded: no processor data concerned"),
+    "recipient_added": _("Recipient added (GDPR art. 19)"),
+    "recipient_tell": _("Recipient told (GDPR art. 19)"),
+    "recipient_mark_impossible": _("Recipient cannot be told (GDPR art. 19)"),
 }
 
 ACTOR_LABELS = {"system": _("portal"), "patient": _("patient")}

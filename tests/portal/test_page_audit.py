@@ -181,6 +181,14 @@ REDIRECTING = {
     "staff:package_build": ("support", "requested", TASK + "package/build/", {}),
     "staff:certificate_issue": ("support", "erasing", TASK + "certificate/issue/", {}),
 }
+# Forms of included blocks: bad input is a plain 400 page that shows no patient (so records none).
+PLAIN_REFUSAL = {
+    "staff:no_processor_data": ("handler", "erasing", REQ + "no-processor-data/", {}),
+    "staff:recipient_add": ("handler", "erasing", REQ + "recipients/add/", {"name": ""}),
+    "staff:recipient_done": ("handler", "erasing", REQ + "recipients/s-1/told/", {}),
+    "staff:identifier_record": ("support", "erasing", TASK + "identifiers/", {}),
+    "staff:identifier_decide": ("handler", "erasing", TASK + "identifiers/{extra}/decline/", {}),
+}
 READ_ONLY = {
     "staff:queue",
     "staff:unrouted",
@@ -209,7 +217,29 @@ def test_every_staff_route_is_accounted_for():
         resolve(url.format(ref="ABCDE-FGHJK", pk=1)).view_name
         for _w, _t, url, _d in BAD_POSTS.values()
     }
-    assert names == posted | set(REDIRECTING) | READ_ONLY
+    assert names == posted | set(REDIRECTING) | set(PLAIN_REFUSAL) | READ_ONLY
+
+
+@pytest.mark.parametrize("name", PLAIN_REFUSAL)
+def test_the_blocks_forms_answer_bad_input_without_the_patient(
+    client, world, handler, support, name
+):
+    from requests_app.models import ExtraIdentifier
+
+    who, what, url, data = PLAIN_REFUSAL[name]
+    user = {"handler": handler, "support": support}[who]
+    thing = world[what]
+    extra = ExtraIdentifier.objects.create(
+        task=thing, kind="email", value="ander@example.com", why="Gezien", added_by=support
+    )
+    client.force_login(user)
+    before = AuditRecord.objects.order_by("-seq").values_list("seq", flat=True).first()
+    response = client.post(
+        url.format(ref=_subject(thing).reference, pk=thing.pk, extra=extra.pk), data
+    )
+    page = response.content.decode()
+    assert response.status_code == 400 and NAME not in page and EMAIL not in page
+    assert not AuditRecord.objects.filter(seq__gt=before, patient_id=EMAIL).exists()
 
 
 @pytest.mark.parametrize("name", REDIRECTING)

@@ -31,7 +31,12 @@ from requests_app.timeline import log_event
 from workflows import schedule
 from workflows.assistance.connectors import ConnectorError, Mismatch, configured_connectors
 from workflows.assistance.packages.files import remove_file_after_commit
-from workflows.assistance.tasks import identifiers_for, mismatches, sources_for
+from workflows.assistance.tasks import (
+    identifiers_for,
+    mismatches,
+    require_settled_identifiers,
+    sources_for,
+)
 
 MANIFEST_VERSION = "1.0"
 
@@ -43,12 +48,15 @@ def _check(task: AssistanceTask, actor) -> None:
         raise TransitionRefused("erasure runs for an erasure task in progress")
     if task.request.decided_at is None:
         raise TransitionRefused("the practice has not recorded its decision")
+    # Extra identifiers widen whose data are erased: only once the practice has decided on them.
+    require_settled_identifiers(task)
 
 
 @dataclasses.dataclass(frozen=True)
 class Plan:
     """What running the erasure now would do, for support to confirm before it runs."""
 
+    also: tuple  # the confirmed extra identifiers erased under too, (kind, value)
     sources: list  # connectors erased in
     left_out: list[tuple]  # (connector, why) not touched
     packages: list[str]  # tasks whose earlier data package files are removed too
@@ -63,6 +71,7 @@ class Plan:
             "sources": sorted(c.key for c in self.sources),
             "left_out": sorted(c.key for c, _why in self.left_out),
             "packages": sorted(self.packages),
+            "also": sorted(self.also),
         }
         return hashlib.sha256(json.dumps(what, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -73,6 +82,7 @@ def plan(task: AssistanceTask, *, actor) -> Plan:
     connectors, left_out = sources_for(task, ids)
     open_steps = task.manual_steps.filter(done_at__isnull=True).select_related("subprocessor")
     return Plan(
+        also=ids.also,
         sources=connectors,
         left_out=left_out,
         packages=[p.task.number for p in _patient_packages(task).filter(purged_at__isnull=True)],
@@ -237,6 +247,17 @@ def issue_certificate(task: AssistanceTask, *, actor) -> ErasureCertificate:
             "decided_at": request.decided_at.isoformat(timespec="seconds"),
         },
         "exceptions": {"categories": task.keep_categories, "reason": task.keep_reason},
+        # Erased under these too: what kind, and who at the practice confirmed it (no values).
+        "extra_identifiers": [
+            {
+                "kind": extra.kind,
+                "confirmed_by": extra.decided_by.email,
+                "confirmed_at": extra.decided_at.isoformat(timespec="seconds"),
+            }
+            for extra in task.extra_identifiers.filter(state="confirmed").select_related(
+                "decided_by"
+            )
+        ],
         "sources": sources,
         "data_packages_removed": sorted(
             p.task.number for p in _patient_packages(task).filter(purged_at__isnull=False)

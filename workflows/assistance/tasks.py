@@ -15,6 +15,7 @@ from requests_app.models import (
     AssistanceTask,
     AuditAction,
     AuditOutcome,
+    IdentifierState,
     ManualStep,
     Request,
     SubProcessor,
@@ -211,8 +212,10 @@ def tick_manual_step(step: ManualStep, *, actor, note: str) -> ManualStep:
 
 
 def identifiers_for(task: AssistanceTask) -> Identifiers:
-    """The patient's identifiers from the request and the practice's instruction."""
+    """The patient's identifiers from the request and the practice's instruction, and (as
+    `also`) those support found in a look-up and the practice confirmed."""
     request = task.request
+    confirmed = task.extra_identifiers.filter(state=IdentifierState.CONFIRMED)
     return Identifiers(
         practice_code=task.practice.agb_code,
         email=request.patient_email,
@@ -220,7 +223,26 @@ def identifiers_for(task: AssistanceTask) -> Identifiers:
         patient_number=task.patient_number or request.patient_number,
         bsn=request.bsn,
         device_id=task.device_id,
+        also=tuple((extra.kind, extra.value) for extra in confirmed),
     )
+
+
+class IdentifiersUnconfirmed(TransitionRefused):
+    """An extra identifier awaits the practice's confirmation: an export or erasure now would
+    silently leave out, or reach, data the practice has not decided on."""
+
+    def explain(self) -> str:
+        return _(
+            "An extra identifier awaits the practice's confirmation: nothing is exported or "
+            "erased for this task until the practice has confirmed or declined it."
+        )
+
+
+def require_settled_identifiers(task: AssistanceTask) -> None:
+    if task.extra_identifiers.filter(state=IdentifierState.PROPOSED).exists():
+        raise IdentifiersUnconfirmed(
+            "the practice has not yet confirmed or declined the extra identifiers"
+        )
 
 
 def expected_for(task: AssistanceTask) -> Expected:
@@ -253,7 +275,9 @@ def sources_for(task: AssistanceTask, ids: Identifiers) -> tuple[list, list[tupl
     A source that cannot tell practices apart (one SMS or e-mail account for the whole app) is
     left out when the patient is also known at another practice: this practice's instruction
     does not reach what the patient exchanged with another practice."""
-    connectors = configured_connectors()
+    connectors = [
+        c if getattr(c, "takes_also", False) else _Widened(c) for c in configured_connectors()
+    ]
     unscoped = [c for c in connectors if not c.practice_scoped]
     if not unscoped:
         return connectors, []
@@ -265,3 +289,34 @@ def sources_for(task: AssistanceTask, ids: Identifiers) -> tuple[list, list[tupl
         return connectors, []
     why = _("also a patient of another practice; this source cannot tell practices apart")
     return [c for c in connectors if c.practice_scoped], [(c, str(why)) for c in unscoped]
+
+
+class _Widened:
+    """A connector that knows only one address and one number, run once for the request's own
+    identifiers and once for each further one (`Identifiers.also`). Such a source holds
+    separate data per address or number, so nothing is found twice. A connector that picks
+    records itself (the platform) takes `also` directly (`takes_also`)."""
+
+    def __init__(self, connector) -> None:
+        self._connector = connector
+
+    def __getattr__(self, name: str):
+        return getattr(self._connector, name)
+
+    def find(self, ids: Identifiers):
+        return [f for each in ids.each() for f in self._connector.find(each)]
+
+    def export(self, ids: Identifiers):
+        for each in ids.each():
+            yield from self._connector.export(each)
+
+    def erase(self, ids: Identifiers, keep: frozenset[str]):
+        return [e for each in ids.each() for e in self._connector.erase(each, keep)]
+
+    def known_elsewhere(self, ids: Identifiers) -> bool:
+        known = getattr(self._connector, "known_elsewhere", None)
+        return known is not None and any(known(each) for each in ids.each())
+
+    def compare(self, ids: Identifiers, expected: Expected):
+        compare = getattr(self._connector, "compare", None)
+        return compare(ids.primary(), expected) if compare else []

@@ -18,6 +18,7 @@ from requests_app.models import (
     RequestMessage,
     Sender,
 )
+from requests_app.models.completion import WorkNotDone, open_work
 from requests_app.roles import Capability
 from workflows.casework import deadlines
 from workflows.messaging import outbox
@@ -57,6 +58,11 @@ def act(
         fields["new_due"] = extended_due(request)
     if action == "fulfil" and request.kind == RequestKind.DESTRUCTION:
         note = destruction_note(note, **fields)
+    if action in ("fulfil", "close"):
+        # The model refuses these too (a condition); here the handler learns what is open.
+        points = open_work(request)
+        if points:
+            raise WorkNotDone(points)
     with transaction.atomic():
         changed = perform_transition(
             request, action, actor=actor, note=note, version=version, **fields

@@ -29,14 +29,29 @@ class Identifiers:
     patient_number: str = ""
     bsn: str = ""
     device_id: str = ""
+    # Further (name, value) pairs under which the practice confirmed the patient's data are held
+    # too (another e-mail address or mobile number): an export or erasure covers them as well.
+    also: tuple[tuple[str, str], ...] = ()
 
     def given(self) -> dict[str, str]:
-        """The identifiers that have a value (the practice code excepted)."""
+        """The identifiers that have a value (the practice code and `also` excepted)."""
         return {
             name: value
             for name, value in dataclasses.asdict(self).items()
-            if value and name != "practice_code"
+            if value and name not in ("practice_code", "also")
         }
+
+    def primary(self) -> "Identifiers":
+        """The request's own identifiers, without `also`."""
+        return dataclasses.replace(self, also=())
+
+    def each(self) -> list["Identifiers"]:
+        """The request's own identifiers, then each further one on its own (a further address
+        never combines with the request's number to pick a record)."""
+        return [self.primary()] + [
+            Identifiers(practice_code=self.practice_code, **{name: value})
+            for name, value in self.also
+        ]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -58,6 +58,7 @@ class PlatformConnector:
     label = gettext_lazy("The app's platform")
     subprocessor = ""
     practice_scoped = True
+    takes_also = True  # picks one row per identifier set, each row once (patient_keys)
 
     def __init__(self, alias: str | None = None, mapping: PlatformMapping | None = None) -> None:
         self._alias = alias
@@ -84,6 +85,15 @@ class PlatformConnector:
 
     # --- Which patient rows ----------------------------------------------------------------
     def patient_keys(self, ids: Identifiers) -> list:
+        """The patient rows of this practice that the identifiers point to: the one chosen by
+        the request's own identifiers and, for each confirmed further identifier, the one it
+        chooses on its own (each row once)."""
+        keys: list = []
+        for each in ids.each():
+            keys += [key for key in self._chosen(each) if key not in keys]
+        return keys
+
+    def _chosen(self, ids: Identifiers) -> list:
         """The one patient row of this practice that the identifiers point to.
 
         Only a row that the request's own channels (the e-mail address or mobile number that
@@ -107,13 +117,14 @@ class PlatformConnector:
 
     def known_elsewhere(self, ids: Identifiers) -> bool:
         """Whether the identifiers also point to a patient of another practice."""
-        return bool(self._matches(ids, within_practice=False))
+        return any(self._matches(each, within_practice=False) for each in ids.each())
 
     def compare(self, ids: Identifiers, expected: Expected) -> list[Mismatch]:
         """Where the row chosen for `ids` disagrees with the request: an identifier of the
         request that points to another row or that the row holds otherwise, and a name or date
-        of birth that differs."""
-        keys = self.patient_keys(ids)
+        of birth that differs. Only the row of the request's own identifiers is compared: the
+        rows of further identifiers were confirmed by the practice as the same patient's."""
+        keys = self._chosen(ids.primary())
         if not keys:
             return []
         (key,) = keys

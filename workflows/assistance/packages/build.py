@@ -35,7 +35,12 @@ from workflows.assistance.packages import portal_records
 from workflows.assistance.packages.archive import Spools, write_zip
 from workflows.assistance.packages.files import remove_file_after_commit, storage_dir
 from workflows.assistance.sealed_files import SealedWriter
-from workflows.assistance.tasks import identifiers_for, mismatches, sources_for
+from workflows.assistance.tasks import (
+    identifiers_for,
+    mismatches,
+    require_settled_identifiers,
+    sources_for,
+)
 
 SCHEMA_VERSION = "1.1"
 
@@ -172,6 +177,7 @@ def build_package(task: AssistanceTask, *, actor) -> DataPackage:
         raise PermissionDenied
     if task.kind != AssistanceKind.SUPPLY or task.state != TaskState.IN_PROGRESS:
         raise TransitionRefused("a package is built for a data task in progress")
+    require_settled_identifiers(task)  # the request's own and the confirmed extra identifiers
     ids = identifiers_for(task)
     now = timezone.now()
     with translation.override(task.request.language):
@@ -245,6 +251,7 @@ def build_package(task: AssistanceTask, *, actor) -> DataPackage:
 def schedule_build(task, *, actor) -> None:
     """Build in the background, after the caller's transaction: a big package or a slow provider
     must not hold a page."""
+    require_settled_identifiers(task)  # refused now, not in the background
     schedule.after_commit(
         "workflows.tasks.build_package", task.pk, actor.pk, what=f"the build of task {task.pk}"
     )
