@@ -230,6 +230,8 @@ def _removed_segments() -> list[AuditRemovedSegment]:
 
 
 def years_before(moment: datetime.datetime, years: int) -> datetime.datetime:
+    if years >= moment.year:  # a retention longer than the calendar: nothing is that old
+        return datetime.datetime.min.replace(tzinfo=datetime.UTC)
     try:
         return moment.replace(year=moment.year - years)
     except ValueError:  # 29 February

@@ -17,12 +17,15 @@ the runtime role holds no DELETE on the audit table, and the append-only trigger
 delete only the segment it declared in its own transaction (migration 0021).
 """
 
+import contextlib
 import dataclasses
 import datetime
 import re
 from collections.abc import Iterable, Iterator
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -36,6 +39,7 @@ from requests_app.models import (
     Request,
 )
 from requests_app.models.audit import MINIMUM_RETENTION_YEARS
+from requests_app.validators import canonical_email
 
 REFERENCE = re.compile(r"[A-Z0-9]{5}-[A-Z0-9]{5}")
 TASK = re.compile(r"T(\d+)")
@@ -103,7 +107,7 @@ def why_kept(segment: Segment) -> str:
     """Empty when no record in the segment concerns a request that still exists."""
     if segment.count != segment.last_seq - segment.first_seq + 1:
         return "records are missing in it"
-    references, tasks, incidents, patients = set(), set(), set(), set()
+    references, tasks, incidents, patients, accounts = set(), set(), set(), set(), set()
     rows = AuditRecord.objects.filter(
         seq__gte=segment.first_seq, seq__lte=segment.last_seq
     ).values_list("event_type", "purpose", "object_type", "object_id", "patient_id", "details")
@@ -121,7 +125,13 @@ def why_kept(segment: Segment) -> str:
         if event_type == "incident.list" and isinstance(shown, list):
             incidents.update(int(pk) for pk in shown if str(pk).isdigit())
         if patient_id:
-            patients.add(patient_id)
+            patients.update(_address_forms(patient_id))
+        if object_type == "account" and object_id.isdigit():
+            accounts.add(int(object_id))
+    # A patient's own sign-ins name their account, not their address.
+    for chunk in _chunks(accounts):
+        for email in get_user_model().objects.filter(pk__in=chunk).values_list("email", flat=True):
+            patients.update(_address_forms(email) if email else ())
     checks = [
         (Request.objects, "reference__in", references, "a request it concerns still exists"),
         (AssistanceTask.objects, "pk__in", tasks, "a task it concerns still exists"),
@@ -132,6 +142,15 @@ def why_kept(segment: Segment) -> str:
         if any(manager.filter(**{lookup: chunk}).exists() for chunk in _chunks(values)):
             return reason
     return ""
+
+
+def _address_forms(address: str) -> set[str]:
+    """The address as written, and as requests hold it: records written before addresses were
+    stored canonical (migration 0017) name them as the patient typed them."""
+    forms = {address, address.strip().lower()}
+    with contextlib.suppress(ValidationError):
+        forms.add(canonical_email(address))
+    return forms
 
 
 def database_role() -> str:

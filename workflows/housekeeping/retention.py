@@ -5,9 +5,11 @@ packages and certificates). A request need not be formally closed for its term t
 refused, granted, fulfilled or decided ends at that step (`TERM_STARTS`, docs/legal.md). What was
 erased is written to the audit log, which is kept separately (AUDIT_RETENTION_YEARS).
 
-Open work is never erased: a request still open long after the retention term would have run
-out had it been answered on time is reported to the practice's FG (or to processor support for a
-request without a practice) once a year, until someone ends it."""
+Open work is never erased, nor an ended request with an assistance task not yet accepted or
+rejected (a granted erasure still being carried out) or an incident not yet reported to the
+practice: it goes at the first run after that work ends. A request still open long after the
+retention term would have run out had it been answered on time is reported to the practice's FG
+(or to processor support for a request without a practice) once a year, until someone ends it."""
 
 import datetime
 
@@ -16,7 +18,14 @@ from django.db.models import Q
 from django.utils import timezone
 
 from requests_app import audit
-from requests_app.models import AuditAction, Practice, Request, RequestState
+from requests_app.models import (
+    AuditAction,
+    IncidentState,
+    Practice,
+    Request,
+    RequestState,
+    TaskState,
+)
 from requests_app.models.request import OPEN_STATES
 from workflows.assistance.packages.files import remove_file_after_commit
 from workflows.casework.patients import retire_account
@@ -54,12 +63,22 @@ def ended_before(cutoff: datetime.datetime) -> Q:
     return ended
 
 
+# A task the practice has not yet accepted or rejected is work still going on.
+UNFINISHED_TASK_STATES = [TaskState.REQUESTED, TaskState.IN_PROGRESS, TaskState.DELIVERED]
+
+
+def still_worked_on() -> Q:
+    """An ended request with work hanging off it that has not ended: kept until it has."""
+    return Q(tasks__state__in=UNFINISHED_TASK_STATES) | Q(incident__state=IncidentState.DRAFT)
+
+
 def expired_requests(now: datetime.datetime):
+    erasable = Request.objects.exclude(still_worked_on())
     for practice in Practice.objects.all().only("pk", "retention_years"):
-        yield from Request.objects.filter(
+        yield from erasable.filter(
             ended_before(years_before(now, practice.retention_years)), practice=practice
         ).values_list("pk", flat=True)[:BATCH]
-    yield from Request.objects.filter(
+    yield from erasable.filter(
         ended_before(years_before(now, DEFAULT_RETENTION_YEARS)), practice__isnull=True
     ).values_list("pk", flat=True)[:BATCH]
 
@@ -75,7 +94,13 @@ def purge_expired(now: datetime.datetime | None = None) -> list[str]:
     erased, addresses = [], set()
     for pk in list(expired_requests(now)):
         with transaction.atomic():
-            item = Request.objects.select_for_update().filter(pk=pk).first()
+            # Checked again under the lock: a task asked for meanwhile keeps it.
+            item = (
+                Request.objects.select_for_update(of=("self",))
+                .filter(pk=pk)
+                .exclude(still_worked_on())
+                .first()
+            )
             if item is None:
                 continue
             audit.record(
