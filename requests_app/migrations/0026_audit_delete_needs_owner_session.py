@@ -59,5 +59,5 @@ def current_user_only(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("requests_app", "0021_audit_removed_segments")]
+    dependencies = [("requests_app", "0025_work_gates_and_lookup_identifiers")]
     operations = [migrations.RunPython(owner_session, current_user_only)]
