@@ -10,6 +10,7 @@ from portal.views import (
     incidents,
     intake,
     patient,
+    practice_documents,
     signin,
     staff,
     task_results,
@@ -43,6 +44,26 @@ staff_urls = (
         path("requests/<str:reference>/message/", staff.message, name="message"),
         path("requests/<str:reference>/route/", staff.route, name="route"),
         path("requests/<str:reference>/assist/", tasks.ask, name="ask"),
+        path(
+            "requests/<str:reference>/documents/",
+            practice_documents.upload,
+            name="documents_upload",
+        ),
+        path(
+            "requests/<str:reference>/documents/release/",
+            practice_documents.release,
+            name="documents_release",
+        ),
+        path(
+            "requests/<str:reference>/documents/<int:pk>/",
+            practice_documents.download,
+            name="document",
+        ),
+        path(
+            "requests/<str:reference>/documents/<int:pk>/remove/",
+            practice_documents.remove,
+            name="document_remove",
+        ),
         path("tasks/", tasks.task_list, name="tasks"),
         path("tasks/<int:pk>/", tasks.task_detail, name="task"),
         path("tasks/<int:pk>/act/<str:action>/", tasks.task_act, name="task_act"),
@@ -82,6 +103,11 @@ patient_urls = (
         path("<str:reference>/withdraw/", patient.withdraw, name="withdraw"),
         path("<str:reference>/data/", patient.data_package, name="package"),
         path("<str:reference>/data/download/", patient.data_package_download, name="download"),
+        path(
+            "<str:reference>/data/documents/<int:pk>/",
+            patient.data_package_download,
+            name="document",
+        ),
     ],
     "patient",
 )

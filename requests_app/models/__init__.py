@@ -15,6 +15,7 @@ from requests_app.models.conversation import PatientWait, RequestMessage, Sender
 from requests_app.models.incident import Incident, IncidentState
 from requests_app.models.intake import PendingSubmission
 from requests_app.models.practice import Membership, Practice
+from requests_app.models.practice_document import PracticeDocument
 from requests_app.models.request import Channel, Request, RequestEvent, RequestKind, RequestState
 from requests_app.models.signin import PatientSignInCode
 from requests_app.models.subprocessor import DataCategory, SubProcessor
@@ -43,6 +44,7 @@ __all__ = [
     "PatientWait",
     "PendingSubmission",
     "Practice",
+    "PracticeDocument",
     "Request",
     "RequestEvent",
     "RequestKind",

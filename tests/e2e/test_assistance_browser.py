@@ -10,7 +10,7 @@ import pytest
 from demo import platform as demo
 from requests_app.models import AssistanceTask, DataPackage
 from tests.e2e.pages import patient_page, staff_page
-from tests.factories import decided
+from tests.factories import decided, granted
 from workflows.assistance import packages
 from workflows.assistance import tasks as assistance
 
@@ -61,6 +61,7 @@ def test_support_looks_up_and_the_patient_downloads(
     package = DataPackage.objects.get(task=task)
     packages.record_download(package, user=handler, who="practice")  # the practice's review
     assistance.accept(task, actor=handler)
+    granted(item, handler)  # the decision comes before the release
     packages.release(package, actor=handler)
     providers.reset()
 
