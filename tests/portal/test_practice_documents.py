@@ -280,3 +280,36 @@ def test_parallel_releases_release_once(live_server, client, item, handler, pack
     assert RequestEvent.objects.filter(action="documents_released").count() == 1
     assert AuditRecord.objects.filter(event_type="practice_document.release").count() == 1
     assert Notification.objects.count() == sent + 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_releases_of_a_package_take_the_documents_along_once(
+    live_server, client, platform_db, item, handler, support, package_dir
+):
+    from requests_app.models import DataPackage, TaskEvent
+    from workflows.assistance import tasks as assistance
+
+    task = assistance.start(
+        assistance.request_assistance(item, actor=handler, kind="supply", instruction="Alles"),
+        actor=support,
+    )
+    package = packages.build_package(task, actor=support)
+    for step in task.manual_steps.all():
+        assistance.tick_manual_step(step, actor=support, note="Niets")
+    packages.record_download(package, user=handler, who="practice")
+    assistance.accept(assistance.deliver(task, actor=support), actor=handler)
+    document = packages.add_document(item, actor=handler, file_name="dossier.pdf", data=PDF)
+    granted(item, handler)
+    client.force_login(handler)
+    release = f"/staff/tasks/{task.pk}/package/release/"
+    assert "dossier.pdf" in client.get(release).content.decode()  # told what goes along
+    cookies = {name: client.cookies[name].value for name in ("sessionid", "csrftoken")}
+    clicks = [Visitor(live_server.url, cookies) for _ in range(8)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda v: v.post(release, {"confirm": "on"}), clicks))
+    assert all(a.status_code == 302 for a in answers)
+    assert TaskEvent.objects.filter(action="package_released").count() == 1
+    assert RequestEvent.objects.filter(action="documents_released").count() == 1
+    package, document = DataPackage.objects.get(), PracticeDocument.objects.get(pk=document.pk)
+    assert document.released_at == package.released_at
+    assert document.link_expires_at == package.link_expires_at
