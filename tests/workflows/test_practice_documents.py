@@ -68,6 +68,7 @@ def test_adding_leaves_a_history_row_and_an_audit_record(access_request, handler
     record = AuditRecord.objects.get(event_type="practice_document.add")
     assert record.action == "C" and record.object_id == document.number
     assert record.details["sha256"] == document.sha256
+    assert "dossier" not in str(record.details)  # the name stays on the purgeable timeline
 
 
 @pytest.mark.parametrize(
@@ -138,6 +139,13 @@ def test_names_that_could_mislead_are_refused_and_nothing_is_stored(
     with pytest.raises(documents.DocumentRefused):
         add(access_request, handler, file_name=name)  # the file's own name: the same rules
     assert not PracticeDocument.objects.exists() and stored_files(package_dir) == []
+
+
+def test_a_typed_name_stands_in_for_an_odd_export_name(access_request, handler, package_dir):
+    document = add(access_request, handler, file_name="export~%8812.PDF", name="Dossier")
+    assert document.name == "Dossier.pdf"
+    with pytest.raises(documents.DocumentRefused):
+        add(access_request, handler, file_name="export~%8812.PDF")
 
 
 def test_a_plain_dutch_name_is_kept_as_written(access_request, handler, package_dir):

@@ -165,7 +165,7 @@ def _text(data: bytes) -> str | None:
 def check_upload(*, file_name: str, size: int, data: bytes, name: str = "") -> tuple[str, str]:
     """The name and content type an upload would be stored with, or a refusal. `name` is the
     name typed for the patient, if any; else the file's own name is used. The type is judged by
-    the file's own name (the extension it was exported with) and the content."""
+    the extension of the file's own name (as it was exported) and the content."""
     if size > settings.PRACTICE_DOCUMENT_MAX_BYTES:
         raise DocumentRefused(
             _("The file is too large: at most %(mb)d MB.")
@@ -174,16 +174,18 @@ def check_upload(*, file_name: str, size: int, data: bytes, name: str = "") -> t
         )
     if not size:
         raise DocumentRefused(_("The file is empty."))
-    own_name = clean_name(file_name)
-    content_type = content_type_of(own_name, data)
+    if not name.strip():  # the file's own name is shown: it must pass as a typed one would
+        return clean_name(file_name), content_type_of(file_name, data)
+    # Else only its extension counts (an export's odd name need not be fixed by hand first).
+    content_type = content_type_of(file_name, data)
     try:
-        shown = clean_name(name) if name.strip() else own_name
+        shown = clean_name(name)
+        # The name the patient sees ends as the content is: "Dossier" becomes "Dossier.pdf".
+        if TYPES.get(_extension(shown)) != content_type:
+            shown = clean_name(f"{shown}.{_extension(file_name)}")
     except DocumentRefused as exc:
         exc.field = "name"
         raise
-    # The name the patient sees ends as the content is: "Dossier" becomes "Dossier.pdf".
-    if TYPES.get(_extension(shown)) != content_type:
-        shown = clean_name(f"{shown}.{_extension(own_name)}")
     return shown, content_type
 
 
@@ -306,8 +308,9 @@ def _log(item: Request, document: PracticeDocument, action: str, audit_as, actor
         audit_as=audit_as,
         object_type="practice_document",
         object_id=document.number,
+        # The name stays on the request's timeline, which is purged with the request; the
+        # audit log outlives it and keeps only what identifies the file.
         audit_details={
-            "name": document.name,
             "type": document.content_type,
             "size": document.size,
             "sha256": document.sha256,
