@@ -320,6 +320,13 @@ DATA_CONNECTORS = (
 PACKAGE_STORAGE_DIR = Path(os.environ.get("PACKAGE_STORAGE_DIR", BASE_DIR / "var" / "packages"))
 PACKAGE_LINK_DAYS = int(os.environ.get("PACKAGE_LINK_DAYS", "14"))
 PACKAGE_RETENTION_DAYS = int(os.environ.get("PACKAGE_RETENTION_DAYS", "30"))
+# The practice's own documents in an answer (PDF, images, text, XML, HL7, CSV) are stored,
+# released and purged with the packages; each at most this big, at most this many per request.
+PRACTICE_DOCUMENT_MAX_BYTES = int(os.environ.get("PRACTICE_DOCUMENT_MAX_BYTES", 25 * 1024 * 1024))
+PRACTICE_DOCUMENT_MAX_COUNT = int(os.environ.get("PRACTICE_DOCUMENT_MAX_COUNT", "20"))
+# Uploads stay in memory up to that size and are sealed from there: Django's default would write
+# a large one to a plaintext temporary file first. The rest of a larger file is counted, not kept.
+FILE_UPLOAD_HANDLERS = ["portal.uploads.CappedMemoryUploadHandler"]
 
 LOGGING = {
     "version": 1,

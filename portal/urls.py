@@ -11,6 +11,7 @@ from portal.views import (
     incidents,
     intake,
     patient,
+    practice_documents,
     recipients,
     register,
     signin,
@@ -62,6 +63,26 @@ staff_urls = (
             recipients.recipient_done,
             name="recipient_done",
         ),
+        path(
+            "requests/<str:reference>/documents/",
+            practice_documents.upload,
+            name="documents_upload",
+        ),
+        path(
+            "requests/<str:reference>/documents/release/",
+            practice_documents.release,
+            name="documents_release",
+        ),
+        path(
+            "requests/<str:reference>/documents/<int:pk>/",
+            practice_documents.download,
+            name="document",
+        ),
+        path(
+            "requests/<str:reference>/documents/<int:pk>/remove/",
+            practice_documents.remove,
+            name="document_remove",
+        ),
         path("tasks/", tasks.task_list, name="tasks"),
         path("tasks/<int:pk>/", tasks.task_detail, name="task"),
         path("tasks/<int:pk>/act/<str:action>/", tasks.task_act, name="task_act"),
@@ -111,6 +132,11 @@ patient_urls = (
         path("<str:reference>/withdraw/", patient.withdraw, name="withdraw"),
         path("<str:reference>/data/", patient.data_package, name="package"),
         path("<str:reference>/data/download/", patient.data_package_download, name="download"),
+        path(
+            "<str:reference>/data/documents/<int:pk>/",
+            patient.data_package_download,
+            name="document",
+        ),
     ],
     "patient",
 )

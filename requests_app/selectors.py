@@ -14,6 +14,7 @@ from requests_app.models import (
     DataPackage,
     PendingSubmission,
     Practice,
+    PracticeDocument,
     Request,
     RequestState,
     TaskState,
@@ -176,12 +177,39 @@ def package_of_patient(user, reference: str) -> DataPackage | None:
     )
 
 
+def released_documents_of_patient(user, reference: str) -> QuerySet[PracticeDocument]:
+    """The practice's documents released in the answer to a signed-in patient's own request."""
+    return PracticeDocument.objects.filter(
+        request__in=requests_of_patient(user),
+        request__reference=normalise_reference(reference),
+        released_at__isnull=False,
+    ).select_related("request__practice")
+
+
 def released_package_references(user) -> set[str]:
-    """References of the patient's requests with a package they can download now."""
+    """References of the patient's requests with an answer (the processor's package or the
+    practice's documents) they can download now."""
+    now = timezone.now()
     downloadable = _released_packages_of(user).filter(
-        purged_at__isnull=True, link_expires_at__gt=timezone.now()
+        purged_at__isnull=True, link_expires_at__gt=now
     )
-    return set(downloadable.values_list("task__request__reference", flat=True))
+    documents = PracticeDocument.objects.filter(
+        request__in=requests_of_patient(user),
+        released_at__isnull=False,
+        purged_at__isnull=True,
+        link_expires_at__gt=now,
+    )
+    return set(downloadable.values_list("task__request__reference", flat=True)) | set(
+        documents.values_list("request__reference", flat=True)
+    )
+
+
+def documents_visible_to(user) -> QuerySet[PracticeDocument]:
+    """The practice's own documents in its answers: its staff only (processor support never
+    sees them). Who may open one, rather than see it listed, is the view's check."""
+    return PracticeDocument.objects.filter(
+        request__practice_id__in=access.practice_ids(user)
+    ).select_related("request", "uploaded_by")
 
 
 # --- Web intake: public practice search, the draft, the request just stored -------------------

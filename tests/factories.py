@@ -94,8 +94,18 @@ def decided(practice, patient, handler, *, kind="erasure", grant=True) -> Reques
     return item
 
 
+def granted(item, handler) -> Request:
+    """The practice's decision to give the data: nothing is released to the patient before it."""
+    from requests_app.lifecycle import perform_transition
+
+    item = Request.objects.get(pk=item.pk)
+    if item.state == "in_progress":
+        item = perform_transition(item, "grant", actor=handler)
+    return item
+
+
 def released_package(item, handler, support):
-    """A package support built and delivered, the practice accepted and released."""
+    """A package support built and delivered, the practice accepted, granted and released."""
     from workflows.assistance import packages
     from workflows.assistance import tasks as assistance
 
@@ -109,6 +119,7 @@ def released_package(item, handler, support):
     task = assistance.deliver(task, actor=support)
     packages.record_download(package, user=handler, who="practice")  # the practice's review
     assistance.accept(task, actor=handler)
+    granted(item, handler)
     return packages.release(package, actor=handler)
 
 

@@ -1,6 +1,6 @@
 """What the views share: the staff gate, scoped fetches that record a refused look, the messages
-for steps the domain refused, and the ZIP download. Views import from here, never from each
-other."""
+for steps the domain refused, and the downloads (the ZIP, a practice's document). Views import
+from here, never from each other."""
 
 from functools import wraps
 from typing import NoReturn
@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
@@ -151,5 +152,17 @@ def zip_response(package) -> StreamingHttpResponse:
     name = f"gegevens-{package.task.request.reference}.zip"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Content-Length"] = str(package.size)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def document_response(document) -> StreamingHttpResponse:
+    """One of the practice's documents as a download (never shown inline), read from its
+    sealed file chunk by chunk, under the name that was checked when it was added."""
+    response = StreamingHttpResponse(
+        packages.open_document(document), content_type=document.content_type
+    )
+    response["Content-Disposition"] = content_disposition_header(True, document.name)
+    response["Content-Length"] = str(document.size)
     response["Cache-Control"] = "no-store"
     return response

@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from portal.forms.patient import DownloadCodeForm, ReplyForm, WithdrawForm
-from portal.views.common import zip_response
+from portal.views.common import document_response, zip_response
 from requests_app import access, audit, selectors
 from requests_app.errors import TransitionRefused
 from requests_app.models import AuditAction, RequestState
@@ -95,12 +95,15 @@ def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
     return redirect("patient:track")
 
 
-def _package(request: HttpRequest, reference: str):
-    """The released package of the patient's own request; 404 for anything else."""
+def _answer(request: HttpRequest, reference: str):
+    """What was released in answer to the patient's own request: the processor's package (or
+    None) and the practice's documents; 404 when nothing was, or for anyone else's request."""
     package = selectors.package_of_patient(request.user, reference)
-    if package is None:
+    documents = list(selectors.released_documents_of_patient(request.user, reference))
+    if package is None and not documents:
         raise Http404
-    return package
+    item = package.task.request if package is not None else documents[0].request
+    return item, package, documents
 
 
 def _shown(request: HttpRequest, page: str, item, context: dict, *, status: int = 200):
@@ -117,21 +120,30 @@ def _shown(request: HttpRequest, page: str, item, context: dict, *, status: int 
     return render(request, f"patient/{page}.html", context, status=status)
 
 
+def _answer_context(item, package, documents) -> dict:
+    return {
+        "item": item,
+        "package": package,
+        "documents": documents,
+        # One page, one code, one expiry: the link works while anything released still can.
+        "downloadable": any(part.downloadable for part in [package, *documents] if part),
+    }
+
+
 @login_required(login_url=CODE_LOGIN)
 def data_package(request: HttpRequest, reference: str) -> HttpResponse:
-    """Download page: an SMS code first (second factor), then the download while the link lasts."""
-    package = _package(request, reference)
-    context = {
-        "package": package,
-        "item": package.task.request,
+    """Download page: an SMS code first (second factor), then the processor's package and the
+    practice's documents, each while its link lasts."""
+    item, package, documents = _answer(request, reference)
+    context = _answer_context(item, package, documents) | {
         "form": DownloadCodeForm(),
-        "code_sent": download_codes.code_sent(request.session, package),
-        "passed": download_codes.passed(request.session, package),
+        "code_sent": download_codes.code_sent(request.session, item),
+        "passed": download_codes.passed(request.session, item),
     }
-    if request.method == "POST" and package.downloadable:
+    if request.method == "POST" and context["downloadable"]:
         if "send" in request.POST:
             try:
-                download_codes.send_code(request.session, package, request.user.pk)
+                download_codes.send_code(request.session, item, request.user.pk)
             except download_codes.CodeRefused:
                 messages.error(
                     request,
@@ -148,7 +160,7 @@ def data_package(request: HttpRequest, reference: str) -> HttpResponse:
         if form.is_valid():
             try:
                 ok = download_codes.check_code(
-                    request.session, package, form.cleaned_data["code"], request.user.pk
+                    request.session, item, form.cleaned_data["code"], request.user.pk
                 )
             except download_codes.CodeRefused:
                 messages.error(request, _("This code no longer works. Ask for a new code."))
@@ -156,20 +168,30 @@ def data_package(request: HttpRequest, reference: str) -> HttpResponse:
             if ok:
                 return redirect("patient:package", reference=reference)
             form.add_error("code", _("This code is not right. Check the SMS and try again."))
-        return _shown(request, "package", package.task.request, context, status=400)
-    return _shown(request, "package", package.task.request, context)
+        return _shown(request, "package", item, context, status=400)
+    return _shown(request, "package", item, context)
 
 
 @login_required(login_url=CODE_LOGIN)
-def data_package_download(request: HttpRequest, reference: str) -> HttpResponse:
-    package = _package(request, reference)
-    if not package.downloadable:
-        item = package.task.request
-        return _shown(request, "package", item, {"package": package, "item": item}, status=410)
-    if not download_codes.passed(request.session, package):
+def data_package_download(request: HttpRequest, reference: str, pk: int | None = None):
+    """The one way out for the patient's answer: the processor's package (no `pk`) or one of
+    the practice's documents, each only while its link lasts and after the SMS code, and each
+    download recorded (packages.record_download)."""
+    item, package, documents = _answer(request, reference)
+    if pk is None:
+        part = package
+    else:
+        part = next((document for document in documents if document.pk == pk), None)
+    if part is None:
+        raise Http404
+    if not part.downloadable:
+        return _shown(
+            request, "package", item, _answer_context(item, package, documents), status=410
+        )
+    if not download_codes.passed(request.session, item):
         return redirect("patient:package", reference=reference)
-    packages.record_download(package, user=request.user, who="patient")
-    return zip_response(package)
+    packages.record_download(part, user=request.user, who="patient")
+    return zip_response(part) if pk is None else document_response(part)
 
 
 def _link_page(request: HttpRequest, context: dict, *, status: int = 200) -> HttpResponse:

@@ -28,6 +28,7 @@ from portal.views.common import (
 from requests_app import access
 from requests_app.errors import TransitionRefused
 from requests_app.models import DataCategory, ErasureCertificate
+from requests_app.models.practice_document import pending_documents
 from requests_app.roles import Capability
 from workflows.assistance import erasure, packages
 
@@ -65,7 +66,7 @@ def package_release(request: HttpRequest, pk: int) -> HttpResponse:
     if not access.can(request.user, Capability.INSTRUCT_PROCESSOR, task.practice_id):
         raise PermissionDenied
     if not package.releasable:
-        messages.error(request, _(REFUSED_FOR_TASK))
+        messages.error(request, package.release_refusal)
         return redirect("staff:task", pk=pk)
     form = ConfirmForm(_posted(request), label=_(RELEASE_CONFIRM))
     if form.is_valid():
@@ -86,6 +87,7 @@ def package_release(request: HttpRequest, pk: int) -> HttpResponse:
         "link_days": settings.PACKAGE_LINK_DAYS,
         "retention_days": settings.PACKAGE_RETENTION_DAYS,
         "mismatches": mismatch_texts(package, None),
+        "documents_along": pending_documents(task.request),  # they go out in this release
     }
     return render_task_page(
         request, task, "staff/confirm_release.html", context, status=400 if form.is_bound else 200

@@ -89,6 +89,10 @@ def _render(request: HttpRequest, task, *, status: int = 200, **extra) -> HttpRe
         "offered": _steps_offered(task, request.user),
         "working": working,
         "releasable": practice and package is not None and package.releasable,
+        # Why not yet (the task not accepted, the request not granted): said on the page.
+        "release_refusal": package.release_refusal
+        if practice and package is not None and not package.released_at and not package.purged_at
+        else "",
         "keep_labels": [DataCategory(c).label for c in task.keep_categories],
         "version_form": VersionForm(initial=version),
         "deliver_form": DeliverForm(initial=version),

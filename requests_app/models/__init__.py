@@ -33,6 +33,7 @@ from requests_app.models.identifiers import (
 from requests_app.models.incident import Incident, IncidentState
 from requests_app.models.intake import PendingSubmission
 from requests_app.models.practice import Membership, Practice
+from requests_app.models.practice_document import PracticeDocument
 from requests_app.models.request import Channel, Request, RequestEvent, RequestKind, RequestState
 from requests_app.models.signin import PatientSignInCode
 from requests_app.models.subprocessor import (
@@ -75,6 +76,7 @@ __all__ = [
     "PatientWait",
     "PendingSubmission",
     "Practice",
+    "PracticeDocument",
     "Request",
     "RequestEvent",
     "RequestKind",

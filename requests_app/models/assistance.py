@@ -44,6 +44,12 @@ KINDS_FOR_REQUEST = {
     RequestKind.DESTRUCTION: [AssistanceKind.ERASE],
 }
 GRANTED_STATES = [RequestState.GRANTED, RequestState.PARTIALLY_GRANTED, RequestState.FULFILLED]
+# Data go to the patient only once the practice decided to give them (art. 15, 20; agreement
+# art. 3.1): not while it still decides, and never for a refused request.
+WAIT_FOR_GRANT = _(
+    "Release is possible once the request has been granted, in full or in part: record the "
+    "decision on the request page first."
+)
 # Changing data needs the practice's decision first (art. 3.1); supplying it needs the patient's
 # identity to be verified.
 READY_STATES = {
@@ -307,13 +313,22 @@ class DataPackage(models.Model):
         )
 
     @property
+    def release_refusal(self) -> str:
+        """Why the package cannot be released now ("" when it can): released once, after the
+        practice accepted the task and granted the request, while the file is kept."""
+        if self.released_at is not None:
+            return str(_("The package has been released already."))
+        if self.purged_at is not None:
+            return str(_("The package file has been removed."))
+        if self.task.state != TaskState.ACCEPTED:
+            return str(_("Release is possible once you have opened and accepted the package."))
+        if self.task.request.state not in GRANTED_STATES:
+            return str(WAIT_FOR_GRANT)
+        return ""
+
+    @property
     def releasable(self) -> bool:
-        """Released once, after the practice accepted the task, while the file is kept."""
-        return (
-            self.task.state == TaskState.ACCEPTED
-            and self.released_at is None
-            and self.purged_at is None
-        )
+        return not self.release_refusal
 
     @property
     def total_rows(self) -> int:

@@ -1,6 +1,10 @@
-"""Browser pages signed in as staff or as a patient."""
+"""Browser pages signed in as staff or as a patient, and screenshots of them."""
+
+from urllib.parse import urlsplit
 
 from tests.factories import totp_code
+
+WIDTHS = (1280, 390)
 
 
 def staff_page(browser, live_server, user, *, height: int = 900):
@@ -27,3 +31,20 @@ def patient_page(browser, live_server, providers, email: str):
     page.locator("input[name=code]").fill(re.search(r"^\s*(\d{6})\s*$", mail.text, re.M).group(1))
     page.locator("form button[type=submit].primary").click()
     return page
+
+
+def use_language(page, language: str) -> None:
+    host = urlsplit(page.url).hostname
+    cookie = {"name": "django_language", "value": language, "domain": host, "path": "/"}
+    page.context.add_cookies([cookie])
+    page.reload()
+
+
+def snap(page, shots, name: str) -> None:
+    """The page as it is, at each width, in Dutch and then in English (back to Dutch after)."""
+    for language in ("nl", "en"):
+        use_language(page, language)
+        for width in WIDTHS:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.screenshot(path=str(shots / f"{name}-{language}-{width}.png"), full_page=True)
+    use_language(page, "nl")

@@ -4,37 +4,17 @@ erasure the same way. Screenshots (Dutch and English, wide and narrow) go to SCR
 
 import dataclasses
 import datetime
-from urllib.parse import urlsplit
 
 import pytest
 
 from demo import platform as demo
 from requests_app.models import AssistanceTask, DataPackage, ErasureRun
-from tests.e2e.pages import staff_page
-from tests.factories import decided
+from tests.e2e.pages import WIDTHS, snap, staff_page, use_language
+from tests.factories import decided, granted
 from workflows.assistance import packages
 from workflows.assistance import tasks as assistance
 
 pytestmark = pytest.mark.e2e
-
-WIDTHS = (1280, 390)
-
-
-def use_language(page, language: str) -> None:
-    host = urlsplit(page.url).hostname
-    cookie = {"name": "django_language", "value": language, "domain": host, "path": "/"}
-    page.context.add_cookies([cookie])
-    page.reload()
-
-
-def snap(page, shots, name: str) -> None:
-    """The page as it is, at each width, in Dutch and then in English (back to Dutch after)."""
-    for language in ("nl", "en"):
-        use_language(page, language)
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=str(shots / f"{name}-{language}-{width}.png"), full_page=True)
-    use_language(page, "nl")
 
 
 def test_the_practice_reviews_a_mismatch_and_confirms_the_release(
@@ -105,6 +85,9 @@ def test_the_practice_reviews_a_mismatch_and_confirms_the_release(
         page.get_by_role("link", name="Het gegevenspakket downloaden").first.click()
     page.reload()
     page.get_by_role("button", name="Het resultaat goedkeuren").click()
+    page.get_by_text("Nog niet naar de patiënt:").wait_for()  # the request is not granted yet
+    granted(item, handler)
+    page.reload()
     page.get_by_role("button", name="Vrijgeven aan de patiënt").click()
     page.get_by_role("heading", name="Het gegevenspakket van taak").wait_for()
     snap(page, shots, "confirm-release")

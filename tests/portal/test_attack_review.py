@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import connection
 
 from requests_app.models import AssistanceTask, AuditRecord, Request
-from tests.factories import decided, submit
+from tests.factories import decided, granted, submit
 from tests.live_http import code_in
 from workflows.assistance import packages
 from workflows.assistance import tasks as assistance
@@ -45,6 +45,7 @@ def released_package(practice, patient, handler, support):
     assistance.accept(
         assistance.deliver(AssistanceTask.objects.get(pk=task.pk), actor=support), actor=handler
     )
+    granted(item, handler)  # the decision comes before the release
     packages.release(package, actor=handler)
     return item
 

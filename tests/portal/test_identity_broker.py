@@ -7,7 +7,7 @@ import urllib.parse
 import pytest
 
 from requests_app.models import AssistanceTask
-from tests.factories import decided
+from tests.factories import decided, granted
 from workflows.assistance import packages
 from workflows.assistance import tasks as assistance
 
@@ -72,6 +72,7 @@ def test_the_broker_replaces_the_sms_code_before_a_download(
     assistance.accept(
         assistance.deliver(AssistanceTask.objects.get(pk=task.pk), actor=support), actor=handler
     )
+    granted(item, handler)  # the decision comes before the release
     packages.release(package, actor=handler)
     # A verified e-mail claim signs in, but says nothing of the request: the SMS code stays.
     claims = {"sub": "digid-2", "email": patient.email, "email_verified": True}

@@ -8,7 +8,7 @@ import pytest
 
 from requests_app.lifecycle import perform_transition
 from requests_app.models import AuditAction, AuditRecord, Request
-from tests.factories import decided, submit
+from tests.factories import decided, granted, submit
 from workflows.assistance import tasks as assistance
 from workflows.casework import actions as casework
 
@@ -25,7 +25,7 @@ def someone(patient):
 @pytest.fixture
 def world(platform_db, package_dir, practice, someone, handler, support, providers):
     """A forwarded request, an unrouted one, an access request with a task in each state a form
-    acts on, and a draft incident."""
+    acts on, one of the practice's documents, and a draft incident."""
     forwarded = perform_transition(submit(practice, someone), "forward", actor=None)
     unrouted = submit(None, someone, practice_given="Dokter ?")
     about_processor = submit(practice, someone, about_processor=True)
@@ -59,7 +59,7 @@ def world(platform_db, package_dir, practice, someone, handler, support, provide
         actor=support,
     )
 
-    return {
+    world = {
         "forwarded": forwarded,
         "unrouted": unrouted,
         "incident": about_processor.incident,
@@ -69,6 +69,13 @@ def world(platform_db, package_dir, practice, someone, handler, support, provide
         "accepted": task("accepted"),
         "erasing": erasing,
     }
+    from workflows.assistance import packages
+
+    world["document"] = packages.add_document(
+        access_request, actor=handler, file_name="dossier.pdf", data=b"%PDF-1.7\n%%EOF\n"
+    )
+    granted(access_request, handler)  # a package is released only after the grant
+    return world
 
 
 # (who, what, URL, form data): bad input on every staff form that answers with the page again.
@@ -85,6 +92,7 @@ BAD_POSTS = {
     "look-up without identifiers": ("support", "in_progress", TASK + "lookup/", {}),
     "erasure without confirmation": ("support", "erasing", TASK + "erase/", {"plan": "x"}),
     "release without confirmation": ("handler", "accepted", TASK + "package/release/", {}),
+    "document without a file": ("handler", "accepted", REQ + "documents/", {"name": "x"}),
     "incident with a NUL byte": (
         "support",
         "incident",
@@ -180,6 +188,9 @@ REDIRECTING = {
     "staff:task_step": ("support", "in_progress", TASK + "steps/{step}/", {"note": ""}),
     "staff:package_build": ("support", "requested", TASK + "package/build/", {}),
     "staff:certificate_issue": ("support", "erasing", TASK + "certificate/issue/", {}),
+    "staff:document_remove": ("handler", "document", REQ + "documents/{pk}/remove/", {}),
+    # Not before the processor's package, which is on its way: the request page says so.
+    "staff:documents_release": ("handler", "document", REQ + "documents/release/", {}),
 }
 # Forms of included blocks: bad input is a plain 400 page that shows no patient (so records none).
 PLAIN_REFUSAL = {
@@ -200,6 +211,7 @@ READ_ONLY = {
     "staff:tasks",
     "staff:task",
     "staff:package_download",
+    "staff:document",
     "staff:certificate",
     "staff:certificate_json",
     "staff:subprocessors",  # the register: configuration, no patient data

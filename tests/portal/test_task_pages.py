@@ -11,7 +11,7 @@ import pytest
 
 from demo import platform as demo
 from requests_app.models import AssistanceTask, AuditRecord, DataPackage, TaskState
-from tests.factories import decided, released_package
+from tests.factories import decided, granted, released_package
 from workflows.assistance import packages
 from workflows.casework.patients import account_for
 
@@ -80,6 +80,11 @@ def test_the_whole_way_to_the_patients_download(
     assert zipfile.ZipFile(io.BytesIO(b"".join(review.streaming_content))).testzip() is None
     client.post(f"/staff/tasks/{task.pk}/act/accept/", {"version": task.version})
     release = f"/staff/tasks/{task.pk}/package/release/"
+    # Not before the practice's decision: the task page says why, the release page sends back.
+    page = client.get(f"/staff/tasks/{task.pk}/").content.decode()
+    assert f'action="{release}"' not in page and "toegewezen" in page
+    assert client.get(release).status_code == 302
+    granted(access_request, handler)
     assert f'action="{release}"' in client.get(f"/staff/tasks/{task.pk}/").content.decode()
     assert "niet ongedaan" in client.get(release).content.decode()
     with django_capture_on_commit_callbacks(execute=True):
@@ -420,6 +425,7 @@ def accepted_package(item, handler, support):
     task = assistance.deliver(task, actor=support)
     packages.record_download(package, user=handler, who="practice")
     assistance.accept(task, actor=handler)
+    granted(item, handler)  # ready to release
     return package
 
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from demo import platform as demo
 from requests_app.errors import TransitionRefused
 from requests_app.models import AssistanceKind, AuditRecord, DataPackage, TaskState
-from tests.factories import decided
+from tests.factories import decided, granted
 from tests.workflows.helpers import deliver_and_accept, started
 from workflows.assistance import erasure, packages
 from workflows.assistance import tasks as assistance
@@ -146,6 +146,7 @@ def test_erasure_also_removes_earlier_data_packages_of_the_patient(
 ):
     package = packages.build_package(supply_task, actor=support)
     deliver_and_accept(supply_task, handler, support)
+    granted(supply_task.request, handler)  # the decision comes before the release
     packages.release(package, actor=handler)
     item = decided(practice, patient, handler, kind="erasure")
     task = started(item, handler, support, AssistanceKind.ERASE)

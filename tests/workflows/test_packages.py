@@ -14,7 +14,8 @@ from django.utils import timezone
 from demo import platform as demo
 from requests_app.errors import TransitionRefused
 from requests_app.models import AssistanceKind, AssistanceTask, AuditRecord, DataPackage
-from tests.factories import decided
+from requests_app.models.assistance import WAIT_FOR_GRANT
+from tests.factories import decided, granted
 from tests.workflows.helpers import deliver_and_accept, started, unzip
 from workflows.assistance import packages
 from workflows.assistance import tasks as assistance
@@ -82,6 +83,7 @@ def test_release_starts_a_link_that_expires(supply_task, handler, support, other
     with pytest.raises(TransitionRefused):  # not yet accepted
         packages.release(package, actor=handler)
     deliver_and_accept(supply_task, handler, support)
+    granted(supply_task.request, handler)
     with pytest.raises(PermissionDenied):
         packages.release(package, actor=other_handler)
     package = packages.release(package, actor=handler)
@@ -93,9 +95,53 @@ def test_release_starts_a_link_that_expires(supply_task, handler, support, other
         packages.release(package, actor=handler)
 
 
+# --- Released only after the practice's decision to give the data ---------------------------
+def test_an_accepted_package_waits_for_the_grant_and_says_so(supply_task, handler, support):
+    package = packages.build_package(supply_task, actor=support)
+    deliver_and_accept(supply_task, handler, support)
+    package = DataPackage.objects.get(pk=package.pk)
+    assert not package.releasable and package.release_refusal == str(WAIT_FOR_GRANT)
+    with pytest.raises(TransitionRefused):
+        packages.release(package, actor=handler)
+    assert DataPackage.objects.get(pk=package.pk).released_at is None
+
+
+def test_a_partial_grant_allows_the_release(supply_task, handler, support):
+    from requests_app.lifecycle import perform_transition
+
+    package = packages.build_package(supply_task, actor=support)
+    deliver_and_accept(supply_task, handler, support)
+    perform_transition(
+        supply_task.request,
+        "grant_partially",
+        actor=handler,
+        reason="Aantekeningen over een ander blijven achter",
+        legal_ground="rights_of_others",
+    )
+    assert packages.release(package, actor=handler).downloadable
+
+
+def test_a_refused_request_never_gets_its_package(supply_task, handler, support):
+    from requests_app.lifecycle import perform_transition
+
+    package = packages.build_package(supply_task, actor=support)
+    deliver_and_accept(supply_task, handler, support)
+    perform_transition(
+        supply_task.request,
+        "refuse",
+        actor=handler,
+        reason="Kennelijk ongegrond",
+        legal_ground="manifestly_unfounded",
+    )
+    with pytest.raises(TransitionRefused):
+        packages.release(package, actor=handler)
+    assert not DataPackage.objects.get(pk=package.pk).releasable
+
+
 def test_files_are_removed_after_the_retention_days(supply_task, handler, support, package_dir):
     package = packages.build_package(supply_task, actor=support)
     deliver_and_accept(supply_task, handler, support)
+    granted(supply_task.request, handler)
     packages.release(package, actor=handler)
     assert packages.purge_packages() == []
     later = timezone.now() + datetime.timedelta(days=31)
@@ -143,6 +189,7 @@ def test_a_released_package_is_never_replaced_by_a_build_that_was_running(
 
     def practice_moves_on():
         deliver_and_accept(AssistanceTask.objects.get(pk=supply_task.pk), handler, support)
+        granted(supply_task.request, handler)
         packages.release(DataPackage.objects.get(pk=first.pk), actor=handler)
 
     list_source.during_export = practice_moves_on

@@ -2,7 +2,7 @@
 request's mobile number, on top of the e-mailed sign-in code (the Dutch DPA expects two factors
 for health data). The code is kept in the patient's session, only as an HMAC, and works for 10
 minutes; the counts of tries and codes are kept server-side (the cache, Redis in production),
-per package and account, so parallel guesses or a new session do not reset them. The same code
+per request and account, so parallel guesses or a new session do not reset them. The same code
 guards linking an identity broker (DigiD) to the account."""
 
 import secrets
@@ -13,14 +13,14 @@ from django.db import transaction
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from requests_app.errors import DomainError
-from requests_app.models import DataPackage
+from requests_app.models import Request
 from workflows.messaging import outbox
 from workflows.models import Medium, Purpose
 
 CODE_SECONDS = 10 * 60
 MAX_TRIES = 5
 MAX_SENDS = 5
-SENDS_WINDOW = 24 * 60 * 60  # at most MAX_SENDS codes a day per package and account
+SENDS_WINDOW = 24 * 60 * 60  # at most MAX_SENDS codes a day per request and account
 # After a correct code the download (or linking) stays open this long in the same session.
 PASSED_SECONDS = 15 * 60
 KEY = "download_codes"
@@ -102,31 +102,30 @@ def _passed(session, scope: str, now: float | None) -> bool:
     return (now or time.time()) < _state(session, scope).get("passed_until", 0)
 
 
-# --- Before a data package download ------------------------------------------------------------
-def _package_scope(package: DataPackage) -> str:
-    return str(package.pk)
+# --- Before downloading the answer (the package and the practice's documents) ---------------
+# One code opens the whole answer to one request: the processor's package and the practice's
+# own documents are downloaded from the same page.
+def _answer_scope(item: Request) -> str:
+    return f"answer-{item.pk}"
 
 
-def send_code(session, package: DataPackage, user_id: int, now: float | None = None) -> None:
-    request = package.task.request
-    _send(session, _package_scope(package), request, user_id, "download_code", now)
+def send_code(session, item: Request, user_id: int, now: float | None = None) -> None:
+    _send(session, _answer_scope(item), item, user_id, "download_code", now)
 
 
-def check_code(
-    session, package: DataPackage, code: str, user_id: int, now: float | None = None
-) -> bool:
-    return _check(session, _package_scope(package), code, user_id, now)
+def check_code(session, item: Request, code: str, user_id: int, now: float | None = None) -> bool:
+    return _check(session, _answer_scope(item), code, user_id, now)
 
 
-def code_sent(session, package: DataPackage) -> bool:
-    return bool(_state(session, _package_scope(package)))
+def code_sent(session, item: Request) -> bool:
+    return bool(_state(session, _answer_scope(item)))
 
 
-def passed(session, package: DataPackage, now: float | None = None) -> bool:
+def passed(session, item: Request, now: float | None = None) -> bool:
     vouched = session.get(BROKER_SESSION_KEY)
-    if vouched and vouched == package.task.request.bsn_digest:
+    if vouched and vouched == item.bsn_digest:
         return True
-    return _passed(session, _package_scope(package), now)
+    return _passed(session, _answer_scope(item), now)
 
 
 # --- Before linking an identity broker (DigiD) to the account ----------------------------------

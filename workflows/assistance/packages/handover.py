@@ -1,7 +1,12 @@
-"""Handing a package over: the practice's review, its release to the patient, every download.
+"""Handing the answer over: the practice's review, its release to the patient, every download.
 
-Downloads by the patient, the practice and processor support are all logged; the practice's
-first one is its review, which accepting the package needs (tasks.accept).
+The answer is the processor's package and the practice's own documents (documents.py). One
+release hands over both, at one moment with one link expiry: the package's release takes the
+request's documents along; documents alone are released when no package is on its way. Nothing
+is released before the practice granted the request, in full or in part (the model's rule:
+DataPackage.release_refusal, documents_release_refusal). Downloads by the patient, the practice
+and processor support are all logged; the practice's first one of a package is its review, which
+accepting the package needs (tasks.accept).
 """
 
 import datetime
@@ -13,9 +18,11 @@ from django.utils import timezone
 
 from requests_app import access
 from requests_app.errors import TransitionRefused
-from requests_app.models import AuditAction, DataPackage, TaskState
+from requests_app.models import AuditAction, DataPackage, PracticeDocument, Request
+from requests_app.models.practice_document import documents_release_refusal
 from requests_app.roles import Capability
 from requests_app.timeline import log_event
+from workflows.assistance.packages.documents import released_now
 from workflows.casework.actions import tell_patient
 
 
@@ -24,21 +31,23 @@ def release(package: DataPackage, *, actor) -> DataPackage:
     if not access.can(actor, Capability.INSTRUCT_PROCESSOR, package.task.practice_id):
         raise PermissionDenied
     now = timezone.now()
+    expires = now + datetime.timedelta(days=settings.PACKAGE_LINK_DAYS)
     with transaction.atomic():
-        # Fresh and locked: two clicks release once, and only an accepted task's package.
+        # Fresh and locked (the request, then the package): two clicks release once, and only
+        # an accepted task's package of a granted request.
+        item = Request.objects.select_for_update().get(pk=package.task.request_id)
         package = (
             DataPackage.objects.select_for_update(of=("self",))
-            .select_related("task__request")
+            .select_related("task")
             .get(pk=package.pk)
         )
         task = package.task
-        if task.state != TaskState.ACCEPTED:
-            raise TransitionRefused("accept the package before releasing it")
-        if package.released_at is not None or package.purged_at is not None:
-            raise TransitionRefused("this package was released already")
+        task.request = item
+        if not package.releasable:
+            raise TransitionRefused(package.release_refusal)
         package.released_at = now
         package.released_by = actor
-        package.link_expires_at = now + datetime.timedelta(days=settings.PACKAGE_LINK_DAYS)
+        package.link_expires_at = expires
         package.save(update_fields=["released_at", "released_by", "link_expires_at"])
         log_event(
             task,
@@ -47,13 +56,47 @@ def release(package: DataPackage, *, actor) -> DataPackage:
             audit_as=("package.release", AuditAction.UPDATE),
             object_type="data_package",
         )
-        tell_patient(task.request)  # "there is news": the package itself is behind sign-in
+        released_now(item, actor=actor, now=now, expires=expires)
+        tell_patient(item)  # "there is news": the package itself is behind sign-in
     return package
 
 
-def record_download(package: DataPackage, *, user, who: str) -> None:
+def release_documents(item: Request, *, actor) -> int:
+    """The practice's documents alone, when no processor's package is on its way: the same
+    release, link and purge as a package's. How many went."""
+    if not access.can(actor, Capability.WORK_REQUESTS, item.practice_id):
+        raise PermissionDenied
+    now = timezone.now()
+    with transaction.atomic():
+        locked = Request.objects.select_for_update().get(pk=item.pk)
+        refusal = documents_release_refusal(locked)
+        if refusal:
+            raise TransitionRefused(refusal)
+        count = released_now(
+            locked,
+            actor=actor,
+            now=now,
+            expires=now + datetime.timedelta(days=settings.PACKAGE_LINK_DAYS),
+        )
+        tell_patient(locked)
+    return count
+
+
+def record_download(package: DataPackage | PracticeDocument, *, user, who: str) -> None:
     """Every download is logged: by the patient, the practice or processor support. The
-    practice's first one is its review, which accepting the package needs."""
+    practice's first one of a package is its review, which accepting the package needs."""
+    if isinstance(package, PracticeDocument):
+        log_event(
+            package.request,
+            "document_download",
+            actor=user,
+            note=who,
+            audit_as=("practice_document.download", AuditAction.READ),
+            object_type="practice_document",
+            object_id=package.number,
+            audit_details={"by": who, "sha256": package.sha256},
+        )
+        return
     with transaction.atomic():
         if who == "practice":
             DataPackage.objects.filter(pk=package.pk, opened_at__isnull=True).update(
