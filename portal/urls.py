@@ -9,6 +9,7 @@ from portal.views import (
     audit_log,
     incidents,
     intake,
+    letters,
     patient,
     signin,
     staff,
@@ -43,6 +44,12 @@ staff_urls = (
         path("requests/<str:reference>/message/", staff.message, name="message"),
         path("requests/<str:reference>/route/", staff.route, name="route"),
         path("requests/<str:reference>/assist/", tasks.ask, name="ask"),
+        path("requests/<str:reference>/letters/<str:key>/", letters.staff_letter, name="letter"),
+        path(
+            "requests/<str:reference>/letters/<str:key>/pdf/",
+            letters.staff_letter_pdf,
+            name="letter_pdf",
+        ),
         path("tasks/", tasks.task_list, name="tasks"),
         path("tasks/<int:pk>/", tasks.task_detail, name="task"),
         path("tasks/<int:pk>/act/<str:action>/", tasks.task_act, name="task_act"),
@@ -82,6 +89,10 @@ patient_urls = (
         path("<str:reference>/withdraw/", patient.withdraw, name="withdraw"),
         path("<str:reference>/data/", patient.data_package, name="package"),
         path("<str:reference>/data/download/", patient.data_package_download, name="download"),
+        path("<str:reference>/letters/<str:key>/", letters.patient_letter, name="letter"),
+        path(
+            "<str:reference>/letters/<str:key>/pdf/", letters.patient_letter_pdf, name="letter_pdf"
+        ),
     ],
     "patient",
 )

@@ -194,6 +194,8 @@ READ_ONLY = {
     "staff:package_download",
     "staff:certificate",
     "staff:certificate_json",
+    "staff:letter",
+    "staff:letter_pdf",
 }
 
 
