@@ -10,6 +10,7 @@ from portal.views import (
     identifiers,
     incidents,
     intake,
+    letters,
     patient,
     practice_documents,
     recipients,
@@ -83,6 +84,12 @@ staff_urls = (
             practice_documents.remove,
             name="document_remove",
         ),
+        path("requests/<str:reference>/letters/<str:key>/", letters.staff_letter, name="letter"),
+        path(
+            "requests/<str:reference>/letters/<str:key>/pdf/",
+            letters.staff_letter_pdf,
+            name="letter_pdf",
+        ),
         path("tasks/", tasks.task_list, name="tasks"),
         path("tasks/<int:pk>/", tasks.task_detail, name="task"),
         path("tasks/<int:pk>/act/<str:action>/", tasks.task_act, name="task_act"),
@@ -136,6 +143,10 @@ patient_urls = (
             "<str:reference>/data/documents/<int:pk>/",
             patient.data_package_download,
             name="document",
+        ),
+        path("<str:reference>/letters/<str:key>/", letters.patient_letter, name="letter"),
+        path(
+            "<str:reference>/letters/<str:key>/pdf/", letters.patient_letter_pdf, name="letter_pdf"
         ),
     ],
     "patient",

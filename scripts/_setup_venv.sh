@@ -15,3 +15,15 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 export PATH="$PWD/.venv/bin:$PATH"
+
+# Letters are made into PDFs by WeasyPrint, which needs Debian's Pango (>= 1.44) and a font.
+if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0'; then
+  echo "==> installing Debian's Pango for the letters' PDFs"
+  if [ "$(id -u)" = 0 ]; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+      libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core) >/tmp/pango-install.log 2>&1 \
+      || echo "Pango install failed; see /tmp/pango-install.log"
+  else
+    echo "Pango is missing and this is no root shell: letters cannot be made into PDFs"
+  fi
+fi

@@ -24,6 +24,24 @@ def make_practice(agb: str = "01234567", **overrides) -> Practice:
     return Practice.objects.create(**fields)
 
 
+# What a practice must have set before it can take complaints (the complaint letters name them).
+COMPLAINT_SETTINGS = {
+    "complaints_officer": "Mw. K. Klacht",
+    "complaints_officer_email": "klachten@praktijk.example",
+    "complaints_officer_phone": "030 123 45 67",
+    "disputes_body": "Geschilleninstantie Huisartsenzorg",
+    "disputes_body_contact": "Postbus 1, 3500 AA Utrecht",
+    "disputes_body_website": "https://geschillen.example",
+}
+
+
+def with_complaint_settings(practice: Practice, **overrides) -> Practice:
+    for field, value in (COMPLAINT_SETTINGS | overrides).items():
+        setattr(practice, field, value)
+    practice.save()
+    return practice
+
+
 TOTP_SECRET = "JBSWY3DPEHPK3PXP"
 
 
@@ -80,13 +98,22 @@ def submit(
     )
 
 
+def forwarded(item: Request) -> Request:
+    """The request as the practice has it: forwarding runs after commit, which a test may not
+    reach, so it is done here when it has not happened."""
+    from requests_app.lifecycle import perform_transition
+
+    item = Request.objects.get(pk=item.pk)
+    if item.state == "received":
+        item = perform_transition(item, "forward", actor=None)
+    return item
+
+
 def decided(practice, patient, handler, *, kind="erasure", grant=True) -> Request:
     """A request the practice has taken through identity check (and, with `grant`, granted)."""
     from requests_app.lifecycle import perform_transition
 
-    item = Request.objects.get(pk=submit(practice, patient, kind=kind).pk)
-    if item.state == "received":  # forwarding runs after commit, which a test may not reach
-        item = perform_transition(item, "forward", actor=None)
+    item = forwarded(submit(practice, patient, kind=kind))
     item = perform_transition(item, "acknowledge", actor=handler)
     item = perform_transition(item, "verify_identity", actor=handler, how="ID at the desk")
     if grant:

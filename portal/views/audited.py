@@ -1,7 +1,8 @@
-"""Every staff page that shows patient data goes out through here, and only here is the showing
-recorded in the NEN 7513 log: on a GET, and just the same when a form with errors shows the page
-again (the patient's name and address are on it either way). Views never record a page
-themselves, so a new view or a new error path cannot show patient data unrecorded."""
+"""Every page that shows patient data goes out through here, and only here is the showing
+recorded in the NEN 7513 log (the patient's own pages too, through `shown_to_patient`): on a GET,
+and just the same when a form with errors shows the page again (the patient's name and address
+are on it either way). Views never record a page themselves, so a new view or a new error path
+cannot show patient data unrecorded."""
 
 from collections.abc import Callable, Iterable
 
@@ -28,6 +29,7 @@ def shown(
     item: Request | None,
     object_type: str = "",
     object_id: str = "",
+    details: dict | None = None,
 ) -> HttpResponse:
     """Record that `response`, about to go out, shows the data of `item`'s patient."""
     audit.record(
@@ -37,7 +39,22 @@ def shown(
         request=item,
         object_type=object_type,
         object_id=object_id,
-        details=_how(request, response),
+        details=(details or {}) | _how(request, response),
+    )
+    return response
+
+
+def shown_to_patient(
+    request: HttpRequest, response: HttpResponse, *, item: Request, page: str, **details
+) -> HttpResponse:
+    """Record that `response` shows a signed-in patient `page` about their own request `item`
+    (also when shown again after a wrong code or an expired link)."""
+    audit.record(
+        "patient.view",
+        AuditAction.READ,
+        user=request.user,
+        request=item,
+        details={"page": page, "status": response.status_code, **details},
     )
     return response
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from portal.forms.patient import DownloadCodeForm, ReplyForm, WithdrawForm
+from portal.views.audited import shown_to_patient
 from portal.views.common import document_response, zip_response
 from requests_app import access, audit, selectors
 from requests_app.errors import TransitionRefused
@@ -109,15 +110,10 @@ def _answer(request: HttpRequest, reference: str):
 def _shown(request: HttpRequest, page: str, item, context: dict, *, status: int = 200):
     """A patient page about one of their requests, recorded like every showing of the patient's
     data, also when it is shown again after a wrong code or an expired link."""
-    if item is not None:
-        audit.record(
-            "patient.view",
-            AuditAction.READ,
-            user=request.user,
-            request=item,
-            details={"page": page, "status": status},
-        )
-    return render(request, f"patient/{page}.html", context, status=status)
+    response = render(request, f"patient/{page}.html", context, status=status)
+    if item is None:
+        return response
+    return shown_to_patient(request, response, item=item, page=page)
 
 
 def _answer_context(item, package, documents) -> dict:

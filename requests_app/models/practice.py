@@ -35,13 +35,23 @@ class Practice(models.Model):
     )
     standin_email = models.EmailField(_("stand-in e-mail"), blank=True)
     standin_phone = models.CharField(_("stand-in mobile"), max_length=20, blank=True)
-    # Wkkgz: named in every complaint decision.
+    # Wkkgz: the complaints officer advises the patient free of charge from the receipt on
+    # (art. 15); the disputes body, whose ruling binds, is named in every decision (art. 18-19).
+    # The complaint letters print these, so a complaint needs a name and a way to reach each.
     complaints_officer = models.CharField(
         _("complaints officer (klachtenfunctionaris)"), max_length=300, blank=True
+    )
+    complaints_officer_email = models.EmailField(_("complaints officer e-mail"), blank=True)
+    complaints_officer_phone = models.CharField(
+        _("complaints officer telephone"), max_length=20, blank=True
     )
     disputes_body = models.CharField(
         _("disputes body (geschilleninstantie)"), max_length=300, blank=True
     )
+    disputes_body_contact = models.CharField(
+        _("disputes body address or telephone"), max_length=300, blank=True
+    )
+    disputes_body_website = models.URLField(_("disputes body website"), blank=True)
     # Bijlage 1 of the agreement: 15 years after the request was closed.
     retention_years = models.PositiveSmallIntegerField(
         _("keep closed requests (years)"), default=15
@@ -70,6 +80,17 @@ class Practice(models.Model):
 
     def privacy_phones(self) -> list[str]:
         return [p for p in (self.dpo_phone, self.standin_phone) if p]
+
+    @property
+    def complaint_settings_complete(self) -> bool:
+        """What the complaint letters must state: the complaints officer with a way to reach
+        them, and the disputes body with its address, telephone or website."""
+        return bool(
+            self.complaints_officer
+            and (self.complaints_officer_email or self.complaints_officer_phone)
+            and self.disputes_body
+            and (self.disputes_body_contact or self.disputes_body_website)
+        )
 
 
 class Membership(models.Model):

@@ -156,7 +156,12 @@ def work_carried_out(request: "Request") -> bool:
 
 def complaint_settings_complete(request: "Request") -> bool:
     practice = request.practice
-    return bool(practice and practice.complaints_officer and practice.disputes_body)
+    return bool(practice and practice.complaint_settings_complete)
+
+
+def receipt_possible(request: "Request") -> bool:
+    """A complaint's receipt names the complaints officer and how to reach them (Wkkgz art. 15)."""
+    return is_data_request(request) or complaint_settings_complete(request)
 
 
 class Request(models.Model):
@@ -347,6 +352,7 @@ class Request(models.Model):
             states=[S.ACKNOWLEDGED, S.IN_REVIEW],
         ),
         permission=by_practice_staff,
+        conditions=[receipt_possible],
     )
     def acknowledge(self) -> None:
         """A practice handler has taken the request on."""

@@ -57,7 +57,13 @@ def test_no_url_reaches_another_practices_or_patients_request(
         if "reference" not in params:
             continue
         path = fill(
-            route, {"reference": theirs.reference, "action": "acknowledge", "agb_code": "00000000"}
+            route,
+            {
+                "reference": theirs.reference,
+                "action": "acknowledge",
+                "agb_code": "00000000",
+                "key": f"receipt-{theirs.events.first().pk}",
+            },
         )
         if namespace == "api":
             responses = [client.get(path, HTTP_AUTHORIZATION=f"Bearer {api_key}")]

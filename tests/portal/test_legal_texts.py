@@ -1,5 +1,6 @@
 """Issue 11, first part: the grounds offered are those that exist in law for the kind of request,
-and a refusal tells the patient the court route with its six-week term (docs/legal.md)."""
+and a refusal letter tells the patient the court route with its six-week term (docs/legal.md;
+the letters word for word: tests/workflows/test_letters.py)."""
 
 import pytest
 
@@ -7,6 +8,7 @@ from requests_app.legal import LegalGround
 from requests_app.models import Request
 from tests.factories import decided
 from workflows.casework import actions as casework
+from workflows.casework.letters import letters_of
 from workflows.casework.patients import account_for
 
 pytestmark = pytest.mark.django_db
@@ -53,8 +55,9 @@ def test_a_refusal_tells_the_patient_the_six_week_court_term(
         reason="Inzage zou de privacy van een ander schaden.",
         legal_ground=LegalGround.RIGHTS_OF_OTHERS,
     )
+    Request.objects.filter(pk=item.pk).update(language=language)
     client.force_login(account_for(patient.email))
-    client.cookies["django_language"] = language
-    page = client.get("/track/").content.decode()
+    letter = next(x for x in letters_of(item) if x.name == "refusal")
+    page = client.get(f"/track/{item.reference}/letters/{letter.key}/").content.decode()
     for word in words:
         assert word in page

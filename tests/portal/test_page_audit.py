@@ -215,6 +215,8 @@ READ_ONLY = {
     "staff:certificate",
     "staff:certificate_json",
     "staff:subprocessors",  # the register: configuration, no patient data
+    "staff:letter",
+    "staff:letter_pdf",
 }
 
 

@@ -10,7 +10,7 @@ from requests_app.errors import StaleRequest, TransitionRefused
 from requests_app.legal import LegalGround
 from requests_app.models import Request, RequestState
 from requests_app.models.request import DecisionIncomplete
-from tests.factories import submit
+from tests.factories import submit, with_complaint_settings
 from workflows.casework import actions as casework
 from workflows.casework import deadlines
 from workflows.models import Notification, Purpose
@@ -41,9 +41,7 @@ def in_progress(forwarded, handler):
 
 @pytest.fixture
 def complaint(practice, patient, providers):
-    practice.complaints_officer = "Mw. K. Klacht, klachten@example.nl"
-    practice.disputes_body = "Geschilleninstantie Huisartsenzorg"
-    practice.save()
+    with_complaint_settings(practice)
     return submit(practice, patient, kind="complaint")
 
 
@@ -233,13 +231,39 @@ def test_complaint_path_names_officer_and_disputes_body(complaint, handler):
     assert do(decided, "close", handler).state == S.CLOSED
 
 
-def test_complaint_decision_needs_the_practice_complaint_settings(complaint, handler, practice):
-    practice.disputes_body = ""
-    practice.save()
+@pytest.mark.parametrize(
+    "missing",
+    [
+        {"disputes_body": ""},
+        {"disputes_body_contact": "", "disputes_body_website": ""},
+    ],
+)
+def test_complaint_decision_needs_the_practice_complaint_settings(
+    complaint, handler, practice, missing
+):
     do(complaint, "acknowledge", handler)
+    with_complaint_settings(practice, **missing)
     do(complaint, "investigate", handler)
     with pytest.raises(TransitionRefused):
         do(complaint, "decide_complaint", handler, verdict="unfounded", reason="Geen fout.")
+
+
+@pytest.mark.parametrize(
+    "missing",
+    [
+        {"complaints_officer": ""},
+        {"complaints_officer_email": "", "complaints_officer_phone": ""},
+    ],
+)
+def test_a_complaint_is_taken_on_only_with_a_complaints_officer_to_name(
+    complaint, handler, practice, missing
+):
+    """The receipt tells the patient whom to ask for free advice (Wkkgz art. 15)."""
+    with_complaint_settings(practice, **missing)
+    with pytest.raises(TransitionRefused):
+        do(complaint, "acknowledge", handler)
+    with_complaint_settings(practice, complaints_officer_phone="")  # an e-mail address will do
+    assert do(complaint, "acknowledge", handler).state == S.ACKNOWLEDGED
 
 
 def test_complaint_measures_need_a_date(complaint, handler):
@@ -330,9 +354,7 @@ def test_each_staff_step_is_allowed_to_the_practice_and_refused_to_others(
     action, practice, patient, providers, handler, other_handler, support
 ):
     kind, steps, fields, after = PATHS[action]
-    practice.complaints_officer = "Klachtenfunctionaris"
-    practice.disputes_body = "Geschilleninstantie"
-    practice.save()
+    with_complaint_settings(practice)
     item = submit(practice, patient, kind=kind)
     for step in steps:
         name, step_fields = step if isinstance(step, tuple) else (step, {})

@@ -88,7 +88,7 @@ def act(
         if action in ("resume", "record_fee_paid", "waive_fee", "refuse"):
             changed = end_wait(changed)
         if action in PATIENT_IS_TOLD:
-            tell_patient(changed)
+            tell_patient(changed, extended=action == "extend")
     return changed
 
 
@@ -143,8 +143,18 @@ def write_to_patient(request: Request, *, actor, body: str) -> RequestMessage:
     return message
 
 
-def tell_patient(request: Request) -> None:
-    """An e-mail that there is news, with a sign-in link; the news itself is on the portal."""
+def tell_patient(request: Request, *, extended: bool = False) -> None:
+    """An e-mail that there is news, with a sign-in link; the news itself is on the portal.
+    An extension is told in the e-mail too: the statute, its longest term and the new date
+    (no health data), so the patient knows within the first term (GDPR art. 12(3), Wkkgz
+    art. 17(2)); the reasons are in the letter."""
+    context = {"reference": request.reference}
+    if extended:
+        context |= {
+            "extended": True,
+            "complaint": request.kind == RequestKind.COMPLAINT,
+            "new_due": request.response_due,
+        }
     outbox.enqueue(
         [
             outbox.message(
@@ -154,7 +164,7 @@ def tell_patient(request: Request) -> None:
                 template="patient_update",
                 language=request.language,
                 request=request,
-                context={"reference": request.reference},
+                context=context,
             )
         ]
     )

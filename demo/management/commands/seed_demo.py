@@ -146,8 +146,12 @@ class Command(BaseCommand):
                     "dpo_phone": phone,
                     "standin_name": "Praktijkmanager",
                     "standin_email": f"manager@{email.split('@')[1]}",
-                    "complaints_officer": "Klachtenfunctionaris SKGE, 088 0229100",
+                    "complaints_officer": "Klachtenfunctionaris SKGE",
+                    "complaints_officer_email": "klachtenfunctionaris@skge.example",
+                    "complaints_officer_phone": "088 0229100",
                     "disputes_body": "Geschilleninstantie Huisartsenzorg (via SKGE)",
+                    "disputes_body_contact": "Postbus 8018, 5601 KA Eindhoven, 088 0229100",
+                    "disputes_body_website": "https://www.skge.nl",
                 },
             )
         for practice in practices.values():

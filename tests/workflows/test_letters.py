@@ -1,0 +1,582 @@
+"""The letters a patient receives, read word for word in Dutch and English: what the law makes the
+practice say (the terms, the articles, where to complain, the six weeks for the court) and who
+says it. Dates are worked out by hand: a request received on Friday 30 January 2026 is due one
+month later, on 28 February, a Saturday, so on Monday 2 March 2026; extended, three months after
+receipt: Thursday 30 April 2026 (docs/legal.md, "Letters")."""
+
+import datetime
+import io
+import re
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils.html import strip_tags
+
+from requests_app.legal import LegalGround
+from requests_app.lifecycle import perform_transition
+from requests_app.models import Request, RequestEvent
+from tests.factories import decided, forwarded, submit, with_complaint_settings
+from workflows.casework import actions as casework
+from workflows.casework import deadlines, letters
+from workflows.models import Notification, Purpose
+
+pytestmark = pytest.mark.django_db
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+RECEIVED = datetime.datetime(2026, 1, 30, 10, 0, tzinfo=AMSTERDAM)
+FIRST_DUE = datetime.date(2026, 3, 2)
+EXTENDED_DUE = datetime.date(2026, 4, 30)
+# A complaint: six weeks, Friday 13 March 2026; four more, Friday 10 April (after Easter).
+COMPLAINT_DUE = datetime.date(2026, 3, 13)
+COMPLAINT_EXTENDED_DUE = datetime.date(2026, 4, 10)
+
+
+def test_the_hand_worked_dates_are_the_calendars():
+    assert deadlines.response_due("access", RECEIVED) == FIRST_DUE
+    assert deadlines.response_due("access", RECEIVED, extended=True) == EXTENDED_DUE
+    assert deadlines.response_due("complaint", RECEIVED) == COMPLAINT_DUE
+    assert deadlines.response_due("complaint", RECEIVED, extended=True) == COMPLAINT_EXTENDED_DUE
+
+
+@pytest.fixture
+def named_handler(handler):
+    handler.first_name, handler.last_name = "Petra", "de Boer"
+    handler.save()
+    return handler
+
+
+def fresh(item) -> Request:
+    return Request.objects.get(pk=item.pk)
+
+
+def received_on_30_january(item, language="nl", **more) -> Request:
+    """The request as if it came in on 30 January 2026 (its letters read their dates from it)."""
+    Request.objects.filter(pk=item.pk).update(
+        received_at=RECEIVED, response_due=FIRST_DUE, language=language, **more
+    )
+    return fresh(item)
+
+
+def dated(item, action: str, day: datetime.date) -> None:
+    RequestEvent.objects.filter(request=item, action=action).update(
+        at=datetime.datetime.combine(day, datetime.time(11, 0), tzinfo=AMSTERDAM)
+    )
+
+
+def the_letter(item, name: str) -> letters.Letter:
+    found = [letter for letter in letters.letters_of(fresh(item)) if letter.name == name]
+    assert len(found) == 1, [letter.name for letter in letters.letters_of(fresh(item))]
+    return found[0]
+
+
+def text_of(letter: letters.Letter) -> str:
+    """What the patient reads: the letter's words, without markup or line breaks."""
+    return " ".join(strip_tags(letters.render_document(letter)).split())
+
+
+def reads(letter: letters.Letter, *words: str) -> None:
+    text = text_of(letter)
+    missing = [word for word in words if word not in text]
+    assert not missing, (missing, text)
+
+
+# --- The frame: sender, date, reference, addressee, signatory, FG ------------------------------
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "nl",
+            [
+                "Ontvangstbevestiging",
+                "Datum 2 februari 2026",
+                "AGB-code 01234567",
+                "Geachte Jan Jansen,",
+                "Wij hebben uw verzoek (inzage) van 30 januari 2026 ontvangen.",
+                "Wij beantwoorden uw verzoek uiterlijk op 2 maart 2026",
+                "een maand na ontvangst (AVG art. 12 lid 3)",
+                "eenmaal met ten hoogste twee maanden verlengen",
+                "Met vriendelijke groet, Huisartsenpraktijk 01234567",
+                "Onze functionaris voor gegevensbescherming (FG) is Anna de Vries.",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Confirmation of receipt",
+                "Date 2 February 2026",
+                "Dear Jan Jansen,",
+                "We have received your request (access) of 30 January 2026.",
+                "We will answer you no later than 2 March 2026",
+                "one month from receipt (GDPR art. 12(3))",
+                "once by at most two months",
+                "Kind regards, Huisartsenpraktijk 01234567",
+                "Our data protection officer (FG) is Anna de Vries.",
+            ],
+        ),
+    ],
+)
+def test_the_receipt_comes_from_the_practice_with_the_first_term(
+    practice, patient, providers, language, words
+):
+    item = received_on_30_january(forwarded(submit(practice, patient)), language)
+    dated(item, "forward", datetime.date(2026, 2, 2))
+    letter = the_letter(item, "receipt")
+    reads(
+        letter,
+        *words,
+        "Huisartsenpraktijk 01234567 Lindelaan 1 3511 AB Utrecht",
+        item.reference,
+        "fg-01234567@practice.example",
+        "+31612345678",
+    )
+    assert letter.signatory == practice.name and letter.signatory_role == ""
+
+
+# --- Refusal and partial grant: ground, AP, the court within six weeks ----------------------------
+NL_COURT = [
+    "Onze redenen: Inzage zou de privacy van een ander schaden.",
+    "De wettelijke grond voor dit besluit:",
+    "(art. 15 lid 4 AVG; art. 41 UAVG)",
+    "Autoriteit Persoonsgegevens",
+    "binnen zes weken nadat u dit antwoord heeft ontvangen",
+    "geen advocaat nodig (UAVG art. 34 en 35)",
+]
+EN_COURT = [
+    "Our reasons: Inzage zou de privacy van een ander schaden.",
+    "The legal ground for this decision:",
+    "GDPR art. 15(4)",
+    "Autoriteit Persoonsgegevens",
+    "district court (rechtbank)",
+    "within six weeks after you received this answer",
+    "do not need a lawyer for it (UAVG art. 34 and 35)",
+]
+
+
+@pytest.mark.parametrize(
+    ("action", "name", "language", "words"),
+    [
+        (
+            "refuse",
+            "refusal",
+            "nl",
+            [
+                "Besluit op uw verzoek: afgewezen",
+                "wij wijzen uw verzoek af.",
+                *NL_COURT,
+                "Behandelaar van verzoeken",
+            ],
+        ),
+        (
+            "refuse",
+            "refusal",
+            "en",
+            [
+                "Decision on your request: refused",
+                "we refuse your request.",
+                *EN_COURT,
+                "Request handler",
+            ],
+        ),
+        (
+            "grant_partially",
+            "partial_grant",
+            "nl",
+            ["wij willigen uw verzoek gedeeltelijk in.", *NL_COURT],
+        ),
+        ("grant_partially", "partial_grant", "en", ["we grant part of your request.", *EN_COURT]),
+    ],
+)
+def test_a_refusal_names_its_ground_the_authority_and_the_six_week_court_term(
+    practice, patient, named_handler, providers, action, name, language, words
+):
+    item = decided(practice, patient, named_handler, kind="access", grant=False)
+    received_on_30_january(item, language)
+    casework.act(
+        fresh(item),
+        action,
+        actor=named_handler,
+        version=fresh(item).version,
+        reason="Inzage zou de privacy van een ander schaden.",
+        legal_ground=LegalGround.RIGHTS_OF_OTHERS,
+    )
+    letter = the_letter(item, name)
+    reads(letter, *words, "Petra de Boer")
+    assert letter.signatory == "Petra de Boer"
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "nl",
+            [
+                "wij willigen uw verzoek in.",
+                "Onze toelichting: U krijgt een kopie.",
+                "kopie van uw gegevens",
+                "AVG art. 15 lid 3 en 20",
+            ],
+        ),
+        (
+            "en",
+            [
+                "we grant your request.",
+                "Our explanation: U krijgt een kopie.",
+                "a copy of your data",
+                "GDPR art. 15(3) and 20",
+            ],
+        ),
+    ],
+)
+def test_a_grant_of_access_tells_how_the_copy_comes(
+    practice, patient, named_handler, providers, language, words
+):
+    item = decided(practice, patient, named_handler, kind="access", grant=False)
+    received_on_30_january(item, language)
+    casework.act(
+        fresh(item),
+        "grant",
+        actor=named_handler,
+        version=fresh(item).version,
+        reason="U krijgt een kopie.",
+    )
+    reads(the_letter(item, "grant"), *words)
+
+
+# --- Extension: the article, the longest term, why, the new date, the AP -------------------------
+def extended_on_10_february(item, handler, language, reason):
+    """Extended within the first term; the dates then moved to the hand-worked ones."""
+    item = casework.act(item, "extend", actor=handler, version=item.version, reason=reason)
+    dated(item, "extend", datetime.date(2026, 2, 10))
+    Request.objects.filter(pk=item.pk).update(
+        received_at=RECEIVED, original_due=FIRST_DUE, response_due=EXTENDED_DUE, language=language
+    )
+    return fresh(item)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "nl",
+            [
+                "Verlenging van de termijn",
+                "Artikel 12 lid 3 van de Algemene verordening gegevensbescherming (AVG)",
+                "met ten hoogste twee maanden",
+                "Waarom wij meer tijd nodig hebben: Uw gegevens staan in drie systemen.",
+                "U ontvangt ons antwoord uiterlijk op 30 april 2026.",
+                "De eerste termijn liep tot 2 maart 2026.",
+                "klacht indienen bij de Autoriteit Persoonsgegevens",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Extension of the term",
+                "Article 12(3) of the General Data Protection Regulation (AVG)",
+                "by at most two months",
+                "Why we need more time: Uw gegevens staan in drie systemen.",
+                "You will receive our answer no later than 30 April 2026.",
+                "The first term ran until 2 March 2026.",
+                "lodge a complaint with the Dutch Data Protection Authority",
+            ],
+        ),
+    ],
+)
+def test_an_extension_states_the_article_the_reason_and_the_new_date(
+    practice, patient, named_handler, providers, language, words
+):
+    item = forwarded(submit(practice, patient))
+    extended_on_10_february(
+        fresh(item), named_handler, language, "Uw gegevens staan in drie systemen."
+    )
+    letter = the_letter(item, "extension")
+    reads(letter, *words, "Petra de Boer")
+    assert letter.date == datetime.date(2026, 2, 10) < FIRST_DUE  # told within the first term
+
+
+@pytest.fixture
+def complaint(practice, patient, providers):
+    with_complaint_settings(practice)
+    return forwarded(
+        submit(practice, patient, kind="complaint", description="Ik werd onheus bejegend.")
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "not_said"),
+    [
+        (
+            "nl",
+            [
+                "Artikel 17 lid 2 van de Wkkgz",
+                "met ten hoogste vier weken",
+                "U ontvangt onze beslissing uiterlijk op 10 april 2026.",
+                "De eerste termijn liep tot 13 maart 2026.",
+                "Mw. K. Klacht",
+                "klachten@praktijk.example",
+            ],
+            "Autoriteit Persoonsgegevens",
+        ),
+        (
+            "en",
+            [
+                "Article 17(2) of the Wkkgz",
+                "by at most four weeks",
+                "You will receive our decision no later than 10 April 2026.",
+                "The first term ran until 13 March 2026.",
+                "Mw. K. Klacht",
+                "030 123 45 67",
+            ],
+            "Data Protection Authority",
+        ),
+    ],
+)
+def test_a_complaint_is_extended_under_the_wkkgz(complaint, handler, language, words, not_said):
+    item = casework.act(
+        fresh(complaint), "acknowledge", actor=handler, version=fresh(complaint).version
+    )
+    item = casework.act(
+        item, "extend", actor=handler, version=item.version, reason="Wij horen de assistente nog."
+    )
+    Request.objects.filter(pk=item.pk).update(
+        received_at=RECEIVED,
+        original_due=COMPLAINT_DUE,
+        response_due=COMPLAINT_EXTENDED_DUE,
+        language=language,
+    )
+    letter = the_letter(item, "extension")
+    reads(letter, *words)
+    assert not_said not in text_of(letter)  # a complaint about care is not the AP's
+
+
+def test_the_patient_is_emailed_the_statute_and_the_new_date_of_an_extension(
+    practice, patient, handler, providers
+):
+    item = forwarded(submit(practice, patient))
+    item = casework.act(
+        item, "extend", actor=handler, version=item.version, reason="Geheim detail."
+    )
+    mail = Notification.objects.filter(request=item, purpose=Purpose.PATIENT_UPDATE).get()
+    new_due = f"{item.response_due.day} "  # the day, then the Dutch month
+    assert "meer tijd nodig" in mail.subject
+    assert (
+        "met ten hoogste twee maanden verlengd, op grond van artikel 12 lid 3 van de AVG"
+        in mail.body
+    )
+    assert f"De nieuwe datum is {new_due}" in mail.body
+    assert "Autoriteit Persoonsgegevens" in mail.body
+    assert "Geheim detail" not in mail.body  # the reasons are in the letter, behind sign-in
+
+
+# --- A question to the patient ----------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "nl",
+            [
+                "Verzoek om informatie",
+                "hebben wij meer informatie van u nodig. Onze vraag: Over welke periode?",
+                "staat de termijn voor ons antwoord stil",
+                "Wij kunnen u anders niet identificeren.",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Request for information",
+                "we need more information from you. Our question: Over welke periode?",
+                "the term for our answer is suspended",
+                "Wij kunnen u anders niet identificeren.",
+            ],
+        ),
+    ],
+)
+def test_a_question_says_whether_the_term_waits(
+    practice, patient, named_handler, providers, language, words
+):
+    item = forwarded(submit(practice, patient))
+    item = casework.act(item, "acknowledge", actor=named_handler, version=item.version)
+    casework.act(
+        item,
+        "ask_patient",
+        actor=named_handler,
+        version=item.version,
+        note="Over welke periode?",
+        stops_clock=True,
+        clock_reason="Wij kunnen u anders niet identificeren.",
+    )
+    Request.objects.filter(pk=item.pk).update(language=language)
+    reads(the_letter(item, "information"), *words, "Petra de Boer")
+
+
+# --- Complaints: the officer at receipt; the disputes body and the other routes at the decision
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "nl",
+            [
+                "Ontvangstbevestiging van uw klacht",
+                "binnen zes weken na ontvangst (Wkkgz art. 17 lid 1)",
+                "Gratis advies van onze klachtenfunctionaris",
+                "Onze klachtenfunctionaris, Mw. K. Klacht, kan u kosteloos adviseren",
+                "(Wkkgz art. 15)",
+                "E-mail: klachten@praktijk.example",
+                "Telefoon: 030 123 45 67",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Confirmation of receipt of your complaint",
+                "within six weeks of receipt (Wkkgz art. 17(1))",
+                "Our complaints officer, Mw. K. Klacht, can advise you free of charge",
+                "(Wkkgz art. 15)",
+                "E-mail: klachten@praktijk.example",
+                "Telephone: 030 123 45 67",
+            ],
+        ),
+    ],
+)
+def test_the_complaint_receipt_names_the_complaints_officer_and_how_to_reach_them(
+    complaint, named_handler, language, words
+):
+    item = received_on_30_january(complaint, language)
+    casework.act(item, "acknowledge", actor=named_handler, version=item.version)
+    letter = the_letter(item, "complaint_receipt")
+    reads(letter, *words, "Petra de Boer")
+    assert "receipt" not in [x.name for x in letters.letters_of(fresh(item))]  # one receipt
+
+
+def decide(item, handler, **more):
+    item = casework.act(fresh(item), "acknowledge", actor=handler, version=fresh(item).version)
+    item = casework.act(item, "investigate", actor=handler, version=item.version)
+    return casework.act(
+        item,
+        "decide_complaint",
+        actor=handler,
+        version=item.version,
+        verdict="partly_founded",
+        reason="De assistente had u moeten terugbellen.",
+        measures="Een terugbelafspraak voor de assistentes.",
+        measures_due=datetime.date(2027, 1, 15),
+        **more,
+    )
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "nl",
+            [
+                "Beslissing op uw klacht",
+                "Onze beslissing: uw klacht is gedeeltelijk gegrond.",
+                "Wij nemen deze maatregelen: Een terugbelafspraak",
+                "uiterlijk op 15 januari 2027 uitgevoerd",
+                "waarbij wij zijn aangesloten: Geschilleninstantie Huisartsenzorg.",
+                "Haar uitspraak is bindend, voor u en voor ons (Wkkgz art. 18 en 19)",
+                "Postbus 1, 3500 AA Utrecht",
+                "https://geschillen.example",
+                "burgerlijke rechter",
+                "Regionaal Tuchtcollege voor de Gezondheidszorg",
+                "Landelijk Meldpunt Zorg",
+                "Inspectie Gezondheidszorg en Jeugd",
+                "Mw. K. Klacht",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Decision on your complaint",
+                "Our decision: your complaint is partly founded.",
+                "We will take these measures: Een terugbelafspraak",
+                "carried out by 15 January 2027",
+                "disputes body we are affiliated with: Geschilleninstantie Huisartsenzorg.",
+                "Its ruling is binding, on you and on us (Wkkgz art. 18 and 19)",
+                "civil court",
+                "Regional Disciplinary Board for Health Care",
+                "Landelijk Meldpunt Zorg",
+                "Mw. K. Klacht",
+            ],
+        ),
+    ],
+)
+def test_the_complaint_decision_names_the_disputes_body_and_the_other_routes(
+    complaint, named_handler, language, words
+):
+    Request.objects.filter(pk=complaint.pk).update(language=language)
+    decide(complaint, named_handler)
+    letter = the_letter(complaint, "complaint_decision")
+    reads(letter, *words, "Petra de Boer")
+    assert "Autoriteit Persoonsgegevens" not in text_of(letter)
+
+
+def test_a_complaint_about_personal_data_also_names_the_authority_and_the_court(
+    practice, patient, handler, providers
+):
+    with_complaint_settings(practice)
+    item = forwarded(submit(practice, patient, kind="complaint", about_processor=True))
+    decide(item, handler)
+    for name in ("complaint_receipt", "complaint_decision"):
+        reads(
+            the_letter(item, name),
+            "over de manier waarop met uw persoonsgegevens is omgegaan",
+            "Autoriteit Persoonsgegevens",
+            "naar de rechter stappen (AVG art. 77 en 79)",
+        )
+
+
+# --- Which letters, in which order; the registry ------------------------------------------------
+def test_a_request_has_one_letter_per_step_the_law_puts_in_writing(
+    practice, patient, named_handler, providers
+):
+    item = decided(practice, patient, named_handler, kind="access", grant=False)
+    item = casework.act(item, "extend", actor=named_handler, version=item.version, reason="Drukte.")
+    item = casework.act(item, "ask_patient", actor=named_handler, version=item.version, note="?")
+    item = perform_transition(item, "resume", actor=named_handler)
+    casework.act(item, "grant", actor=named_handler, version=item.version)
+    found = letters.letters_of(fresh(item))
+    assert [x.name for x in found] == ["receipt", "extension", "information", "grant"]
+    assert [x.signatory for x in found] == [practice.name] + ["Petra de Boer"] * 3
+    assert letters.letter_of(fresh(item), found[-1].key).event == found[-1].event
+    for wrong in (
+        "grant",
+        f"refusal-{found[-1].event.pk}",
+        "grant-x",
+        f"grant-{found[0].event.pk}",
+    ):
+        assert letters.letter_of(fresh(item), wrong) is None
+
+
+def test_a_request_not_yet_with_a_practice_has_no_letters(patient, providers):
+    item = submit(None, patient, practice_given="Dokter Jansen, Zwolle")
+    assert letters.letters_of(fresh(item)) == []
+
+
+def test_a_new_letter_is_one_registry_entry(practice, patient, handler, providers, monkeypatch):
+    """Another helper's letter (e.g. a fee request) needs only an entry and a body template."""
+    monkeypatch.setitem(letters.LETTERS, "fulfilled", letters.LetterKind("Uitgevoerd", ("fulfil",)))
+    item = casework.act(decided(practice, patient, handler), "fulfil", actor=handler, version=None)
+    assert [x.name for x in letters.letters_of(item)][-1] == "fulfilled"
+
+
+# --- The PDF -------------------------------------------------------------------------------------
+def test_the_pdf_is_a_real_pdf_with_the_letter_in_it(practice, patient, handler, providers):
+    import pypdf
+
+    item = decided(practice, patient, handler, kind="access", grant=False)
+    casework.act(
+        item,
+        "refuse",
+        actor=handler,
+        version=item.version,
+        reason="Zou een ander schaden.",
+        legal_ground=LegalGround.RIGHTS_OF_OTHERS,
+    )
+    pdf = letters.render_pdf(the_letter(item, "refusal"))
+    assert pdf.startswith(b"%PDF-")
+    text = " ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(pdf)).pages)
+    text = re.sub(r"\s+", " ", text)
+    assert item.reference in text
+    assert "binnen zes weken" in text and "Anna de Vries" in text

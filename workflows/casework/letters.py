@@ -1,0 +1,221 @@
+"""The letters a patient receives about a request, read from its history.
+
+Each step the law wants put in writing (a receipt, an extension, a question, a decision) leaves a
+RequestEvent; the letter is that event seen by the patient: dated on the day of the step, sent
+by the practice, signed by the member of staff who took it (the receipt by the practice itself),
+with the practice's FG as contact. Nothing is stored twice: the letter is drawn from the request
+and its history whenever it is shown, as a page or as a PDF.
+
+A new letter is one entry in LETTERS and one body template, templates/letters/body/<name>.html,
+which receives `item` (the request) and `letter` (a Letter).
+"""
+
+import dataclasses
+import datetime
+from collections.abc import Callable
+from pathlib import Path
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from requests_app.models import Membership, Request, RequestEvent, RequestKind
+from requests_app.roles import Role
+
+LETTER_CSS = Path(settings.BASE_DIR) / "static" / "css" / "letter.css"
+
+
+def _data_request(item: Request) -> bool:
+    return item.kind != RequestKind.COMPLAINT
+
+
+def _complaint(item: Request) -> bool:
+    return item.kind == RequestKind.COMPLAINT
+
+
+def _always(item: Request) -> bool:
+    return True
+
+
+def _receipt_facts(item: Request, event: RequestEvent) -> dict:
+    """The first deadline, as the receipt states it (before any extension or waiting)."""
+    return {"due": item.original_due or item.response_due}
+
+
+def _extension_facts(item: Request, event: RequestEvent) -> dict:
+    """The date the extension set. A later wait that stopped the clock may have moved the
+    deadline since; the wait recorded the deadline as it stood when it began."""
+    later_wait = item.waits.filter(started_at__gt=event.at).order_by("started_at").first()
+    new_due = later_wait.due_before if later_wait and later_wait.due_before else item.response_due
+    return {"new_due": new_due, "first_due": item.original_due}
+
+
+def _question_facts(item: Request, event: RequestEvent) -> dict:
+    """The question, and whether the deadline waits for the answer (the waiting period begun
+    with the question, in the same transaction)."""
+    wait = item.waits.filter(started_at__gte=event.at).order_by("started_at").first()
+    return {
+        "question": event.note,
+        "wait": wait,
+        "due": (wait.due_before if wait else None) or item.response_due,
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class LetterKind:
+    """What makes a letter: the steps (event actions) that write it, for which requests."""
+
+    title: str | Promise
+    actions: tuple[str, ...]
+    applies: Callable[[Request], bool] = _always
+    # The receipt comes from the practice as such: no member of staff took a step yet.
+    signed_by_practice: bool = False
+    # More that the body needs, worked out from the request and the event.
+    facts: Callable[[Request, RequestEvent], dict] | None = None
+
+
+# The registry. The name is the body template's and appears in the letter's address.
+LETTERS: dict[str, LetterKind] = {
+    "receipt": LetterKind(
+        _("Confirmation of receipt"),
+        ("forward",),
+        _data_request,
+        signed_by_practice=True,
+        facts=_receipt_facts,
+    ),
+    "complaint_receipt": LetterKind(
+        _("Confirmation of receipt of your complaint"),
+        ("acknowledge",),
+        _complaint,
+        facts=_receipt_facts,
+    ),
+    "extension": LetterKind(_("Extension of the term"), ("extend",), facts=_extension_facts),
+    "information": LetterKind(
+        _("Request for information"), ("ask_patient",), facts=_question_facts
+    ),
+    "grant": LetterKind(_("Decision on your request: granted"), ("grant",)),
+    "partial_grant": LetterKind(
+        _("Decision on your request: partly granted"), ("grant_partially",)
+    ),
+    "refusal": LetterKind(_("Decision on your request: refused"), ("refuse",)),
+    "complaint_decision": LetterKind(_("Decision on your complaint"), ("decide_complaint",)),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Letter:
+    name: str
+    kind: LetterKind
+    item: Request
+    event: RequestEvent
+    signatory: str
+    signatory_role: str | Promise
+    facts: dict
+
+    @property
+    def key(self) -> str:
+        """The letter's name within its request (in its address): kind and event."""
+        return f"{self.name}-{self.event.pk}"
+
+    @property
+    def title(self) -> str | Promise:
+        return self.kind.title
+
+    @property
+    def date(self) -> datetime.date:
+        return timezone.localdate(self.event.at)
+
+    @property
+    def body_template(self) -> str:
+        return f"letters/body/{self.name}.html"
+
+    @property
+    def language(self) -> str:
+        """The patient's language as given with the request; Dutch otherwise."""
+        known = {code for code, _name in settings.LANGUAGES}
+        return self.item.language if self.item.language in known else settings.LANGUAGE_CODE
+
+    @property
+    def practice(self):
+        return self.item.practice
+
+
+def _signatory(item: Request, event: RequestEvent, kind: LetterKind) -> tuple[str, object]:
+    """Who signs: the member of staff who took the step, with their role at the practice."""
+    if kind.signed_by_practice or event.actor is None:
+        return item.practice.name, ""
+    user = event.actor
+    roles = set(
+        Membership.objects.filter(user=user, practice_id=item.practice_id).values_list(
+            "role", flat=True
+        )
+    )
+    role = Role.HANDLER if Role.HANDLER in roles else min(roles, default="")
+    return user.get_full_name() or user.email, Role(role).label if role else ""
+
+
+def _letters_by_action() -> dict[str, list[tuple[str, LetterKind]]]:
+    found: dict[str, list[tuple[str, LetterKind]]] = {}
+    for name, kind in LETTERS.items():
+        for action in kind.actions:
+            found.setdefault(action, []).append((name, kind))
+    return found
+
+
+def _letters_of_event(item: Request, event: RequestEvent, by_action) -> list[Letter]:
+    letters = []
+    for name, kind in by_action.get(event.action, []):
+        if not kind.applies(item):
+            continue
+        signatory, role = _signatory(item, event, kind)
+        facts = kind.facts(item, event) if kind.facts else {}
+        letters.append(Letter(name, kind, item, event, signatory, role, facts))
+    return letters
+
+
+def letters_of(item: Request) -> list[Letter]:
+    """The letters of a request, oldest first. A request without a practice has none: there is
+    no sender yet."""
+    if item.practice_id is None:
+        return []
+    by_action = _letters_by_action()
+    events = item.events.filter(action__in=list(by_action)).select_related("actor")
+    return [letter for event in events for letter in _letters_of_event(item, event, by_action)]
+
+
+def letter_of(item: Request, key: str) -> Letter | None:
+    """The request's letter with this key (see Letter.key), or None."""
+    name, _sep, number = key.rpartition("-")
+    if item.practice_id is None or name not in LETTERS or not number.isdigit():
+        return None
+    event = item.events.filter(pk=int(number)).select_related("actor").first()
+    if event is None:
+        return None
+    found = _letters_of_event(item, event, _letters_by_action())
+    return next((letter for letter in found if letter.name == name), None)
+
+
+def render_document(letter: Letter) -> str:
+    """The letter as a standalone HTML document in its language (what the PDF is made of)."""
+    with translation.override(letter.language):
+        return render_to_string(
+            "letters/document.html",
+            {"letter": letter, "item": letter.item, "portal_url": settings.PORTAL_BASE_URL},
+        )
+
+
+def render_pdf(letter: Letter) -> bytes:
+    """The letter as a PDF. Everything it needs is in the document and the letter's style
+    sheet: fetching anything else (a file, an address) is refused."""
+    import weasyprint  # slow to import, and only letters need it
+
+    no_fetching = weasyprint.urls.URLFetcher(allowed_protocols=())
+    return weasyprint.HTML(string=render_document(letter), url_fetcher=no_fetching).write_pdf(
+        stylesheets=[weasyprint.CSS(string=LETTER_CSS.read_text(), url_fetcher=no_fetching)]
+    )
+
+
+def pdf_filename(letter: Letter) -> str:
+    return f"{letter.item.reference}-{letter.name.replace('_', '-')}.pdf"
