@@ -12,7 +12,7 @@ from requests_app.roles import Role
 from tests.factories import decided, make_user
 from tests.payloads import body, details
 from workflows.casework import actions as casework
-from workflows.casework import deadlines
+from workflows.casework import deadlines, letters
 from workflows.casework.patients import account_for
 
 S = RequestState
@@ -211,11 +211,14 @@ def test_the_fee_is_asked_and_the_patient_reads_amount_reasons_and_remedies(
     staff_page = page(client, asked)
     assert "Vergoeding (art. 12 lid 5 AVG)" in staff_page and "laatste zin" in staff_page
 
+    # The patient reads the fee letter, listed on their page, in the request's language.
+    Request.objects.filter(pk=asked.pk).update(language=language)
+    (fee,) = [x for x in letters.letters_of(fresh(asked)) if x.name == "fee"]
     client.force_login(account_for(patient.email))
-    client.cookies["django_language"] = language
-    track = client.get("/track/").content.decode()
+    assert fee.key in client.get("/track/").content.decode()
+    letter = client.get(f"/track/{asked.reference}/letters/{fee.key}/").content.decode()
     for word in words:
-        assert word in track
+        assert word in letter
 
 
 def test_payment_is_recorded_from_the_page(client, in_progress, handler):

@@ -12,6 +12,7 @@ from requests_app.models import ExtraIdentifier, RecipientNotice, Request, Reque
 from requests_app.models.completion import register_recipients
 from tests.factories import a_register, decided
 from workflows.assistance import tasks as assistance
+from workflows.casework import letters
 from workflows.casework.patients import account_for
 
 pytestmark = pytest.mark.django_db
@@ -88,16 +89,20 @@ def test_reason_recipients_and_carrying_out_through_the_page(
     response = client.post(f"/staff/requests/{ref}/act/fulfil/", {"fulfil-version": item.version})
     assert fresh(item).state == RequestState.FULFILLED, response
 
-    # The patient reads who was told, in Dutch and in English.
+    # The patient reads who was told in the letter that the request was carried out, in the
+    # request's language: Dutch, then English.
     client.force_login(account_for(patient.email))
-    track = html.unescape(client.get("/track/").content.decode())
-    assert "Wij hebben deze ontvangers van uw gegevens over de wijziging ingelicht" in track
-    assert all(sub.name in track for sub in register_recipients())
-    assert "Ziekenhuis Rivierenland: Het ziekenhuis bestaat niet meer." in track
-    client.cookies["django_language"] = "en"
-    track = html.unescape(client.get("/track/").content.decode())
-    assert "We told these recipients of your data about the change (GDPR art. 19)" in track
-    assert "could not be told, because that is impossible" in track
+    (done,) = [x for x in letters.letters_of(fresh(item)) if x.name == "carried_out"]
+    assert done.key in client.get("/track/").content.decode()
+    address = f"/track/{ref}/letters/{done.key}/"
+    letter = html.unescape(client.get(address).content.decode())
+    assert "Wij hebben deze ontvangers van uw gegevens over de wijziging ingelicht" in letter
+    assert all(sub.name in letter for sub in register_recipients())
+    assert "Ziekenhuis Rivierenland: Het ziekenhuis bestaat niet meer." in letter
+    Request.objects.filter(pk=item.pk).update(language="en")
+    letter = html.unescape(client.get(address).content.decode())
+    assert "We told these recipients of your data about the change (GDPR art. 19)" in letter
+    assert "could not be told, because that is impossible" in letter
 
 
 def test_bad_input_is_a_clear_400_and_changes_nothing(client, handler, rectification):

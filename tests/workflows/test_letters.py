@@ -555,10 +555,117 @@ def test_a_request_not_yet_with_a_practice_has_no_letters(patient, providers):
 
 
 def test_a_new_letter_is_one_registry_entry(practice, patient, handler, providers, monkeypatch):
-    """Another helper's letter (e.g. a fee request) needs only an entry and a body template."""
-    monkeypatch.setitem(letters.LETTERS, "fulfilled", letters.LetterKind("Uitgevoerd", ("fulfil",)))
-    item = casework.act(decided(practice, patient, handler), "fulfil", actor=handler, version=None)
-    assert [x.name for x in letters.letters_of(item)][-1] == "fulfilled"
+    """Another letter needs only an entry and a body template."""
+    monkeypatch.setitem(letters.LETTERS, "noted", letters.LetterKind("Genoteerd", ("fulfil",)))
+    item = decided(practice, patient, handler, kind="access")
+    item = casework.act(item, "fulfil", actor=handler, version=item.version)
+    assert [x.name for x in letters.letters_of(item)][-2:] == ["carried_out", "noted"]
+
+
+# --- Destruction of the medical file (Civil Code art. 7:455) and the fee (GDPR art. 12(5)) -----
+# Received Friday 30 January 2026: three months later is Thursday 30 April 2026, a working day.
+DESTRUCTION_DUE = datetime.date(2026, 4, 30)
+DESTROYED = {
+    "destroyed_what": "Medisch dossier, alle regels tot en met 1 maart 2026",
+    "destroyed_where": "HIS Medicom",
+    "destroyed_on": datetime.date(2026, 3, 5),
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "not_said"),
+    [
+        (
+            "nl",
+            [
+                "uiterlijk op 30 april 2026",
+                "drie maanden na ontvangst om uw medisch dossier te vernietigen (art. 7:455 lid 1 BW)",
+                "Deze termijn kan niet worden verlengd.",
+                "Vernietiging is definitief",
+            ],
+            "AVG art. 12 lid 3",
+        ),
+        (
+            "en",
+            [
+                "no later than 30 April 2026",
+                "three months from receipt to destroy your medical file (Civil Code art. 7:455(1))",
+                "This term cannot be extended.",
+                "Destruction is final",
+            ],
+            "GDPR art. 12(3)",
+        ),
+    ],
+)
+def test_the_receipt_of_a_destruction_states_three_months_without_extension_and_finality(
+    practice, patient, providers, language, words, not_said
+):
+    assert deadlines.response_due("destruction", RECEIVED) == DESTRUCTION_DUE
+    item = forwarded(submit(practice, patient, kind="destruction"))
+    item = received_on_30_january(item, language)
+    Request.objects.filter(pk=item.pk).update(response_due=DESTRUCTION_DUE)
+    receipt = the_letter(item, "receipt")
+    reads(receipt, *words)
+    assert not_said not in text_of(receipt)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "nl",
+            [
+                "Uw verzoek is uitgevoerd",
+                "Wat is vernietigd: Medisch dossier, alle regels tot en met 1 maart 2026",
+                "Waar: HIS Medicom",
+                "Vernietigd op 5 maart 2026 (art. 7:455 lid 1 BW)",
+                "Autoriteit Persoonsgegevens",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Your request has been carried out",
+                "What was destroyed: Medisch dossier, alle regels tot en met 1 maart 2026",
+                "Where: HIS Medicom",
+                "Destroyed on 5 March 2026 (Civil Code art. 7:455(1))",
+            ],
+        ),
+    ],
+)
+def test_a_carried_out_destruction_says_what_was_destroyed_where_and_when(
+    practice, patient, named_handler, providers, language, words
+):
+    item = decided(practice, patient, named_handler, kind="destruction")
+    item = casework.act(item, "fulfil", actor=named_handler, version=item.version, **DESTROYED)
+    Request.objects.filter(pk=item.pk).update(language=language)
+    done = the_letter(item, "carried_out")
+    assert done.signatory == "Petra de Boer"
+    reads(done, *words)
+
+
+def test_a_fee_is_asked_in_a_letter_with_the_six_week_court_term(
+    practice, patient, handler, providers
+):
+    from decimal import Decimal
+
+    item = decided(practice, patient, handler, kind="access", grant=False)
+    casework.act(
+        item,
+        "charge_fee",
+        actor=handler,
+        version=item.version,
+        amount=Decimal("12.50"),
+        justification="Derde gelijke verzoek deze maand.",
+        cost_basis="Een half uur werk van de assistente.",
+    )
+    reads(
+        the_letter(item, "fee"),
+        "Vergoeding voor uw verzoek",
+        "Derde gelijke verzoek deze maand.",
+        "Een half uur werk van de assistente.",
+        "binnen zes weken",
+    )
 
 
 # --- The PDF -------------------------------------------------------------------------------------

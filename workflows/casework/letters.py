@@ -101,6 +101,10 @@ LETTERS: dict[str, LetterKind] = {
     ),
     "refusal": LetterKind(_("Decision on your request: refused"), ("refuse",)),
     "complaint_decision": LetterKind(_("Decision on your complaint"), ("decide_complaint",)),
+    # GDPR art. 12(5): the fee is asked, with its reasons, before any work (templates/letters/body).
+    "fee": LetterKind(_("Fee for your request"), ("charge_fee",), _data_request),
+    # What was done and whom the practice told (art. 19); a destruction's record (art. 7:455).
+    "carried_out": LetterKind(_("Your request has been carried out"), ("fulfil",), _data_request),
 }
 
 
