@@ -20,6 +20,7 @@ from tests.factories import (
     erased_with_certificate,
     submit,
     tell_every_recipient,
+    with_complaint_settings,
 )
 from workflows.assistance import tasks as assistance
 from workflows.casework import actions as casework
@@ -218,9 +219,7 @@ def test_other_kinds_are_carried_out_as_before(kind, practice, patient, handler)
 
 
 def test_a_complaint_closes_as_before(practice, patient, handler):
-    practice.complaints_officer = "Mw. K. Klacht"
-    practice.disputes_body = "Geschilleninstantie Huisartsenzorg"
-    practice.save()
+    with_complaint_settings(practice)
     item = perform_transition(submit(practice, patient, kind="complaint"), "forward", actor=None)
     for step in ("acknowledge", "investigate"):
         item = do(item, step, handler)
