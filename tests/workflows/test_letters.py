@@ -579,7 +579,8 @@ DESTROYED = {
             "nl",
             [
                 "uiterlijk op 30 april 2026",
-                "drie maanden na ontvangst om uw medisch dossier te vernietigen (art. 7:455 lid 1 BW)",
+                "drie maanden na ontvangst om uw medisch dossier te vernietigen "
+                "(art. 7:455 lid 1 BW)",
                 "Deze termijn kan niet worden verlengd.",
                 "Vernietiging is definitief",
             ],
