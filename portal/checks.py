@@ -69,6 +69,9 @@ def _used_subprocessors() -> dict[str, list[str]]:
     for connector in configured_connectors():
         if connector.subprocessor:
             used.setdefault(connector.subprocessor, []).append(f"the {connector.key} connector")
+        host = getattr(connector, "hosted_by", "")
+        if host:
+            used.setdefault(host, []).append(f"the {connector.key} connector (its host)")
     return used
 
 

@@ -35,7 +35,7 @@ def configured(settings, providers, practice):
 
 def test_an_unapproved_sub_processor_is_reported_with_the_practice(configured):
     make_practice("07654321", name="Praktijk Elders", active=False)  # not asked: inactive
-    approve(configured, "SendGrid")
+    approve(configured, "SendGrid", "VANAD Enovation")
     (line,) = register_warnings()
     assert "portal.W012" in line and "Twilio" in line
     assert "the sms channel" in line and "the twilio connector" in line
@@ -43,7 +43,7 @@ def test_an_unapproved_sub_processor_is_reported_with_the_practice(configured):
 
 
 def test_a_sub_processor_missing_from_the_register_or_inactive_is_reported(configured):
-    approve(configured, "SendGrid", "Twilio")
+    approve(configured, "SendGrid", "Twilio", "VANAD Enovation")
     SubProcessor.objects.filter(name="SendGrid").update(active=False)
     SubProcessor.objects.filter(name="Twilio").update(name="Twilio Ireland")
     lines = register_warnings()
@@ -52,11 +52,19 @@ def test_a_sub_processor_missing_from_the_register_or_inactive_is_reported(confi
 
 
 def test_no_warning_when_every_practice_approved_what_is_used(configured):
-    approve(configured, "SendGrid", "Twilio")
+    approve(configured, "SendGrid", "Twilio", "VANAD Enovation")
     assert register_warnings() == []
+
+
+def test_the_platforms_host_is_held_against_the_register(configured):
+    """The platform connector reads the app's database, which VANAD hosts."""
+    approve(configured, "SendGrid", "Twilio")
+    (line,) = register_warnings()
+    assert "portal.W012" in line and "VANAD Enovation" in line
+    assert "the platform connector (its host)" in line
 
 
 def test_nothing_to_check_when_nothing_leaves_the_portal(settings, practice):
     settings.SENDGRID_API_KEY = settings.TWILIO_ACCOUNT_SID = ""
-    settings.DATA_CONNECTORS = ALL_CONNECTORS[:1]
+    settings.DATA_CONNECTORS = []
     assert register_warnings() == []

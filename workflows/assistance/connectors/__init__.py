@@ -137,6 +137,7 @@ class Connector(Protocol):
     key: str  # stable, stored with findings and erasure runs
     label: str  # shown to people
     subprocessor: str  # the SubProcessor.name it stands for; "" for the processor's own platform
+    # Optional: the SubProcessor.name that hosts the source (the platform's hosting company).
     # False when the source cannot tell one practice's data from another's (an SMS account or an
     # e-mail provider serves the whole app): then it is only exported or erased for a patient
     # who is known at no other practice.

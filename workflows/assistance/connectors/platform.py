@@ -57,6 +57,9 @@ class PlatformConnector:
     key = "platform"
     label = gettext_lazy("The app's platform")
     subprocessor = ""
+    # The processor's own platform, hosted at a sub-processor: `check --deploy` holds that host
+    # against the register (agreement art. 7.1) without making it a source of manual steps.
+    hosted_by = "VANAD Enovation"
     practice_scoped = True
     takes_also = True  # picks one row per identifier set, each row once (patient_keys)
 
