@@ -5,6 +5,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.models import IdentifierKind
+from requests_app.validators import validate_text_direction
 
 
 class RecordIdentifierForm(forms.Form):
@@ -13,6 +14,7 @@ class RecordIdentifierForm(forms.Form):
     why = forms.CharField(
         label=_("Why is it the same patient?"),
         max_length=2000,
+        validators=[validate_text_direction],
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("For example: same name and date of birth. The practice reads this."),
     )
@@ -22,5 +24,6 @@ class DeclineIdentifierForm(forms.Form):
     reason = forms.CharField(
         label=_("Why is it declined?"),
         max_length=2000,
+        validators=[validate_text_direction],
         widget=forms.Textarea(attrs={"rows": 2}),
     )

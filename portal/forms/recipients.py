@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.models import NoticeMethod
-from requests_app.validators import validate_person_name
+from requests_app.validators import validate_person_name, validate_text_direction
 
 
 class NoProcessorDataForm(forms.Form):
@@ -16,6 +16,7 @@ class NoProcessorDataForm(forms.Form):
     reason = forms.CharField(
         label=_("Why are no processor data concerned?"),
         max_length=2000,
+        validators=[validate_text_direction],
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("For example: the correction concerns only the medical file in our system."),
     )
@@ -35,7 +36,9 @@ class ToldForm(forms.Form):
         label=_("Told on"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
     how = forms.ChoiceField(label=_("How"), choices=NoticeMethod.choices)
-    note = forms.CharField(label=_("Note"), max_length=2000, required=False)
+    note = forms.CharField(
+        label=_("Note"), max_length=2000, required=False, validators=[validate_text_direction]
+    )
 
     def clean_told_on(self):
         value = self.cleaned_data["told_on"]
@@ -48,6 +51,7 @@ class ImpossibleForm(forms.Form):
     reason = forms.CharField(
         label=_("Why telling is impossible or takes disproportionate effort"),
         max_length=2000,
+        validators=[validate_text_direction],
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("The patient can read this reason."),
     )

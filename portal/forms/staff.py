@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from requests_app.fees import FEE_MAXIMUM
 from requests_app.legal import ComplaintVerdict, LegalGround, grounds_for
 from requests_app.models import Practice, RequestKind
+from requests_app.validators import validate_text_direction
 
 
 class ActionForm(forms.Form):
@@ -127,12 +128,14 @@ class FulfilForm(ActionForm):
     destroyed_what = forms.CharField(
         label=_("What was destroyed"),
         max_length=2000,
+        validators=[validate_text_direction],
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("For example: the medical file, all entries up to 1 March 2026."),
     )
     destroyed_where = forms.CharField(
         label=_("Where it was destroyed"),
         max_length=2000,
+        validators=[validate_text_direction],
         widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_(
             "Every system and place, for example: the GP information system, lab results in "
@@ -175,12 +178,14 @@ class ChargeFeeForm(ActionForm):
     justification = forms.CharField(
         label=_("Why the request is manifestly unfounded or excessive (shown to the patient)"),
         max_length=5000,
+        validators=[validate_text_direction],
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("For example: the same request for the fourth time this month."),
     )
     cost_basis = forms.CharField(
         label=_("How the amount follows the administrative costs (shown to the patient)"),
         max_length=2000,
+        validators=[validate_text_direction],
         widget=forms.Textarea(attrs={"rows": 2}),
     )
 

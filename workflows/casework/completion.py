@@ -101,37 +101,53 @@ def add_recipient(request: Request, *, actor, name: str) -> RecipientNotice:
     return notice
 
 
+def _number(text: str) -> int | None:
+    # ASCII digits only: str.isdigit() also accepts "²", which int() cannot read.
+    return int(text) if text.isascii() and text.isdigit() else None
+
+
 def notice_for(request: Request, key: str) -> RecipientNotice | None:
     """The notice `key` names: "n<id>" an added recipient's, "s<id>" a register
-    sub-processor's (its row is made the first time it is ticked off)."""
+    sub-processor's. A sub-processor not yet ticked off gets an unsaved notice: its row is
+    made by `tell` or `mark_impossible`, after their checks, so a refused tick leaves none."""
     kind, _, number = key.partition("-")
-    if not number.isdigit():
+    pk = _number(number)
+    if pk is None:
         return None
     if kind == "n":
-        return RecipientNotice.objects.filter(request=request, pk=int(number)).first()
+        return RecipientNotice.objects.filter(request=request, pk=pk).first()
     if kind == "s":
-        sub = register_recipients().filter(pk=int(number)).first()
+        sub = register_recipients().filter(pk=pk).first()
         if sub is None:
             return None
-        notice, _created = RecipientNotice.objects.get_or_create(
-            request=request, subprocessor=sub, defaults={"name": sub.name}
-        )
-        return notice
+        found = RecipientNotice.objects.filter(request=request, subprocessor=sub).first()
+        return found or RecipientNotice(request=request, subprocessor=sub, name=sub.name)
     return None
+
+
+def _stored(notice: RecipientNotice) -> RecipientNotice:
+    if notice.pk is not None:
+        return notice
+    stored, _created = RecipientNotice.objects.get_or_create(
+        request=notice.request, subprocessor=notice.subprocessor, defaults={"name": notice.name}
+    )
+    return stored
 
 
 def tell(notice: RecipientNotice, *, actor, told_on, how: str, note: str = ""):
     _check(notice.request, actor)
-    return perform_record_transition(
-        notice, "tell", actor=actor, by=actor, told_on=told_on, how=how, note=note
-    )
+    with transaction.atomic():  # a refused transition leaves no new row behind
+        return perform_record_transition(
+            _stored(notice), "tell", actor=actor, by=actor, told_on=told_on, how=how, note=note
+        )
 
 
 def mark_impossible(notice: RecipientNotice, *, actor, reason: str):
     _check(notice.request, actor)
-    return perform_record_transition(
-        notice, "mark_impossible", actor=actor, by=actor, reason=reason
-    )
+    with transaction.atomic():
+        return perform_record_transition(
+            _stored(notice), "mark_impossible", actor=actor, by=actor, reason=reason
+        )
 
 
 @dataclasses.dataclass(frozen=True)

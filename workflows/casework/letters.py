@@ -192,7 +192,9 @@ def letters_of(item: Request) -> list[Letter]:
 def letter_of(item: Request, key: str) -> Letter | None:
     """The request's letter with this key (see Letter.key), or None."""
     name, _sep, number = key.rpartition("-")
-    if item.practice_id is None or name not in LETTERS or not number.isdigit():
+    # ASCII digits only: str.isdigit() also accepts "²", which int() cannot read.
+    digits = number.isascii() and number.isdigit()
+    if item.practice_id is None or name not in LETTERS or not digits:
         return None
     event = item.events.filter(pk=int(number)).select_related("actor").first()
     if event is None:

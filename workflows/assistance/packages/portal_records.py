@@ -148,8 +148,9 @@ def collect(task: AssistanceTask) -> dict:
                 "purpose_label": str(TO_PATIENT[n.purpose]),
                 "to": n.recipient,
                 "subject": n.subject,
-                # A message that held a code is blanked once sent.
-                "body": n.body,
+                # A message that holds a code is blanked once sent; one not sent (yet) still
+                # holds it, and the practice opens the package before the patient does.
+                "body": "" if n.scrub_after_send else n.body,
                 "sent": n.sent_at is not None,
             }
             for n in notifications
