@@ -88,6 +88,7 @@ def test_the_practice_records_the_destruction_and_a_fee_the_patient_reads(
     snap(staff, shots, "staff-fee")
 
     track = patient_page(browser, live_server, providers, patient.email)
+    track.get_by_role("link", name="Vergoeding voor uw verzoek").click()
     assert "€ 15,00" in track.content()
     assert Request.objects.get(pk=access.pk).state == "awaiting_fee"
     snap(track, shots, "patient-fee")

@@ -13,6 +13,7 @@ from requests_app.models.completion import register_recipients
 from tests.e2e.pages import patient_page, staff_page
 from tests.factories import a_register, decided
 from workflows.assistance import tasks as assistance
+from workflows.casework import actions as casework
 from workflows.casework import completion
 
 pytestmark = pytest.mark.e2e
@@ -74,7 +75,10 @@ def test_the_practice_ticks_off_recipients_and_the_patient_reads_them(
     snap(page, shots, "gates-done", "section.work-gates")
     page.close()
 
+    casework.act(Request.objects.get(pk=item.pk), "fulfil", actor=handler, version=None)
+    # The patient reads who was told in the letter that the request was carried out.
     mine = patient_page(browser, live_server, providers, patient.email)
+    mine.get_by_role("link", name="Uw verzoek is uitgevoerd").click()
     told = mine.locator(".recipients-told")
     assert first.name in told.inner_text() and "Het lab bestaat niet meer." in told.inner_text()
     snap(mine, shots, "gates-patient", ".recipients-told")
