@@ -16,6 +16,7 @@ from requests_app import access
 from requests_app.models import TaskState
 from requests_app.roles import Capability
 from workflows.assistance import identifiers
+from workflows.assistance.connectors import Mismatch
 from workflows.casework import completion
 
 register = template.Library()
@@ -61,7 +62,15 @@ def task_identifiers(task, user, lookup_form=None) -> dict:
     practice = access.can(user, Capability.INSTRUCT_PROCESSOR, task.practice_id)
     extras = list(task.extra_identifiers.select_related("added_by", "decided_by"))
     return {
-        "extras": [(x, DeclineIdentifierForm(prefix=f"x{x.pk}")) for x in extras],
+        # Each with what its look-up found amiss, shown before anyone confirms it.
+        "extras": [
+            (
+                x,
+                DeclineIdentifierForm(prefix=f"x{x.pk}"),
+                [Mismatch(**found).text() for found in x.mismatches],
+            )
+            for x in extras
+        ],
         "offered": offered,
         "decides": practice and task.state in (TaskState.REQUESTED, TaskState.IN_PROGRESS),
     }

@@ -41,6 +41,10 @@ class ExtraIdentifier(models.Model):
     # Canonical: requests_app.validators.canonical_email, or E.164 for a number.
     value = models.CharField(_("identifier"), max_length=254)
     why = models.TextField(_("why it is the same patient"), max_length=2000)
+    # Where the record found under it disagreed with the request in the look-up that used it
+    # (workflows.assistance.connectors.Mismatch as dicts): the practice sees them before it
+    # confirms, so a "same patient" that is someone else does not slip through.
+    mismatches = models.JSONField(default=list, blank=True, editable=False)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

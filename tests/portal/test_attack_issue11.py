@@ -483,12 +483,6 @@ def test_bad_reasons_for_an_identifier_are_refused_and_store_nothing(client, era
     assert not ExtraIdentifier.objects.exists()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open: the practice confirms an extra identifier without being shown that the "
-    "record under it has another name or date of birth (compare() checks the request's own "
-    "record only); support sees it after its look-up, the practice does not",
-)
 def test_the_practice_is_warned_when_the_record_under_an_identifier_is_someone_else(
     client, platform_db, practice, patient, handler, support
 ):
@@ -516,6 +510,7 @@ def test_the_practice_is_warned_when_the_record_under_an_identifier_is_someone_e
     client.force_login(handler)
     page = client.get(f"/staff/tasks/{task.pk}/").content.decode()
     assert "piet@example.com" in page
+    assert "The record found under it differs from the request" in page
     assert "differs from the record used" in page
 
 

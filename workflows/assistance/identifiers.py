@@ -54,13 +54,17 @@ def _own(task: AssistanceTask, kind: str) -> str:
         return ""
 
 
-def _used_in_lookup(task: AssistanceTask, kind: str, value: str) -> bool:
-    """Whether a logged look-up on this task used the value (the log keeps keyed digests)."""
+def _lookups_using(task: AssistanceTask, kind: str, value: str) -> list[dict]:
+    """The details of the logged look-ups on this task that used the value, newest first (the
+    log keeps keyed digests, not the value)."""
     digest = lookup_digest(value)[:24]
-    return any(
-        details.get("identifiers", {}).get(kind) == digest
-        for details in task.events.filter(action="lookup").values_list("details", flat=True)
-    )
+    return [
+        details
+        for details in task.events.filter(action="lookup")
+        .order_by("-at", "-pk")
+        .values_list("details", flat=True)
+        if details.get("identifiers", {}).get(kind) == digest
+    ]
 
 
 def candidates(task: AssistanceTask, used: dict[str, str]) -> list[tuple[str, str]]:
@@ -97,14 +101,22 @@ def record_identifier(task: AssistanceTask, *, actor, kind: str, value: str, why
         raise IdentifierRefused(_("This is not a valid e-mail address or mobile number.")) from exc
     if value == _own(task, kind):
         raise IdentifierRefused(_("This is the request's own identifier."))
-    if not _used_in_lookup(task, kind, value):
+    lookups = _lookups_using(task, kind, value)
+    if not lookups:
         raise IdentifierRefused(
             _("Only an identifier used in a look-up on this task can be recorded.")
         )
+    # What the latest look-up under it found amiss goes with it to the practice.
+    found_amiss = lookups[0].get("mismatches", [])
     try:
         with transaction.atomic():
             extra = ExtraIdentifier.objects.create(
-                task=task, kind=kind, value=value, why=why.strip(), added_by=actor
+                task=task,
+                kind=kind,
+                value=value,
+                why=why.strip(),
+                added_by=actor,
+                mismatches=found_amiss,
             )
             log_event(
                 task,
