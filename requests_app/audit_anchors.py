@@ -35,7 +35,9 @@ class Anchor:
         """'SEQ:HASH', as a checkpoint e-mail shows it."""
         seq, _, digest = text.strip().partition(":")
         digest = digest.strip().lower()
-        if not seq.strip().isdigit() or int(seq) < 1 or not HASH.fullmatch(digest):
+        seq = seq.strip()
+        # ASCII digits only: "²".isdigit() is true, and int("²") fails.
+        if not (seq.isascii() and seq.isdigit()) or int(seq) < 1 or not HASH.fullmatch(digest):
             raise ValueError(f"not a checkpoint (SEQ:HASH with a 64-character hex hash): {text!r}")
         return cls(int(seq), digest)
 

@@ -194,3 +194,13 @@ def test_dpo_finds_a_colleagues_name_search_in_the_log(client, mine, handler, pr
     client.force_login(dpo)
     page = client.get("/staff/audit/", {"user": handler.email}).content.decode()
     assert "queue.view" in page
+
+
+@pytest.mark.parametrize("given", ["²:" + "a" * 64, "１:" + "a" * 64, "0:" + "a" * 64, "1:xyz"])
+def test_an_odd_checkpoint_given_by_hand_is_refused_plainly(given):
+    """`verify_audit_log --anchor` parses what an operator types: never a crash."""
+    from requests_app.audit_anchors import Anchor
+
+    with pytest.raises(ValueError, match="not a checkpoint"):
+        Anchor.parse(given)
+    assert Anchor.parse("12:" + "A" * 64).seq == 12
