@@ -12,7 +12,10 @@ class LegalGround(models.TextChoices):
     )
     RIGHTS_OF_OTHERS = (
         "rights_of_others",
-        _("Would harm the rights and freedoms of others (GDPR art. 15(4); UAVG art. 41)"),
+        _(
+            "Would harm the rights and freedoms of others "
+            "(GDPR art. 15(4) and 20(4); UAVG art. 41(1)(i))"
+        ),
     )
     # Kept only so that decisions recorded with it still read right: the patient's own request
     # to destroy their file overrides the retention term (Civil Code art. 7:455(1)), so it is
@@ -27,8 +30,8 @@ class LegalGround(models.TextChoices):
     WGBO_OTHERS_INTEREST = (
         "wgbo_others_interest",
         _(
-            "Keeping the record is of considerable importance to someone else "
-            "(Civil Code art. 7:455(2))"
+            "Keeping the record is reasonably likely to be of considerable importance to "
+            "someone other than the patient (Civil Code art. 7:455(2))"
         ),
     )
     WGBO_STATUTORY_DUTY = (
@@ -42,14 +45,14 @@ class LegalGround(models.TextChoices):
     )
     NOT_APPLICABLE = (
         "not_applicable",
-        _("The right does not apply to this processing (e.g. portability, GDPR art. 20(1))"),
+        _("The right does not apply to this processing (GDPR art. 20(1) or 21(1))"),
     )
 
 
 G = LegalGround
 # The grounds that exist in law for each kind of request (docs/legal.md gives the articles).
 # Every right may be refused for an unproven identity (GDPR art. 12(6)), a manifestly unfounded or
-# excessive request (art. 12(5)) or to protect others (art. 15(4); UAVG art. 41).
+# excessive request (art. 12(5)) or to protect others (art. 15(4), 20(4); UAVG art. 41(1)(i)).
 _ALWAYS = (G.IDENTITY, G.MANIFESTLY_UNFOUNDED, G.RIGHTS_OF_OTHERS)
 GROUNDS_BY_KIND: dict[str, tuple[str, ...]] = {
     "access": _ALWAYS,

@@ -33,7 +33,7 @@ def refused(practice, patient, handler, language):
 @pytest.mark.parametrize(
     ("language", "title", "six_weeks"),
     [
-        ("nl", "Besluit op uw verzoek: afgewezen", "binnen zes weken"),
+        ("nl", "Beslissing op uw verzoek: afgewezen", "binnen zes weken"),
         ("en", "Decision on your request: refused", "within six weeks"),
     ],
 )

@@ -19,8 +19,21 @@ S = RequestState
 pytestmark = pytest.mark.django_db(transaction=True)
 
 WARNING = {
-    "nl": ["Vernietiging is definitief", "kan niet worden hersteld", "binnen drie maanden"],
-    "en": ["Destruction is final", "cannot be restored", "within three months"],
+    "nl": [
+        "Vernietiging is definitief",
+        "kan niet worden hersteld",
+        "binnen drie maanden na uw verzoek (art. 7:455 lid 1 BW)",
+        "als de wet zich tegen vernietiging verzet (art. 7:455 lid 2 BW)",
+        "Andere zorgverleners die gegevens over u hebben, zoals een ziekenhuis, hebben een eigen "
+        "dossier",
+    ],
+    "en": [
+        "Destruction is final",
+        "cannot be restored",
+        "within three months of your request (Civil Code art. 7:455(1))",
+        "whose destruction the law forbids (art. 7:455(2))",
+        "Other care providers who hold data about you, such as a hospital, keep files of their own",
+    ],
 }
 FEE_POST = {
     "charge_fee-amount": "15,00",
@@ -183,7 +196,7 @@ def test_the_fg_may_not_ask_a_fee(client, in_progress, practice):
                 "intrekken",
                 "Autoriteit Persoonsgegevens",
                 "binnen zes weken",
-                "UAVG art. 34 en 35",
+                "art. 34 en 35 UAVG",
             ],
         ),
         (

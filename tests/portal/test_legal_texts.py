@@ -24,7 +24,7 @@ def test_only_grounds_that_exist_for_the_kind_are_offered(client, practice, pati
     # retention term yields to the request (art. 7:455(1)).
     destruction = decided(practice, patient, handler, kind="destruction", grant=False)
     page = offered(client, destruction)
-    assert "aanmerkelijk belang voor een ander (art. 7:455 lid 2 BW)" in page
+    assert "van aanmerkelijk belang is voor een ander dan de patiënt (art. 7:455 lid 2 BW)" in page
     assert "wettelijk voorschrift verzet zich tegen vernietiging" in page
     assert "7:454" not in page and "15 lid 4" not in page and "17 lid 3" not in page
     # Erasure of the app's data (GDPR art. 17): its own exceptions, not the medical file's.
@@ -39,7 +39,7 @@ def test_only_grounds_that_exist_for_the_kind_are_offered(client, practice, pati
 @pytest.mark.parametrize(
     ("language", "words"),
     [
-        ("nl", ["binnen zes weken", "rechtbank", "geen advocaat", "UAVG art. 34 en 35"]),
+        ("nl", ["binnen zes weken", "rechtbank", "geen advocaat", "art. 34 en 35 UAVG"]),
         ("en", ["within six weeks", "district court", "do not need a lawyer", "UAVG art. 34"]),
     ],
 )

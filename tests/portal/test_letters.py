@@ -51,7 +51,7 @@ def test_the_patient_finds_the_letters_of_a_request_and_opens_one(client, refuse
     response = client.get(page_url(refused, letter))
     page = response.content.decode()
     assert response.status_code == 200
-    assert "Besluit op uw verzoek: afgewezen" in page and "binnen zes weken" in page
+    assert "Beslissing op uw verzoek: afgewezen" in page and "binnen zes weken" in page
     assert page_url(refused, letter, pdf=True) in page
     shown = records("patient.view", object_id=refused.reference).last()
     assert shown.details == {"page": "letter", "status": 200, "letter": letter.key}

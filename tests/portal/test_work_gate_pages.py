@@ -43,7 +43,7 @@ def test_the_handler_sees_what_is_open_and_the_refusal_says_it(client, handler, 
     client.force_login(handler)
     shown = page(client, rectification)
     assert "Voordat dit verzoek is uitgevoerd" in shown
-    assert "Nog open:" in shown and "ontvangers nog niet ingelicht (AVG art. 19)" in shown
+    assert "Nog open:" in shown and "ontvangers nog niet ingelicht (art. 19 AVG)" in shown
     assert f"/staff/requests/{rectification.reference}/act/fulfil/" not in shown
     response = client.post(
         f"/staff/requests/{rectification.reference}/act/fulfil/",
@@ -96,12 +96,12 @@ def test_reason_recipients_and_carrying_out_through_the_page(
     assert done.key in client.get("/track/").content.decode()
     address = f"/track/{ref}/letters/{done.key}/"
     letter = html.unescape(client.get(address).content.decode())
-    assert "Wij hebben deze ontvangers van uw gegevens over de wijziging ingelicht" in letter
+    assert "Wij hebben deze ontvangers van uw gegevens hierover ingelicht (art. 19 AVG)" in letter
     assert all(sub.name in letter for sub in register_recipients())
     assert "Ziekenhuis Rivierenland: Het ziekenhuis bestaat niet meer." in letter
     Request.objects.filter(pk=item.pk).update(language="en")
     letter = html.unescape(client.get(address).content.decode())
-    assert "We told these recipients of your data about the change (GDPR art. 19)" in letter
+    assert "We have informed these recipients of your data (GDPR art. 19)" in letter
     assert "could not be told, because that is impossible" in letter
 
 

@@ -92,7 +92,7 @@ def reads(letter: letters.Letter, *words: str) -> None:
                 "Geachte Jan Jansen,",
                 "Wij hebben uw verzoek (inzage) van 30 januari 2026 ontvangen.",
                 "Wij beantwoorden uw verzoek uiterlijk op 2 maart 2026",
-                "een maand na ontvangst (AVG art. 12 lid 3)",
+                "een maand na ontvangst (art. 12 lid 3 AVG)",
                 "eenmaal met ten hoogste twee maanden verlengen",
                 "Met vriendelijke groet, Huisartsenpraktijk 01234567",
                 "Onze functionaris voor gegevensbescherming (FG) is Anna de Vries.",
@@ -134,16 +134,16 @@ def test_the_receipt_comes_from_the_practice_with_the_first_term(
 # --- Refusal and partial grant: ground, AP, the court within six weeks ----------------------------
 NL_COURT = [
     "Onze redenen: Inzage zou de privacy van een ander schaden.",
-    "De wettelijke grond voor dit besluit:",
-    "(art. 15 lid 4 AVG; art. 41 UAVG)",
+    "De wettelijke grond voor deze beslissing:",
+    "(art. 15 lid 4 en 20 lid 4 AVG; art. 41 lid 1 onder i UAVG)",
     "Autoriteit Persoonsgegevens",
     "binnen zes weken nadat u dit antwoord heeft ontvangen",
-    "geen advocaat nodig (UAVG art. 34 en 35)",
+    "geen advocaat nodig (art. 34 en 35 UAVG)",
 ]
 EN_COURT = [
     "Our reasons: Inzage zou de privacy van een ander schaden.",
     "The legal ground for this decision:",
-    "GDPR art. 15(4)",
+    "(GDPR art. 15(4) and 20(4); UAVG art. 41(1)(i))",
     "Autoriteit Persoonsgegevens",
     "district court (rechtbank)",
     "within six weeks after you received this answer",
@@ -159,7 +159,7 @@ EN_COURT = [
             "refusal",
             "nl",
             [
-                "Besluit op uw verzoek: afgewezen",
+                "Beslissing op uw verzoek: afgewezen",
                 "wij wijzen uw verzoek af.",
                 *NL_COURT,
                 "Behandelaar van verzoeken",
@@ -212,7 +212,7 @@ def test_a_refusal_names_its_ground_the_authority_and_the_six_week_court_term(
                 "wij willigen uw verzoek in.",
                 "Onze toelichting: U krijgt een kopie.",
                 "kopie van uw gegevens",
-                "AVG art. 15 lid 3 en 20",
+                "art. 15 lid 3 en 20 AVG",
             ],
         ),
         (
@@ -271,7 +271,7 @@ def extended_on_10_february(item, handler, language, reason):
             "en",
             [
                 "Extension of the term",
-                "Article 12(3) of the General Data Protection Regulation (AVG)",
+                "Article 12(3) of the General Data Protection Regulation (GDPR)",
                 "by at most two months",
                 "Why we need more time: Uw gegevens staan in drie systemen.",
                 "You will receive our answer no later than 30 April 2026.",
@@ -308,7 +308,8 @@ def complaint(practice, patient, providers):
             "nl",
             [
                 "Artikel 17 lid 2 van de Wkkgz",
-                "met ten hoogste vier weken",
+                "met ten hoogste vier weken te verlengen als een zorgvuldig onderzoek van de "
+                "klacht dat vraagt.",
                 "U ontvangt onze beslissing uiterlijk op 10 april 2026.",
                 "De eerste termijn liep tot 13 maart 2026.",
                 "Mw. K. Klacht",
@@ -320,7 +321,7 @@ def complaint(practice, patient, providers):
             "en",
             [
                 "Article 17(2) of the Wkkgz",
-                "by at most four weeks",
+                "by at most four weeks when a careful investigation of the complaint requires it.",
                 "You will receive our decision no later than 10 April 2026.",
                 "The first term ran until 13 March 2026.",
                 "Mw. K. Klacht",
@@ -377,7 +378,7 @@ def test_the_patient_is_emailed_the_statute_and_the_new_date_of_an_extension(
                 "Verzoek om informatie",
                 "hebben wij meer informatie van u nodig. Onze vraag: Over welke periode?",
                 "staat de termijn voor ons antwoord stil",
-                "Wij kunnen u anders niet identificeren.",
+                "Waarom wij deze informatie nodig hebben: Wij kunnen u anders niet identificeren.",
             ],
         ),
         (
@@ -386,7 +387,7 @@ def test_the_patient_is_emailed_the_statute_and_the_new_date_of_an_extension(
                 "Request for information",
                 "we need more information from you. Our question: Over welke periode?",
                 "the term for our answer is suspended",
-                "Wij kunnen u anders niet identificeren.",
+                "Why we need this information: Wij kunnen u anders niet identificeren.",
             ],
         ),
     ],
@@ -406,7 +407,9 @@ def test_a_question_says_whether_the_term_waits(
         clock_reason="Wij kunnen u anders niet identificeren.",
     )
     Request.objects.filter(pk=item.pk).update(language=language)
-    reads(the_letter(item, "information"), *words, "Petra de Boer")
+    letter = the_letter(item, "information")
+    reads(letter, *words, "Petra de Boer")
+    assert "identificeren.." not in text_of(letter)
 
 
 # --- Complaints: the officer at receipt; the disputes body and the other routes at the decision
@@ -417,10 +420,11 @@ def test_a_question_says_whether_the_term_waits(
             "nl",
             [
                 "Ontvangstbevestiging van uw klacht",
-                "binnen zes weken na ontvangst (Wkkgz art. 17 lid 1)",
+                "binnen zes weken na ontvangst (art. 17 lid 1 Wkkgz)",
                 "Gratis advies van onze klachtenfunctionaris",
                 "Onze klachtenfunctionaris, Mw. K. Klacht, kan u kosteloos adviseren",
-                "(Wkkgz art. 15)",
+                "u helpen die onder woorden te brengen en u ondersteunen bij het zoeken naar een "
+                "oplossing (art. 15 Wkkgz)",
                 "E-mail: klachten@praktijk.example",
                 "Telefoon: 030 123 45 67",
             ],
@@ -431,6 +435,7 @@ def test_a_question_says_whether_the_term_waits(
                 "Confirmation of receipt of your complaint",
                 "within six weeks of receipt (Wkkgz art. 17(1))",
                 "Our complaints officer, Mw. K. Klacht, can advise you free of charge",
+                "help you put it into words and support you in looking for a solution "
                 "(Wkkgz art. 15)",
                 "E-mail: klachten@praktijk.example",
                 "Telephone: 030 123 45 67",
@@ -473,16 +478,21 @@ def decide(item, handler, **more):
                 "Beslissing op uw klacht",
                 "Onze beslissing: uw klacht is gedeeltelijk gegrond.",
                 "Wij nemen deze maatregelen: Een terugbelafspraak",
-                "uiterlijk op 15 januari 2027 uitgevoerd",
+                "Deze maatregelen zijn uiterlijk op 15 januari 2027 uitgevoerd "
+                "(art. 17 lid 1 Wkkgz).",
                 "waarbij wij zijn aangesloten: Geschilleninstantie Huisartsenzorg.",
-                "Haar uitspraak is bindend, voor u en voor ons (Wkkgz art. 18 en 19)",
+                "Haar uitspraak is bindend, voor u en voor ons (art. 18 en 19 Wkkgz)",
                 "Postbus 1, 3500 AA Utrecht",
                 "https://geschillen.example",
-                "burgerlijke rechter",
-                "Regionaal Tuchtcollege voor de Gezondheidszorg",
-                "Landelijk Meldpunt Zorg",
-                "Inspectie Gezondheidszorg en Jeugd",
-                "Mw. K. Klacht",
+                "U kunt de zaak ook aan de burgerlijke rechter voorleggen.",
+                "Een klacht over het beroepsmatig handelen van een individuele zorgverlener die "
+                "in het BIG-register staat, zoals uw huisarts, kunt u indienen bij het Regionaal "
+                "Tuchtcollege voor de Gezondheidszorg (www.tuchtcollege-gezondheidszorg.nl) "
+                "(art. 47 en 65 Wet BIG).",
+                "U kunt uw ervaring melden bij het Landelijk Meldpunt Zorg van de Inspectie "
+                "Gezondheidszorg en Jeugd (IGJ), www.landelijkmeldpuntzorg.nl.",
+                "beslist niet over afzonderlijke klachten",
+                "Mw. K. Klacht, kan u ook nu kosteloos adviseren (art. 15 Wkkgz)",
             ],
         ),
         (
@@ -491,13 +501,20 @@ def decide(item, handler, **more):
                 "Decision on your complaint",
                 "Our decision: your complaint is partly founded.",
                 "We will take these measures: Een terugbelafspraak",
-                "carried out by 15 January 2027",
+                "These measures will have been carried out by 15 January 2027 (Wkkgz art. 17(1)).",
                 "disputes body we are affiliated with: Geschilleninstantie Huisartsenzorg.",
                 "Its ruling is binding, on you and on us (Wkkgz art. 18 and 19)",
-                "civil court",
-                "Regional Disciplinary Board for Health Care",
-                "Landelijk Meldpunt Zorg",
-                "Mw. K. Klacht",
+                "Postbus 1, 3500 AA Utrecht",
+                "https://geschillen.example",
+                "You can also take the matter to the civil court.",
+                "A complaint about the professional conduct of an individual care provider who is "
+                "registered in the BIG register, such as your GP, can be filed with the Regional "
+                "Disciplinary Board for Health Care (Regionaal Tuchtcollege voor de "
+                "Gezondheidszorg, www.tuchtcollege-gezondheidszorg.nl) (Wet BIG art. 47 and 65).",
+                "You can report your experience to the Landelijk Meldpunt Zorg of the Health and "
+                "Youth Care Inspectorate (IGJ), www.landelijkmeldpuntzorg.nl.",
+                "does not decide on individual complaints",
+                "Mw. K. Klacht, can still advise you free of charge (Wkkgz art. 15)",
             ],
         ),
     ],
@@ -512,19 +529,36 @@ def test_the_complaint_decision_names_the_disputes_body_and_the_other_routes(
     assert "Autoriteit Persoonsgegevens" not in text_of(letter)
 
 
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "nl",
+            [
+                "Uw klacht gaat over de manier waarop met uw persoonsgegevens is omgegaan.",
+                "klacht indienen bij de Autoriteit Persoonsgegevens",
+                "naar de rechter stappen (art. 77 en 79 AVG)",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Your complaint is about how your personal data were handled.",
+                "lodge a complaint about it with the Dutch Data Protection Authority",
+                "go to court (GDPR art. 77 and 79)",
+            ],
+        ),
+    ],
+)
 def test_a_complaint_about_personal_data_also_names_the_authority_and_the_court(
-    practice, patient, handler, providers
+    practice, patient, handler, providers, language, words
 ):
     with_complaint_settings(practice)
     item = forwarded(submit(practice, patient, kind="complaint", about_processor=True))
+    Request.objects.filter(pk=item.pk).update(language=language)
     decide(item, handler)
     for name in ("complaint_receipt", "complaint_decision"):
-        reads(
-            the_letter(item, name),
-            "over de manier waarop met uw persoonsgegevens is omgegaan",
-            "Autoriteit Persoonsgegevens",
-            "naar de rechter stappen (AVG art. 77 en 79)",
-        )
+        reads(the_letter(item, name), *words)
 
 
 # --- Which letters, in which order; the registry ------------------------------------------------
@@ -584,7 +618,7 @@ DESTROYED = {
                 "Deze termijn kan niet worden verlengd.",
                 "Vernietiging is definitief",
             ],
-            "AVG art. 12 lid 3",
+            "art. 12 lid 3 AVG",
         ),
         (
             "en",
@@ -643,14 +677,223 @@ def test_a_carried_out_destruction_says_what_was_destroyed_where_and_when(
     done = the_letter(item, "carried_out")
     assert done.signatory == "Petra de Boer"
     reads(done, *words)
+    # The portal keeps no art. 19 notices for the medical file: the letter claims none.
+    assert "art. 19" not in text_of(done)
 
 
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "nl",
+            [
+                "Beslissing op uw verzoek: ingewilligd",
+                "Wij hebben op uw verzoek (vernietiging van het medisch dossier) van 30 januari "
+                "2026 beslist: wij willigen uw verzoek in.",
+                "Wij vernietigen uw medisch dossier uiterlijk op 30 april 2026 (art. 7:455 lid 1 "
+                "BW). Vernietiging is definitief.",
+                "ontvangt u een brief waarin staat wat is vernietigd, waar en wanneer.",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Decision on your request: granted",
+                "We have decided on your request (destruction of the medical file) of 30 January "
+                "2026: we grant your request.",
+                "We will destroy your medical file no later than 30 April 2026 (Civil Code art. "
+                "7:455(1)). Destruction is final.",
+                "you will receive a letter saying what was destroyed, where and when.",
+            ],
+        ),
+    ],
+)
+def test_a_granted_destruction_gives_the_date_and_says_it_is_final(
+    practice, patient, named_handler, providers, language, words
+):
+    item = decided(practice, patient, named_handler, kind="destruction", grant=False)
+    received_on_30_january(item, language)
+    Request.objects.filter(pk=item.pk).update(response_due=DESTRUCTION_DUE)
+    casework.act(fresh(item), "grant", actor=named_handler, version=fresh(item).version)
+    reads(the_letter(item, "grant"), *words, "Petra de Boer")
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "nl",
+            [
+                "De wettelijke grond voor deze beslissing: Het is redelijkerwijs aannemelijk dat "
+                "bewaring van het dossier van aanmerkelijk belang is voor een ander dan de "
+                "patiënt (art. 7:455 lid 2 BW)",
+                "binnen zes weken nadat u dit antwoord heeft ontvangen",
+            ],
+        ),
+        (
+            "en",
+            [
+                "The legal ground for this decision: Keeping the record is reasonably likely to "
+                "be of considerable importance to someone other than the patient (Civil Code "
+                "art. 7:455(2))",
+                "within six weeks after you received this answer",
+            ],
+        ),
+    ],
+)
+def test_a_refused_destruction_names_article_7_455_2(
+    practice, patient, named_handler, providers, language, words
+):
+    item = decided(practice, patient, named_handler, kind="destruction", grant=False)
+    received_on_30_january(item, language)
+    casework.act(
+        fresh(item),
+        "refuse",
+        actor=named_handler,
+        version=fresh(item).version,
+        reason="Uw dochter heeft de gegevens nodig voor haar eigen behandeling.",
+        legal_ground=LegalGround.WGBO_OTHERS_INTEREST,
+    )
+    reads(the_letter(item, "refusal"), *words)
+    assert "7:454" not in text_of(the_letter(item, "refusal"))
+
+
+@pytest.mark.parametrize(
+    ("kind", "language", "words"),
+    [
+        (
+            "erasure",
+            "nl",
+            [
+                "Wij voeren uw verzoek zonder onredelijke vertraging uit en laten de ontvangers "
+                "van uw gegevens dat weten, tenzij dat onmogelijk blijkt of onevenredig veel "
+                "inspanning kost (art. 19 AVG).",
+            ],
+        ),
+        (
+            "erasure",
+            "en",
+            [
+                "We will carry out your request without undue delay and tell the recipients of "
+                "your data about it, unless that proves impossible or takes disproportionate "
+                "effort (GDPR art. 19).",
+            ],
+        ),
+        (
+            "objection",
+            "nl",
+            [
+                "Wij verwerken uw gegevens niet langer voor het doel waartegen u bezwaar heeft "
+                "gemaakt (art. 21 AVG).",
+            ],
+        ),
+        (
+            "objection",
+            "en",
+            ["We will stop processing your data for the purpose you objected to (GDPR art. 21)."],
+        ),
+    ],
+)
+def test_a_grant_says_what_follows_for_the_right(
+    practice, patient, handler, providers, kind, language, words
+):
+    item = decided(practice, patient, handler, kind=kind, grant=False)
+    received_on_30_january(item, language)
+    casework.act(fresh(item), "grant", actor=handler, version=fresh(item).version)
+    reads(the_letter(item, "grant"), *words)
+
+
+@pytest.mark.parametrize(
+    ("language", "words", "not_said"),
+    [
+        (
+            "nl",
+            [
+                "Uw verzoek is uitgevoerd",
+                "Wij hebben uw verzoek (inzage) van 30 januari 2026 uitgevoerd.",
+                "U kunt de kopie van uw gegevens downloaden in het portaal, onder Mijn verzoeken, "
+                "met een code die wij per sms naar uw mobiele nummer sturen (art. 15 lid 3 en 20 "
+                "AVG).",
+                "Vindt u dat uw verzoek niet goed is uitgevoerd, dan kunt u een klacht indienen "
+                "bij de Autoriteit Persoonsgegevens (www.autoriteitpersoonsgegevens.nl) "
+                "(art. 77 AVG).",
+            ],
+            "ontvangers",
+        ),
+        (
+            "en",
+            [
+                "Your request has been carried out",
+                "We have carried out your request (access) of 30 January 2026.",
+                "You can download the copy of your data in the portal, under My requests, with a "
+                "code that we send by SMS to your mobile number (GDPR art. 15(3) and 20).",
+                "If you believe that your request has not been carried out properly, you may "
+                "lodge a complaint with the Dutch Data Protection Authority (Autoriteit "
+                "Persoonsgegevens, www.autoriteitpersoonsgegevens.nl) (GDPR art. 77).",
+            ],
+            "recipients",
+        ),
+    ],
+)
+def test_a_carried_out_access_says_where_the_copy_is_downloaded(
+    practice, patient, named_handler, providers, language, words, not_said
+):
+    item = decided(practice, patient, named_handler, kind="access")
+    received_on_30_january(item, language)
+    casework.act(fresh(item), "fulfil", actor=named_handler, version=fresh(item).version)
+    done = the_letter(item, "carried_out")
+    reads(done, *words, "Petra de Boer")
+    assert not_said not in text_of(done)  # recipients are told of changes, not of a copy
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        (
+            "nl",
+            [
+                "Vergoeding voor uw verzoek",
+                "Wij vinden uw verzoek kennelijk ongegrond of buitensporig. Voordat wij uw "
+                "verzoek behandelen, vragen wij u een vergoeding van € 12,50 te betalen "
+                "(art. 12 lid 5 AVG).",
+                "Waarom wij uw verzoek kennelijk ongegrond of buitensporig vinden: Derde gelijke "
+                "verzoek deze maand.",
+                "Hoe het bedrag volgt uit de administratieve kosten: Een half uur werk van de "
+                "assistente.",
+                "Wilt u niet betalen, dan kunt u uw verzoek intrekken; u betaalt dan niets.",
+                "Wij moeten kunnen aantonen dat uw verzoek kennelijk ongegrond of buitensporig "
+                "is (art. 12 lid 5 AVG).",
+                "Autoriteit Persoonsgegevens",
+                "binnen zes weken nadat u dit antwoord heeft ontvangen",
+                "(art. 34 en 35 UAVG)",
+            ],
+        ),
+        (
+            "en",
+            [
+                "Fee for your request",
+                "We consider your request manifestly unfounded or excessive. Before we handle "
+                "your request, we ask you to pay a fee of € 12.50 (GDPR art. 12(5)).",
+                "Why we consider your request manifestly unfounded or excessive: Derde gelijke "
+                "verzoek deze maand.",
+                "If you do not want to pay, you can withdraw your request; you then pay nothing.",
+                "We must be able to show that your request is manifestly unfounded or excessive "
+                "(GDPR art. 12(5)).",
+                "Dutch Data Protection Authority",
+                "within six weeks after you received this answer",
+                "(UAVG art. 34 and 35)",
+            ],
+        ),
+    ],
+)
 def test_a_fee_is_asked_in_a_letter_with_the_six_week_court_term(
-    practice, patient, handler, providers
+    practice, patient, handler, providers, language, words
 ):
     from decimal import Decimal
 
     item = decided(practice, patient, handler, kind="access", grant=False)
+    Request.objects.filter(pk=item.pk).update(language=language)
+    item = fresh(item)
     casework.act(
         item,
         "charge_fee",
@@ -660,13 +903,7 @@ def test_a_fee_is_asked_in_a_letter_with_the_six_week_court_term(
         justification="Derde gelijke verzoek deze maand.",
         cost_basis="Een half uur werk van de assistente.",
     )
-    reads(
-        the_letter(item, "fee"),
-        "Vergoeding voor uw verzoek",
-        "Derde gelijke verzoek deze maand.",
-        "Een half uur werk van de assistente.",
-        "binnen zes weken",
-    )
+    reads(the_letter(item, "fee"), *words)
 
 
 # --- The PDF -------------------------------------------------------------------------------------

@@ -96,9 +96,9 @@ def test_the_dutch_page_names_exactly_the_recipients_and_categories_held(
     )
     assert safeguard.startswith(
         "Buiten de Europese Economische Ruimte (EER). Uw gegevens zijn daar beschermd door het "
-        "EU-VS Data Privacy Framework (adequaatheidsbesluit, AVG art. 45)"
+        "EU-VS Data Privacy Framework (adequaatheidsbesluit, art. 45 AVG)"
     )
-    assert "modelcontractbepalingen van de EU (AVG art. 46 lid 2 sub c)" in safeguard
+    assert "modelcontractbepalingen van de EU (art. 46 lid 2 onder c AVG)" in safeguard
     for not_a_recipient in ("Twilio", "Amazon", "KPN", "Messagebird", "VANAD"):
         assert not_a_recipient not in recipients
     # No English register text on a Dutch page.
@@ -111,7 +111,7 @@ def test_the_dutch_page_names_exactly_the_recipients_and_categories_held(
     assert "Er worden geen besluiten over u genomen die alleen op geautomatiseerde verwerking " in (
         automated
     )
-    assert "profilering" in automated and "AVG art. 22" in automated
+    assert "profilering" in automated and "art. 22 AVG" in automated
     contact = section(page, "Wie is verantwoordelijk en bij wie kunt u terecht")
     assert practice.name in contact and "Lindelaan 1" in contact and practice.agb_code in contact
     assert "Functionaris Gegevensbescherming (FG)" in contact
