@@ -337,5 +337,7 @@ LOGGING = {
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         "twilio.http_client": {"level": "WARNING"},  # logs every request's headers at INFO
+        "weasyprint": {"level": "WARNING"},  # logs every step of every letter's PDF at INFO
+        "fontTools": {"level": "WARNING"},  # WeasyPrint's font subsetting, as chatty
     },
 }
