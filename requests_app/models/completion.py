@@ -14,7 +14,13 @@ from django_fsm import FSMField, transition
 
 from requests_app import access
 from requests_app.models.assistance import AssistanceKind, AssistanceTask, TaskState
-from requests_app.models.request import DecisionIncomplete, Request, RequestKind, RequestState
+from requests_app.models.request import (
+    OPEN_WORK_CHECKS,
+    DecisionIncomplete,
+    Request,
+    RequestKind,
+    RequestState,
+)
 from requests_app.models.subprocessor import SubProcessor
 from requests_app.roles import Capability
 
@@ -207,3 +213,7 @@ def open_work(request: Request) -> list[str]:
             _("recipients not yet told (GDPR art. 19): %(names)s") % {"names": ", ".join(names)}
         )
     return points
+
+
+# Request.fulfil and Request.close ask this (requests_app.models.request.work_carried_out).
+OPEN_WORK_CHECKS.append(open_work)
