@@ -76,6 +76,24 @@ def test_handler_acknowledges_from_the_detail_page(client, handler, mine):
     assert told != STALE and told in response.content.decode()
 
 
+def test_a_complaint_the_practice_cannot_yet_take_on_says_why(
+    client, handler, practice, patient, providers
+):
+    """Without the complaints officer and disputes body the receipt cannot name them (Wkkgz
+    art. 15 and 18): no "acknowledge", and the handler reads why instead of a missing button."""
+    from tests.factories import forwarded, with_complaint_settings
+
+    complaint = forwarded(submit(practice, patient, kind="complaint"))
+    client.force_login(handler)
+    page = client.get(f"/staff/requests/{complaint.reference}/").content.decode()
+    assert "/act/acknowledge/" not in page
+    assert "klachtenfunctionaris en de geschilleninstantie" in page
+    with_complaint_settings(practice)
+    page = client.get(f"/staff/requests/{complaint.reference}/").content.decode()
+    assert "/act/acknowledge/" in page
+    assert "klachtenfunctionaris en de geschilleninstantie" not in page
+
+
 @pytest.mark.django_db(transaction=True)
 def test_support_sees_unrouted_requests_but_not_practice_queues(client, support, mine, patient):
     lost = submit(None, patient, practice_given="Dokter Pieters, Zwolle")
