@@ -21,7 +21,9 @@ ALL_CONNECTORS = [
 def register_warnings() -> list[str]:
     """The lines `manage.py check --deploy` prints about the register."""
     out, err = io.StringIO(), io.StringIO()
-    call_command("check", "--deploy", stdout=out, stderr=err)
+    # Only the register's lines count; other checks may fail here (the browser tests' async
+    # flag is an error for a deployment), so nothing short of critical stops the command.
+    call_command("check", "--deploy", "--fail-level", "CRITICAL", stdout=out, stderr=err)
     text = out.getvalue() + err.getvalue()
     return [line for line in text.splitlines() if "portal.W01" in line]
 
