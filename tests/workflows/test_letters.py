@@ -925,3 +925,17 @@ def test_the_pdf_is_a_real_pdf_with_the_letter_in_it(practice, patient, handler,
     text = re.sub(r"\s+", " ", text)
     assert item.reference in text
     assert "binnen zes weken" in text and "Anna de Vries" in text
+
+
+def test_the_letters_of_a_request_cost_the_same_few_queries_however_many_steps(
+    practice, patient, named_handler, providers, django_assert_max_num_queries
+):
+    """One query for the steps and one for the signatories' roles, not one per letter."""
+    item = decided(practice, patient, named_handler, kind="access", grant=False)
+    item = casework.act(item, "grant", actor=named_handler, version=item.version)
+    casework.act(item, "fulfil", actor=named_handler, version=item.version)
+    item = fresh(item)
+    with django_assert_max_num_queries(3):  # the steps, the roles, the practice (the sender)
+        found = letters.letters_of(item)
+    assert [x.name for x in found] == ["receipt", "grant", "carried_out"]
+    assert [str(x.signatory_role) for x in found][1:] == ["Behandelaar van verzoeken"] * 2

@@ -146,17 +146,26 @@ class Letter:
         return self.item.practice
 
 
-def _signatory(item: Request, event: RequestEvent, kind: LetterKind) -> tuple[str, object]:
+def _roles_at(item: Request, events) -> dict[int, set[str]]:
+    """The practice roles of the staff who took these steps: one query for all the letters."""
+    actors = {event.actor_id for event in events if event.actor_id}
+    roles: dict[int, set[str]] = {}
+    for user_id, role in Membership.objects.filter(
+        user_id__in=actors, practice_id=item.practice_id
+    ).values_list("user_id", "role"):
+        roles.setdefault(user_id, set()).add(role)
+    return roles
+
+
+def _signatory(
+    item: Request, event: RequestEvent, kind: LetterKind, roles: dict[int, set[str]]
+) -> tuple[str, object]:
     """Who signs: the member of staff who took the step, with their role at the practice."""
     if kind.signed_by_practice or event.actor is None:
         return item.practice.name, ""
     user = event.actor
-    roles = set(
-        Membership.objects.filter(user=user, practice_id=item.practice_id).values_list(
-            "role", flat=True
-        )
-    )
-    role = Role.HANDLER if Role.HANDLER in roles else min(roles, default="")
+    held = roles.get(user.pk, set())
+    role = Role.HANDLER if Role.HANDLER in held else min(held, default="")
     return user.get_full_name() or user.email, Role(role).label if role else ""
 
 
@@ -168,12 +177,12 @@ def _letters_by_action() -> dict[str, list[tuple[str, LetterKind]]]:
     return found
 
 
-def _letters_of_event(item: Request, event: RequestEvent, by_action) -> list[Letter]:
+def _letters_of_event(item: Request, event: RequestEvent, by_action, roles) -> list[Letter]:
     letters = []
     for name, kind in by_action.get(event.action, []):
         if not kind.applies(item):
             continue
-        signatory, role = _signatory(item, event, kind)
+        signatory, role = _signatory(item, event, kind, roles)
         facts = kind.facts(item, event) if kind.facts else {}
         letters.append(Letter(name, kind, item, event, signatory, role, facts))
     return letters
@@ -185,8 +194,11 @@ def letters_of(item: Request) -> list[Letter]:
     if item.practice_id is None:
         return []
     by_action = _letters_by_action()
-    events = item.events.filter(action__in=list(by_action)).select_related("actor")
-    return [letter for event in events for letter in _letters_of_event(item, event, by_action)]
+    events = list(item.events.filter(action__in=list(by_action)).select_related("actor"))
+    roles = _roles_at(item, events)
+    return [
+        letter for event in events for letter in _letters_of_event(item, event, by_action, roles)
+    ]
 
 
 def letter_of(item: Request, key: str) -> Letter | None:
@@ -199,7 +211,7 @@ def letter_of(item: Request, key: str) -> Letter | None:
     event = item.events.filter(pk=int(number)).select_related("actor").first()
     if event is None:
         return None
-    found = _letters_of_event(item, event, _letters_by_action())
+    found = _letters_of_event(item, event, _letters_by_action(), _roles_at(item, [event]))
     return next((letter for letter in found if letter.name == name), None)
 
 
