@@ -145,3 +145,31 @@ def subprocessor_register(app_configs, **kwargs):
                 )
             )
     return found
+
+
+@register(Tags.security, deploy=True)
+def processor_contacts(app_configs, **kwargs):
+    """Bijlage 5: a practice must know whom at the processor to call about an incident."""
+    from django.db import DatabaseError
+
+    from requests_app.models import ContactRole, ProcessorContact
+
+    try:
+        roles = set(ProcessorContact.objects.values_list("role", flat=True))
+    except DatabaseError:
+        return []  # the register check (W013) already says the tables cannot be read
+    # Checks speak English, as Django's own do.
+    named = {ContactRole.PRIMARY: "the primary contact", ContactRole.STANDIN: "the stand-in"}
+    missing = [named[r] for r in (ContactRole.PRIMARY, ContactRole.STANDIN) if r not in roles]
+    if not missing:
+        return []
+    return [
+        Warning(
+            "The processor's incident contacts are incomplete: missing "
+            + " and ".join(missing)
+            + ".",
+            hint="Record the primary contact and the stand-in of the processing agreement's "
+            "Bijlage 5 in the admin (processor contacts); practices see them with every incident.",
+            id="portal.W020",
+        )
+    ]

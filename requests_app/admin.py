@@ -11,6 +11,7 @@ from requests_app.models import (
     EquatedHoliday,
     Membership,
     Practice,
+    ProcessorContact,
     SubProcessor,
     SubProcessorApproval,
 )
@@ -147,3 +148,10 @@ class SubProcessorApprovalAdmin(admin.ModelAdmin):
         if obj.recorded_by_id is None:
             obj.recorded_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(ProcessorContact)
+class ProcessorContactAdmin(admin.ModelAdmin):
+    """Bijlage 5: whom a practice calls about an incident, and who stands in."""
+
+    list_display = ["role", "name", "function", "email", "phone"]

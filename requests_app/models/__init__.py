@@ -34,6 +34,7 @@ from requests_app.models.incident import Incident, IncidentState
 from requests_app.models.intake import PendingSubmission
 from requests_app.models.practice import Membership, Practice
 from requests_app.models.practice_document import PracticeDocument
+from requests_app.models.processor import ContactRole, ProcessorContact
 from requests_app.models.request import Channel, Request, RequestEvent, RequestKind, RequestState
 from requests_app.models.signin import PatientSignInCode
 from requests_app.models.subprocessor import (
@@ -59,6 +60,7 @@ __all__ = [
     "AuditRemovedSegment",
     "ApiClient",
     "Channel",
+    "ContactRole",
     "DataCategory",
     "EquatedHoliday",
     "ExtraIdentifier",
@@ -77,6 +79,7 @@ __all__ = [
     "PendingSubmission",
     "Practice",
     "PracticeDocument",
+    "ProcessorContact",
     "Request",
     "RequestEvent",
     "RequestKind",

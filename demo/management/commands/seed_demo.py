@@ -11,7 +11,15 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 
 from demo import platform as platform_demo
-from requests_app.models import Membership, Practice, Request, SubProcessor, SubProcessorApproval
+from requests_app.models import (
+    ContactRole,
+    Membership,
+    Practice,
+    ProcessorContact,
+    Request,
+    SubProcessor,
+    SubProcessorApproval,
+)
 from requests_app.roles import Role
 from workflows.intake.submission import PatientDetails, Submission, submit_request
 
@@ -19,6 +27,24 @@ DEMO_PASSWORD = "demo-portal-2026"  # noqa: S105 - printed for the demo on purpo
 # Staff need a second factor: the demo accounts share this authenticator-app secret, and
 # `manage.py demo_totp` prints the code it gives right now.
 DEMO_TOTP_SECRET = "DEMOPORTALDEMOPORTALDEMOPORTAL22"  # noqa: S105 - demo only, printed on purpose
+
+# Bijlage 5: the processor's contacts for incidents (fictional people for the demo).
+PROCESSOR_CONTACTS = [
+    (
+        ContactRole.PRIMARY,
+        "Sanne Bakker",
+        "Operationeel directeur",
+        "incidenten@processor.example",
+        "+31611111111",
+    ),
+    (
+        ContactRole.STANDIN,
+        "Gerrit Bos",
+        "Algemeen directeur",
+        "directie@processor.example",
+        "+31622222222",
+    ),
+]
 
 PRACTICES = [
     (
@@ -164,6 +190,11 @@ class Command(BaseCommand):
                     subprocessor=entry,
                     defaults={"approved_on": on, "evidence": evidence},
                 )
+        for role, name, function, email, phone in PROCESSOR_CONTACTS:
+            ProcessorContact.objects.get_or_create(
+                role=role,
+                defaults={"name": name, "function": function, "email": email, "phone": phone},
+            )
         user_model = get_user_model()
         for email, first, last, role, agb in USERS:
             user, created = user_model.objects.get_or_create(
