@@ -149,12 +149,15 @@ def subprocessor_register(app_configs, **kwargs):
 
 @register(Tags.security, deploy=True)
 def processor_contacts(app_configs, **kwargs):
-    """Bijlage 5: a practice must know whom at the processor to call about an incident."""
+    """Bijlage 5: a practice must know whom at the processor to call about an incident. Before
+    the first practice joins there is nobody to tell yet."""
     from django.db import DatabaseError
 
-    from requests_app.models import ContactRole, ProcessorContact
+    from requests_app.models import ContactRole, Practice, ProcessorContact
 
     try:
+        if not Practice.objects.filter(active=True).exists():
+            return []
         roles = set(ProcessorContact.objects.values_list("role", flat=True))
     except DatabaseError:
         return []  # the register check (W013) already says the tables cannot be read
