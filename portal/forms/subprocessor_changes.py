@@ -2,6 +2,7 @@
 (agreement art. 7.1, 3.7)."""
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.models import ChangeKind, SubProcessor, SubProcessorChange
@@ -51,7 +52,7 @@ class AnnouncementForm(forms.ModelForm):
             "At least the notice period ahead: %(date)s or later."
         ) % {"date": earliest_effective_date().strftime("%d-%m-%Y")}
         for name in ("description_nl", "description"):
-            self.fields[name].max_length = REASON_MAX
+            self.fields[name].validators.append(MaxLengthValidator(REASON_MAX))
 
     def clean_effective_on(self):
         value = self.cleaned_data["effective_on"]
