@@ -46,6 +46,7 @@ class AnnouncementForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = ChangeKind.choices  # no empty choice among the radios
         self.fields["subprocessor"].queryset = SubProcessor.objects.order_by("name")
         self.fields["replaces"].queryset = SubProcessor.objects.filter(active=True)
         self.fields["effective_on"].help_text = _(
@@ -101,14 +102,13 @@ class AnswerForm(forms.Form):
     )
     reason = forms.CharField(
         label=_("Reason for the objection"),
-        required=False,
         max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": REASON_MAX}),
         help_text=_("Needed for an objection: the processor reads it."),
     )
 
-    def clean(self):
-        data = super().clean()
-        if data.get("decision") == "object" and not data.get("reason", "").strip():
-            self.add_error("reason", _("Give the reason for the objection."))
-        return data
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].error_messages["required"] = _("Give the reason for the objection.")
+        if self.data.get("decision") == "consent":
+            self.fields["reason"].required = False
