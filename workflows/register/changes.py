@@ -79,9 +79,12 @@ def announce(*, actor, effective_on: datetime.date, **fields) -> SubProcessorCha
             "announced",
             actor=actor,
             to_state=change.state,
-            note=f"{len(practices)} practices",
             audit_as=("subprocessor_change.announce", AuditAction.CREATE),
-            details={"kind": change.kind, "effective_on": effective_on.isoformat()},
+            details={
+                "kind": change.kind,
+                "effective_on": effective_on.isoformat(),
+                "practices": len(practices),
+            },
         )
         outbox.enqueue(
             [
