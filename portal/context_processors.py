@@ -10,4 +10,7 @@ def staff_roles(request) -> dict:
         "is_processor_support": access.is_processor_support(user),
         "is_dpo": bool(access.practices_where(user, Capability.READ_AUDIT_LOG)),
         "sees_incidents": bool(access.practices_where(user, Capability.SEE_INCIDENTS)),
+        "answers_subprocessor_changes": bool(
+            access.practices_where(user, Capability.ANSWER_SUBPROCESSOR_CHANGES)
+        ),
     }

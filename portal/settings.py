@@ -257,6 +257,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.escalate_unacknowledged",
         "schedule": crontab(minute="*/30"),
     },
+    "subprocessor-changes-take-effect": {
+        "task": "workflows.tasks.subprocessor_changes_take_effect",
+        "schedule": crontab(hour=0, minute=5),
+    },
     "anchor-audit-log": {
         "task": "workflows.tasks.anchor_audit_log",
         "schedule": crontab(hour=0, minute=30),
@@ -285,6 +289,15 @@ AUDIT_ANCHOR_DIR = Path(os.environ.get("AUDIT_ANCHOR_DIR", BASE_DIR / "var" / "a
 # A flood of new requests for one practice (more than this many within 10 minutes) is announced
 # to its contacts in one combined message per 10 minutes instead of one message per request.
 PRACTICE_FLOOD_THRESHOLD = int(os.environ.get("PRACTICE_FLOOD_THRESHOLD", "10"))
+
+# The processor as the register of processing names it (GDPR art. 30(2)(a); agreement art. 3.5).
+# Its incident contacts of Bijlage 5 are kept in the admin (processor contacts).
+PROCESSOR_NAME = os.environ.get("PROCESSOR_NAME", "BeterDichtbij B.V.")
+PROCESSOR_ADDRESS = os.environ.get("PROCESSOR_ADDRESS", "Oudlaan 4, Utrecht")
+PROCESSOR_EMAIL = os.environ.get("PROCESSOR_EMAIL", "")
+# A planned change of sub-processors is announced at least this many days before it takes effect,
+# so each practice can consent or object in time (agreement art. 7.1).
+SUBPROCESSOR_NOTICE_DAYS = int(os.environ.get("SUBPROCESSOR_NOTICE_DAYS", "30"))
 
 # --- Notification channels -------------------------------------------------------------------
 # Without credentials, messages go to the development channel (console + database).

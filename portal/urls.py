@@ -17,6 +17,7 @@ from portal.views import (
     register,
     signin,
     staff,
+    subprocessor_changes,
     task_results,
     tasks,
 )
@@ -43,6 +44,41 @@ staff_urls = (
         path("incidents/<int:pk>/save/", incidents.incident_save, name="incident_save"),
         path("audit/export.csv", audit_log.export, name="audit_export"),
         path("subprocessors/", register.subprocessors, name="subprocessors"),
+        path("register/", register.processing_register_start, name="processing_register_start"),
+        path("register/<int:pk>/", register.processing_register, name="processing_register"),
+        path(
+            "register/<int:pk>/register.<str:fmt>",
+            register.processing_register_file,
+            name="processing_register_file",
+        ),
+        path(
+            "subprocessor-changes/", subprocessor_changes.change_list, name="subprocessor_changes"
+        ),
+        path(
+            "subprocessor-changes/new/",
+            subprocessor_changes.announce,
+            name="subprocessor_change_new",
+        ),
+        path(
+            "subprocessor-changes/<int:pk>/",
+            subprocessor_changes.change_detail,
+            name="subprocessor_change",
+        ),
+        path(
+            "subprocessor-changes/<int:pk>/withdraw/",
+            subprocessor_changes.change_withdraw,
+            name="subprocessor_change_withdraw",
+        ),
+        path(
+            "subprocessor-changes/answers/<int:pk>/",
+            subprocessor_changes.answer_detail,
+            name="subprocessor_change_answer",
+        ),
+        path(
+            "subprocessor-changes/answers/<int:pk>/submit/",
+            subprocessor_changes.answer_submit,
+            name="subprocessor_change_answer_submit",
+        ),
         path("requests/<str:reference>/", staff.detail, name="detail"),
         path("requests/<str:reference>/act/<str:action>/", staff.act, name="act"),
         path("requests/<str:reference>/assign/", staff.assign, name="assign"),

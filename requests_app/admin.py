@@ -11,9 +11,12 @@ from requests_app.models import (
     EquatedHoliday,
     Membership,
     Practice,
+    ProcessingActivity,
     ProcessorContact,
+    SecurityMeasure,
     SubProcessor,
     SubProcessorApproval,
+    SubProcessorChange,
 )
 
 
@@ -155,3 +158,71 @@ class ProcessorContactAdmin(admin.ModelAdmin):
     """Bijlage 5: whom a practice calls about an incident, and who stands in."""
 
     list_display = ["role", "name", "function", "email", "phone"]
+
+
+class ProcessingActivityForm(forms.ModelForm):
+    categories = forms.MultipleChoiceField(
+        label=_("categories of personal data"),
+        choices=DataCategory.choices,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = ProcessingActivity
+        fields = [
+            "key",
+            "position",
+            "source",
+            "name_nl",
+            "name",
+            "nature_nl",
+            "nature",
+            "purposes_nl",
+            "purposes",
+            "data_subjects_nl",
+            "data_subjects",
+            "categories",
+            "other_data_nl",
+            "other_data",
+            "retention_rule",
+            "retention_nl",
+            "retention",
+            "active",
+        ]
+
+
+@admin.register(ProcessingActivity)
+class ProcessingActivityAdmin(admin.ModelAdmin):
+    """The processing in the register of processing (GDPR art. 30(2)(b)), in both languages."""
+
+    form = ProcessingActivityForm
+    list_display = ["name", "source", "retention_rule", "position", "active"]
+    list_editable = ["position", "active"]
+
+
+@admin.register(SecurityMeasure)
+class SecurityMeasureAdmin(admin.ModelAdmin):
+    """The security measures in the register (GDPR art. 32(1); Bijlage 2), in both languages."""
+
+    list_display = ["title", "kind", "source", "position", "active"]
+    list_filter = ["kind", "source"]
+    list_editable = ["position", "active"]
+
+
+@admin.register(SubProcessorChange)
+class SubProcessorChangeAdmin(admin.ModelAdmin):
+    """Read only: a change is announced, answered and withdrawn on the portal's pages, where
+    every step is recorded (agreement art. 7.1)."""
+
+    list_display = ["subprocessor", "kind", "effective_on", "state", "announced_at"]
+    list_filter = ["state", "kind"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

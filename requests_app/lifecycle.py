@@ -18,12 +18,14 @@ from requests_app.errors import StaleRequest, TransitionRefused
 from requests_app.models import (
     AssistanceTask,
     AuditAction,
+    ChangeAnswer,
     ExtraIdentifier,
     Incident,
     RecipientNotice,
     Request,
+    SubProcessorChange,
 )
-from requests_app.timeline import label_for, log_event
+from requests_app.timeline import label_for, log_change_event, log_event
 
 
 def _recorder(prefix: str, purpose: Callable[..., str] | None = None):
@@ -105,6 +107,28 @@ IDENTIFIER = _Guarded(
     ),
 )
 RECORDS = {RecipientNotice: NOTICE, ExtraIdentifier: IDENTIFIER}
+
+
+def _record_change(locked, name: str, *, actor, note: str, source: str) -> None:
+    # An announcement's own transitions concern every practice; an answer, its practice.
+    answer = locked if isinstance(locked, ChangeAnswer) else None
+    log_change_event(
+        answer.change if answer else locked,
+        f"answer_{name}" if answer else name,
+        actor=actor,
+        practice=answer.practice if answer else None,
+        note=note,
+        from_state=source,
+        to_state=locked.state,
+        audit_as=(f"subprocessor_change.{'answer.' if answer else ''}{name}", AuditAction.UPDATE),
+    )
+
+
+# Announced changes of sub-processors and the practices' answers (agreement art. 7.1).
+CHANGES = {
+    SubProcessorChange: _Guarded(SubProcessorChange, versioned=False, record=_record_change),
+    ChangeAnswer: _Guarded(ChangeAnswer, versioned=False, record=_record_change),
+}
 
 
 def _lock(guarded: _Guarded, pk: int, version: int | None):
@@ -221,6 +245,30 @@ def perform_record_transition(
         note="",
         version=version,
         changes={},
+        kwargs=kwargs,
+    )
+
+
+def perform_change_transition(
+    record: SubProcessorChange | ChangeAnswer,
+    name: str,
+    *,
+    actor,
+    note: str = "",
+    changes: dict | None = None,
+    **kwargs,
+):
+    """The same for an announced change of sub-processors or a practice's answer to it,
+    recorded in the change's history. `changes` (an objection's reason) are set on the locked
+    row first, so the transition's conditions judge them."""
+    return _transition(
+        CHANGES[type(record)],
+        record.pk,
+        name,
+        actor=actor,
+        note=note,
+        version=None,
+        changes=changes or {},
         kwargs=kwargs,
     )
 

@@ -29,14 +29,38 @@ class Capability(models.TextChoices):
     )
     READ_AUDIT_LOG = "read_audit_log", _("search and export the practice's audit log")
     SEE_INCIDENTS = "see_incidents", _("receive and read incident reports")
+    READ_PROCESSING_REGISTER = (
+        "read_processing_register",
+        _("receive the processor's register of processing for the practice"),
+    )
+    ANSWER_SUBPROCESSOR_CHANGES = (
+        "answer_subprocessor_changes",
+        _("consent or object to a planned change of sub-processors"),
+    )
 
 
 C = Capability
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
     Role.HANDLER: frozenset({C.VIEW_REQUESTS, C.WORK_REQUESTS, C.ASSIGN, C.INSTRUCT_PROCESSOR}),
     # The FG supervises: reads, audits and receives incidents, but takes no decisions itself.
-    Role.DPO: frozenset({C.VIEW_REQUESTS, C.READ_AUDIT_LOG, C.SEE_INCIDENTS}),
-    Role.PRACTICE_ADMIN: frozenset({C.VIEW_REQUESTS, C.ASSIGN, C.SEE_INCIDENTS}),
+    Role.DPO: frozenset(
+        {
+            C.VIEW_REQUESTS,
+            C.READ_AUDIT_LOG,
+            C.SEE_INCIDENTS,
+            C.READ_PROCESSING_REGISTER,
+            C.ANSWER_SUBPROCESSOR_CHANGES,
+        }
+    ),
+    Role.PRACTICE_ADMIN: frozenset(
+        {
+            C.VIEW_REQUESTS,
+            C.ASSIGN,
+            C.SEE_INCIDENTS,
+            C.READ_PROCESSING_REGISTER,
+            C.ANSWER_SUBPROCESSOR_CHANGES,
+        }
+    ),
 }
 
 

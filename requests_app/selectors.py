@@ -356,3 +356,37 @@ def subprocessor_register(user) -> list[tuple[Practice, list[tuple]]]:
         }
         register.append((practice, [(entry, approvals.get(entry.pk)) for entry in entries]))
     return register
+
+
+def register_practices_of(user) -> QuerySet[Practice]:
+    """The practices whose register of processing the account may receive (agreement art. 3.5):
+    for processor support every practice; for the FG and practice administrator their own."""
+    from requests_app.roles import Capability
+
+    if access.is_processor_support(user):
+        return Practice.objects.all()
+    return Practice.objects.filter(
+        pk__in=access.practices_where(user, Capability.READ_PROCESSING_REGISTER)
+    )
+
+
+def change_answers_of(user) -> QuerySet:
+    """The answers to announced changes of sub-processors that the account gives for its
+    practices (FG, practice administrator); another practice's are never among them."""
+    from requests_app.models import ChangeAnswer
+    from requests_app.roles import Capability
+
+    return ChangeAnswer.objects.filter(
+        practice_id__in=access.practices_where(user, Capability.ANSWER_SUBPROCESSOR_CHANGES)
+    ).select_related("change", "change__subprocessor", "change__replaces", "practice")
+
+
+def subprocessor_changes_of(user) -> QuerySet:
+    """Every announced change, for processor support only (it announces them)."""
+    from requests_app.models import SubProcessorChange
+
+    if not access.is_processor_support(user):
+        return SubProcessorChange.objects.none()
+    return SubProcessorChange.objects.select_related(
+        "subprocessor", "replaces", "announced_by"
+    ).prefetch_related("answers__practice", "answers__answered_by")

@@ -6,7 +6,15 @@ in one transaction. Every history row is written here: by the guarded path
 from django.db import transaction
 
 from requests_app import audit
-from requests_app.models import AssistanceTask, AuditAction, Request, RequestEvent, TaskEvent
+from requests_app.models import (
+    AssistanceTask,
+    AuditAction,
+    ChangeEvent,
+    Request,
+    RequestEvent,
+    SubProcessorChange,
+    TaskEvent,
+)
 
 SYSTEM_LABEL = "system"
 
@@ -76,4 +84,45 @@ def log_event(
                 object_id=object_id,
                 details=details if audit_details is None else audit_details,
             )
+    return event
+
+
+def log_change_event(
+    change: SubProcessorChange,
+    action: str,
+    *,
+    actor,
+    practice=None,
+    note: str = "",
+    from_state: str = "",
+    to_state: str = "",
+    audit_as: tuple[str, AuditAction],
+    details: dict | None = None,
+) -> ChangeEvent:
+    """Write the row `action` in the history of a change of sub-processors (for one practice, or
+    for all) and its audit record, together: both or neither."""
+    label = label_for(actor)
+    with transaction.atomic():
+        event = ChangeEvent.objects.create(
+            change=change,
+            practice=practice,
+            actor=actor,
+            actor_label=label,
+            action=action,
+            from_state=from_state,
+            to_state=to_state,
+            note=note,
+        )
+        event_type, audit_action = audit_as
+        audit.record(
+            event_type,
+            audit_action,
+            user=actor,
+            user_label=label,
+            object_type="subprocessor_change",
+            object_id=str(change.pk),
+            purpose=f"agreement art. 7.1: {change.subprocessor.name}",
+            practice_id=practice.pk if practice is not None else None,
+            details={"from": from_state, "to": to_state, **(details or {})},
+        )
     return event

@@ -12,6 +12,7 @@ from workflows.casework import reminders
 from workflows.housekeeping import audit_checkpoints, retention
 from workflows.intake import submission as intake
 from workflows.messaging import delivery, outbox
+from workflows.register import changes as subprocessor_changes
 
 log = logging.getLogger(__name__)
 
@@ -87,3 +88,9 @@ def send_signin_code(address: str, language: str) -> bool:
 @shared_task(name="workflows.tasks.send_password_reset")
 def send_password_reset(address: str, language: str) -> int:
     return staff_accounts.send_password_reset(address, language)
+
+
+@shared_task(name="workflows.tasks.subprocessor_changes_take_effect")
+def subprocessor_changes_take_effect() -> int:
+    """Announced changes of sub-processors whose date has come (agreement art. 7.1)."""
+    return len(subprocessor_changes.take_effect_due())

@@ -26,3 +26,14 @@ def category_label(value: str) -> str:
     from requests_app.models import DataCategory
 
     return DataCategory(value).label if value in DataCategory.values else value
+
+
+@register.filter
+def iso_date(value: str):
+    """An ISO date from an exported document, as a date the `date` filter formats."""
+    import datetime
+
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return value

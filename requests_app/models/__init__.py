@@ -35,6 +35,13 @@ from requests_app.models.intake import PendingSubmission
 from requests_app.models.practice import Membership, Practice
 from requests_app.models.practice_document import PracticeDocument
 from requests_app.models.processor import ContactRole, ProcessorContact
+from requests_app.models.register import (
+    ActivitySource,
+    MeasureKind,
+    ProcessingActivity,
+    RetentionRule,
+    SecurityMeasure,
+)
 from requests_app.models.request import Channel, Request, RequestEvent, RequestKind, RequestState
 from requests_app.models.signin import PatientSignInCode
 from requests_app.models.subprocessor import (
@@ -43,8 +50,27 @@ from requests_app.models.subprocessor import (
     SubProcessorApproval,
     TransferMechanism,
 )
+from requests_app.models.subprocessor_change import (
+    AnswerState,
+    ChangeAnswer,
+    ChangeEvent,
+    ChangeKind,
+    ChangeState,
+    SubProcessorChange,
+)
 
 __all__ = [
+    "ActivitySource",
+    "AnswerState",
+    "ChangeAnswer",
+    "ChangeEvent",
+    "ChangeKind",
+    "ChangeState",
+    "MeasureKind",
+    "ProcessingActivity",
+    "RetentionRule",
+    "SecurityMeasure",
+    "SubProcessorChange",
     "AssistanceKind",
     "AssistanceTask",
     "DataPackage",
