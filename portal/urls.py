@@ -44,9 +44,7 @@ staff_urls = (
         path("incidents/<int:pk>/update/", incidents.incident_update, name="incident_update"),
         path("incidents/<int:pk>/close/", incidents.incident_close, name="incident_close"),
         path(
-            "incidents/<int:pk>/record/<int:record>/<str:step>/",
-            incidents.incident_step,
-            name="incident_step",
+            "incidents/<int:pk>/record/<str:step>/", incidents.incident_step, name="incident_step"
         ),
         path("audit/export.csv", audit_log.export, name="audit_export"),
         path("subprocessors/", register.subprocessors, name="subprocessors"),

@@ -147,10 +147,13 @@ class ClassifyForm(forms.Form):
 
 # --- The practice's own record (GDPR art. 33, 34) -------------------------------------------
 class StepForm(forms.Form):
+    # Which of the account's records (an FG of two practices concerned has two).
+    record = forms.IntegerField(widget=forms.HiddenInput)
     version = forms.IntegerField(widget=forms.HiddenInput)
 
     def step_fields(self) -> dict:
-        return {name: self.cleaned_data[name] for name in self.fields if name != "version"}
+        hidden = ("record", "version")
+        return {name: self.cleaned_data[name] for name in self.fields if name not in hidden}
 
 
 class ApReportForm(StepForm):

@@ -3,6 +3,7 @@ administrator read those of their practice and record what they did about the AP
 patients. A practice sees only its own record of an incident, never the other practices."""
 
 import uuid
+from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -63,8 +64,17 @@ def incident_list(request: HttpRequest) -> HttpResponse:
         "staff/incidents.html",
         {"rows": rows, "state": state, "states": IncidentState.choices, "now": timezone.now()},
     )
+    # Recorded per practice (each FG finds it in their own log): support's list under none.
+    if support:
+        shown = [SimpleNamespace(practice_id=None, incident=item.pk) for item in items]
+    else:
+        shown = [
+            SimpleNamespace(practice_id=row.practice_id, incident=row.incident_id)
+            for rows in records.values()
+            for row in rows
+        ]
     return shown_list(
-        request, response, event="incident.list", items=items, key=lambda i: str(i.pk)
+        request, response, event="incident.list", items=shown, key=lambda s: str(s.incident)
     )
 
 
@@ -165,10 +175,14 @@ def _step_forms(row, user, bound) -> list:
     for name, (form_class, label) in PRACTICE_FORMS.items():
         if name not in available:
             continue
-        if bound is not None and bound.prefix == f"{name}-{row.pk}":
+        if (
+            bound is not None
+            and bound.prefix == name
+            and bound.data.get(f"{name}-record") == str(row.pk)
+        ):
             form = bound
         else:
-            form = form_class(prefix=f"{name}-{row.pk}", initial={"version": row.version})
+            form = form_class(prefix=name, initial={"version": row.version, "record": row.pk})
         forms.append((name, label, form))
     return forms
 
@@ -231,23 +245,22 @@ def incident_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_POST
-def incident_step(request: HttpRequest, pk: int, record: int, step: str) -> HttpResponse:
+def incident_step(request: HttpRequest, pk: int, step: str) -> HttpResponse:
     """The practice's FG or administrator records a decision about the AP or the patients."""
     item = _incident(request, pk)
+    if step not in PRACTICE_FORMS:
+        raise Http404
+    form = PRACTICE_FORMS[step][0](request.POST, prefix=step)
+    if not form.is_valid():
+        return _page(request, item, step_form=form, status=400)
     row = fetch_or_404(
         request,
         selectors.incident_records_of(request.user).filter(incident=item),
         event="incident.view",
         object_type="incident",
         object_id=str(pk),
-        pk=record,
+        pk=form.cleaned_data["record"],
     )
-    if step not in PRACTICE_FORMS:
-        raise Http404
-    form_class = PRACTICE_FORMS[step][0]
-    form = form_class(request.POST, prefix=f"{step}-{row.pk}")
-    if not form.is_valid():
-        return _page(request, item, step_form=form, status=400)
     try:
         incidents.practice_step(
             row,

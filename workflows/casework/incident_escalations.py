@@ -38,7 +38,8 @@ def escalate(now: datetime.datetime | None = None) -> list[Notification]:
         Incident.objects.filter(pk=incident.pk).update(incomplete_escalated_at=now)
     for incident in open_incidents.filter(last_update_at__lte=now - days):
         period = int((now - incident.last_update_at) / days)
-        key = f"incident-stale:{incident.pk}:{incident.last_update_at.timestamp():.0f}:{period}"
+        since = int(incident.last_update_at.timestamp() * 1_000_000)
+        key = f"incident-stale:{incident.pk}:{since}:{period}"
         rows += _messages(incident, addresses, key, "stale")
         Incident.objects.filter(pk=incident.pk).update(stale_escalated_at=now)
     return outbox.enqueue_once(rows)
