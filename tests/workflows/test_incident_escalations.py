@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from requests_app.models import IncidentCategory
+from requests_app.models import Incident, IncidentCategory
 from requests_app.roles import Role
 from tests.factories import make_user
 from workflows.casework import incident_escalations, incidents
@@ -51,8 +51,10 @@ def test_an_incomplete_report_escalates_after_the_set_hours_once_per_period(
     assert all(item.number in n.subject and f"/staff/incidents/{item.pk}/" in n.body for n in sent)
     assert "Lek" not in sent[0].body  # the report's text stays in the portal
     # Every quarter of an hour within the same period: nothing more.
+    reminded = Incident.objects.get(pk=item.pk).incomplete_escalated_at
     for minutes in (15, 30, 45, 200):
         assert incident_escalations.escalate(start + 4 * H + minutes * H / 60) == []
+    assert Incident.objects.get(pk=item.pk).incomplete_escalated_at == reminded
     assert len(incident_escalations.escalate(start + 8 * H + H / 60)) == 2
     assert escalations().count() == 4
     assert not escalations().filter(recipient=handler.email).exists()

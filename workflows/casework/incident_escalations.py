@@ -34,15 +34,21 @@ def escalate(now: datetime.datetime | None = None) -> list[Notification]:
             continue
         period = int((now - incident.created_at) / hours)
         key = f"incident-incomplete:{incident.pk}:{period}"
-        rows += _messages(incident, addresses, key, "incomplete")
-        Incident.objects.filter(pk=incident.pk).update(incomplete_escalated_at=now)
+        if not _sent(key):
+            rows += _messages(incident, addresses, key, "incomplete")
+            Incident.objects.filter(pk=incident.pk).update(incomplete_escalated_at=now)
     for incident in open_incidents.filter(last_update_at__lte=now - days):
         period = int((now - incident.last_update_at) / days)
         since = int(incident.last_update_at.timestamp() * 1_000_000)
         key = f"incident-stale:{incident.pk}:{since}:{period}"
-        rows += _messages(incident, addresses, key, "stale")
-        Incident.objects.filter(pk=incident.pk).update(stale_escalated_at=now)
+        if not _sent(key):
+            rows += _messages(incident, addresses, key, "stale")
+            Incident.objects.filter(pk=incident.pk).update(stale_escalated_at=now)
     return outbox.enqueue_once(rows)
+
+
+def _sent(key: str) -> bool:
+    return Notification.objects.filter(dedupe_key__startswith=f"{key}:").exists()
 
 
 def _messages(incident: Incident, addresses: list[str], key: str, reason: str) -> list:
