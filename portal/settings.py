@@ -261,6 +261,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.subprocessor_changes_take_effect",
         "schedule": crontab(hour=0, minute=5),
     },
+    # Practices not yet told of an incident, and incidents left waiting (agreement art. 5).
+    "watch-incidents": {
+        "task": "workflows.tasks.watch_incidents",
+        "schedule": crontab(minute="*/15"),
+    },
     "anchor-audit-log": {
         "task": "workflows.tasks.anchor_audit_log",
         "schedule": crontab(hour=0, minute=30),
@@ -285,6 +290,12 @@ AUDIT_CHAIN_KEY = os.environ.get("AUDIT_CHAIN_KEY", "")
 # a write-once store (object lock, WORM volume) or a mount the database's administrators cannot
 # write. `verify_audit_log` checks the chain against every checkpoint it finds.
 AUDIT_ANCHOR_DIR = Path(os.environ.get("AUDIT_ANCHOR_DIR", BASE_DIR / "var" / "audit-anchors"))
+
+# Incidents (agreement art. 5): processor support and the processor's administrators hear of an
+# incident whose four fields of art. 5.2 are still incomplete this many hours after it was
+# recorded, and of an open incident without an update for this many days; once per such period.
+INCIDENT_INCOMPLETE_HOURS = int(os.environ.get("INCIDENT_INCOMPLETE_HOURS", "4"))
+INCIDENT_STALE_DAYS = int(os.environ.get("INCIDENT_STALE_DAYS", "3"))
 
 # A flood of new requests for one practice (more than this many within 10 minutes) is announced
 # to its contacts in one combined message per 10 minutes instead of one message per request.

@@ -41,7 +41,12 @@ staff_urls = (
         path("audit/", audit_log.search, name="audit"),
         path("incidents/", incidents.incident_list, name="incidents"),
         path("incidents/<int:pk>/", incidents.incident_detail, name="incident"),
-        path("incidents/<int:pk>/save/", incidents.incident_save, name="incident_save"),
+        path("incidents/new/", incidents.incident_new, name="incident_new"),
+        path("incidents/<int:pk>/update/", incidents.incident_update, name="incident_update"),
+        path("incidents/<int:pk>/close/", incidents.incident_close, name="incident_close"),
+        path(
+            "incidents/<int:pk>/record/<str:step>/", incidents.incident_step, name="incident_step"
+        ),
         path("audit/export.csv", audit_log.export, name="audit_export"),
         path("subprocessors/", register.subprocessors, name="subprocessors"),
         path("register/", register.processing_register_start, name="processing_register_start"),
@@ -84,6 +89,7 @@ staff_urls = (
         path("requests/<str:reference>/assign/", staff.assign, name="assign"),
         path("requests/<str:reference>/message/", staff.message, name="message"),
         path("requests/<str:reference>/route/", staff.route, name="route"),
+        path("requests/<str:reference>/incident/", incidents.classify, name="classify"),
         path("requests/<str:reference>/assist/", tasks.ask, name="ask"),
         path(
             "requests/<str:reference>/no-processor-data/",

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django_fsm import can_proceed, has_transition_perm
 
+from requests_app import audit
 from requests_app.errors import StaleRequest, TransitionRefused
 from requests_app.models import (
     AssistanceTask,
@@ -21,6 +22,8 @@ from requests_app.models import (
     ChangeAnswer,
     ExtraIdentifier,
     Incident,
+    IncidentPractice,
+    IncidentUpdate,
     RecipientNotice,
     Request,
     SubProcessorChange,
@@ -48,16 +51,42 @@ def _recorder(prefix: str, purpose: Callable[..., str] | None = None):
 
 
 def _record_incident(locked: Incident, name: str, *, actor, note: str, source: str) -> None:
-    # On its request's timeline ("incident_reported"), saying to whom it was reported.
-    log_event(
-        locked.request,
-        f"incident_{locked.state}",
-        actor=actor,
-        note=locked.reported_to,
-        audit_as=(f"incident.{name}", AuditAction.EXECUTE),
+    # In the audit log only: a request's timeline is read by its handlers, who are not told of
+    # incidents (only the FG and the practice admin are, requests_app.roles).
+    audit.record(
+        f"incident.{name}",
+        AuditAction.UPDATE,
+        user=actor,
+        request=locked.request,
         object_type="incident",
         object_id=str(locked.pk),
+        details={"from": source, "to": locked.state},
     )
+
+
+def _record_incident_practice(
+    locked: IncidentPractice, name: str, *, actor, note: str, source: str
+) -> None:
+    """A practice's own record of an incident (the AP, the patients): in its audit log."""
+    audit.record(
+        f"incident.{name}",
+        AuditAction.UPDATE,
+        user=actor,
+        object_type="incident",
+        object_id=str(locked.incident_id),
+        practice_id=locked.practice_id,
+        details={"from": source, "to": _state_after(locked, name)},
+    )
+
+
+def _state_field(method) -> str:
+    """The name of the FSM field a transition method moves (a record may have more than one)."""
+    field = method._django_fsm.field
+    return field if isinstance(field, str) else field.name
+
+
+def _state_after(locked, name: str) -> str:
+    return getattr(locked, _state_field(getattr(locked, name)))
 
 
 def _record_on(subject: Callable, prefix: str, object_type: str, describe: Callable):
@@ -92,7 +121,8 @@ REQUEST = _Guarded(Request, versioned=True, record=_recorder("request"))
 TASK = _Guarded(
     AssistanceTask, versioned=True, record=_recorder("task", lambda task: task.request.reference)
 )
-INCIDENT = _Guarded(Incident, versioned=False, record=_record_incident)
+INCIDENT = _Guarded(Incident, versioned=True, record=_record_incident)
+INCIDENT_PRACTICE = _Guarded(IncidentPractice, versioned=True, record=_record_incident_practice)
 # Art. 19 notices (on the request's timeline) and extra identifiers (on the task's).
 NOTICE = _Guarded(
     RecipientNotice,
@@ -106,7 +136,11 @@ IDENTIFIER = _Guarded(
         lambda i: i.task, "identifier", "extra_identifier", lambda i: i.get_kind_display()
     ),
 )
-RECORDS = {RecipientNotice: NOTICE, ExtraIdentifier: IDENTIFIER}
+RECORDS = {
+    RecipientNotice: NOTICE,
+    ExtraIdentifier: IDENTIFIER,
+    IncidentPractice: INCIDENT_PRACTICE,
+}
 
 
 def _record_change(locked, name: str, *, actor, note: str, source: str) -> None:
@@ -160,7 +194,7 @@ def _transition(
             raise TransitionRefused(f"{name} is not possible from {locked.state}")
         if not has_transition_perm(method, actor):
             raise PermissionDenied(f"{label_for(actor)} may not {name} {locked}")
-        source = locked.state
+        source = getattr(locked, _state_field(method))
         method(**kwargs)
         if guarded.versioned:
             locked.version += 1
@@ -211,20 +245,60 @@ def perform_task_transition(
 
 
 def perform_incident_transition(
-    incident: Incident, name: str, *, actor, changes: dict | None = None, **kwargs
+    incident: Incident, name: str, *, actor, version: int | None = None, **kwargs
 ) -> Incident:
-    """The same for an incident (recorded on its request's timeline). `changes` are set on the
-    locked row first: the transition's conditions judge them, and they are saved with it."""
+    """The same for an incident (recorded in the audit log, never on a request's timeline)."""
     return _transition(
         INCIDENT,
         incident.pk,
         name,
         actor=actor,
         note="",
-        version=None,
-        changes=changes or {},
+        version=version,
+        changes={},
         kwargs=kwargs,
     )
+
+
+def perform_incident_update(
+    incident: Incident, *, actor, version: int | None, text: str, changes: dict
+) -> tuple[Incident, IncidentUpdate | None]:
+    """An update of an open incident (agreement art. 5.3, 5.8): the fields in `changes` that
+    differ are set, and the update row keeps the text and each change (from, to). Refused once
+    the incident is closed, or when its version moved on. Nothing changed and no text: None.
+    Whether the actor may make it is the caller's check."""
+    with transaction.atomic():
+        locked = _lock(INCIDENT, incident.pk, version)
+        if locked.state != "open":
+            raise TransitionRefused(f"{locked} is closed")
+        changed = {}
+        for field, value in changes.items():
+            old = getattr(locked, field)
+            if old != value:
+                changed[field] = {"from": _plain(old), "to": _plain(value)}
+                setattr(locked, field, value)
+        if not changed and not text:
+            return locked, None
+        update = IncidentUpdate.objects.create(
+            incident=locked, by=actor, text=text, changes=changed
+        )
+        locked.version += 1
+        locked.last_update_at = update.at
+        locked.save(update_fields=[*changes, "version", "last_update_at"])
+        audit.record(
+            "incident.update",
+            AuditAction.UPDATE,
+            user=actor,
+            request=locked.request,
+            object_type="incident",
+            object_id=str(locked.pk),
+            details={"update": update.pk, "fields": sorted(changed)},
+        )
+    return locked, update
+
+
+def _plain(value) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value or "")
 
 
 def perform_record_transition(

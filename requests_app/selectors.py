@@ -114,18 +114,28 @@ def linked_identities(user) -> QuerySet:
 
 
 def incidents_visible_to(user) -> QuerySet:
-    """Processor support: every incident; a practice's FG and admin: those reported to it."""
-    from requests_app.models import Incident, IncidentState
+    """Processor support: every incident; a practice's FG and admin: those that concern one of
+    their practices (from the moment it is recorded, agreement art. 5.2)."""
+    from requests_app.models import Incident
     from requests_app.roles import Capability
 
-    incidents = Incident.objects.select_related("request", "practice")
+    incidents = Incident.objects.select_related("request")
     if access.is_processor_support(user):
         return incidents.all()
-    scope = Q(pk__in=[])
     officers = access.practices_where(user, Capability.SEE_INCIDENTS)
-    if officers:
-        scope |= Q(practice_id__in=officers, state=IncidentState.REPORTED)
-    return incidents.filter(scope)
+    if not officers:
+        return incidents.none()
+    return incidents.filter(pk__in=incident_records_of(user).values("incident_id"))
+
+
+def incident_records_of(user) -> QuerySet:
+    """The records of the account's own practices in incidents (each practice sees only its
+    own: never which other practices an incident concerns)."""
+    from requests_app.models import IncidentPractice
+    from requests_app.roles import Capability
+
+    officers = access.practices_where(user, Capability.SEE_INCIDENTS)
+    return IncidentPractice.objects.filter(practice_id__in=officers).select_related("practice")
 
 
 def requests_of_api_client(client) -> QuerySet[Request]:

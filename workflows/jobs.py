@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from requests_app.models import AssistanceTask
 from workflows.accounts import patient_signin, staff_accounts
 from workflows.assistance import erasure, packages
-from workflows.casework import reminders
+from workflows.casework import incident_escalations, incidents, reminders
 from workflows.housekeeping import audit_checkpoints, retention
 from workflows.intake import submission as intake
 from workflows.messaging import delivery, outbox
@@ -43,6 +43,11 @@ def send_daily_digests() -> int:
 @shared_task(name="workflows.tasks.escalate_unacknowledged")
 def escalate_unacknowledged() -> int:
     return len(reminders.escalate_unacknowledged()) + len(reminders.escalate_not_forwarded())
+
+
+@shared_task(name="workflows.tasks.watch_incidents")
+def watch_incidents() -> int:
+    return incidents.tell_untold() + len(incident_escalations.escalate())
 
 
 @shared_task(name="workflows.tasks.purge_expired")

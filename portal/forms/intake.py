@@ -78,7 +78,8 @@ class RequestDetailsForm(forms.Form):
         label=_("My request is about how the app itself (BeterDichtbij) handles my data"),
         required=False,
         help_text=_(
-            "Tick this if your question or complaint is about the app, not about your practice."
+            "Tick this if your question or complaint is about the app, not about your practice. "
+            "Your practice receives it like any other request and answers you."
         ),
     )
 

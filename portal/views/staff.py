@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
+from portal.forms.incidents import ClassifyForm
 from portal.forms.staff import ACTIONS, AssignForm, MessageForm, RouteForm
 from portal.forms.tasks import AskAssistanceForm
 from portal.views.audited import render_page, shown_list
@@ -142,6 +143,8 @@ def _detail(
     if kinds and access.can(user, Capability.INSTRUCT_PROCESSOR, item.practice_id):
         context["ask_form"] = AskAssistanceForm(kinds=kinds)
     context["tasks"] = selectors.tasks_visible_to(request.user).filter(request=item)
+    if access.is_processor_support(user):  # staff/_incident_classify.html
+        context["classify_form"] = ClassifyForm(initial={"practices": [item.practice_id]})
     return render_page(
         request, "staff/detail.html", context, event="request.view", item=item, status=status
     )

@@ -30,7 +30,15 @@ from requests_app.models.identifiers import (
     IdentifierKind,
     IdentifierState,
 )
-from requests_app.models.incident import Incident, IncidentState
+from requests_app.models.incident import (
+    ApState,
+    Incident,
+    IncidentCategory,
+    IncidentPractice,
+    IncidentState,
+    IncidentUpdate,
+    PatientsState,
+)
 from requests_app.models.intake import PendingSubmission
 from requests_app.models.practice import Membership, Practice
 from requests_app.models.practice_document import PracticeDocument
@@ -97,8 +105,13 @@ __all__ = [
     "NoticeState",
     "RecipientNotice",
     "WorkNotDone",
+    "ApState",
     "Incident",
+    "IncidentCategory",
+    "IncidentPractice",
     "IncidentState",
+    "IncidentUpdate",
+    "PatientsState",
     "Membership",
     "PatientSignInCode",
     "PatientWait",

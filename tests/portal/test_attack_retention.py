@@ -388,14 +388,14 @@ def test_a_granted_request_whose_erasure_is_still_being_carried_out_is_not_purge
     assert retention.purge_expired(NOW) == [item.reference]
 
 
-def test_a_request_with_an_incident_not_yet_reported_is_not_purged(practice, patient, providers):
+def test_a_request_with_an_incident_not_yet_closed_is_not_purged(practice, patient, providers):
     item = submit(practice, patient)
     Request.objects.filter(pk=item.pk).update(
         state=RequestState.CLOSED, closed_at=NOW - datetime.timedelta(days=16 * 366)
     )
     Incident.objects.create(request=item, nature="Verkeerde brief verstuurd")
     assert retention.purge_expired(NOW) == []
-    Incident.objects.filter(request=item).update(state="reported")
+    Incident.objects.filter(request=item).update(state="closed")
     assert retention.purge_expired(NOW) == [item.reference]
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from requests_app.lifecycle import perform_transition
 from requests_app.models import AuditAction, AuditRecord, Request
-from tests.factories import decided, granted, submit
+from requests_app.roles import Role
+from tests.factories import decided, granted, make_user, submit
 from workflows.assistance import tasks as assistance
 from workflows.casework import actions as casework
 
@@ -96,8 +97,15 @@ BAD_POSTS = {
     "incident with a NUL byte": (
         "support",
         "incident",
-        "/staff/incidents/{pk}/save/",
+        "/staff/incidents/{pk}/update/",
         {"nature": "\x00"},
+    ),
+    "incident closed without a note": ("support", "incident", "/staff/incidents/{pk}/close/", {}),
+    "AP decision without a reason": (
+        "dpo",
+        "incident",
+        "/staff/incidents/{pk}/record/not_to_ap/",
+        {},
     ),
 }
 
@@ -109,7 +117,8 @@ def _subject(thing):
 @pytest.mark.parametrize("case", BAD_POSTS)
 def test_bad_input_never_shows_a_patient_unrecorded(client, world, handler, support, case):
     who, what, url, data = BAD_POSTS[case]
-    user = {"handler": handler, "support": support}[who]
+    dpo = make_user("fg@practice.example", Role.DPO, handler.memberships.get().practice)
+    user = {"handler": handler, "support": support, "dpo": dpo}[who]
     thing = world[what]
     item = _subject(thing)
     client.force_login(user)
@@ -199,6 +208,8 @@ PLAIN_REFUSAL = {
     "staff:recipient_done": ("handler", "erasing", REQ + "recipients/s-1/told/", {}),
     "staff:identifier_record": ("support", "erasing", TASK + "identifiers/", {}),
     "staff:identifier_decide": ("handler", "erasing", TASK + "identifiers/{extra}/decline/", {}),
+    "staff:incident_new": ("support", "erasing", "/staff/incidents/new/", {"category": "x"}),
+    "staff:classify": ("support", "unrouted", REQ + "incident/", {"category": "breach"}),
 }
 READ_ONLY = {
     "staff:queue",
@@ -244,7 +255,11 @@ def test_the_blocks_forms_answer_bad_input_without_the_patient(
     user = {"handler": handler, "support": support}[who]
     thing = world[what]
     extra = ExtraIdentifier.objects.create(
-        task=thing, kind="email", value="ander@example.com", why="Gezien", added_by=support
+        task=world["erasing"],
+        kind="email",
+        value="ander@example.com",
+        why="Gezien",
+        added_by=support,
     )
     client.force_login(user)
     before = AuditRecord.objects.order_by("-seq").values_list("seq", flat=True).first()

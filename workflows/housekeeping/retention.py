@@ -6,10 +6,11 @@ refused, granted, fulfilled or decided ends at that step (`TERM_STARTS`, docs/le
 erased is written to the audit log, which is kept separately (AUDIT_RETENTION_YEARS).
 
 Open work is never erased, nor an ended request with an assistance task not yet accepted or
-rejected (a granted erasure still being carried out) or an incident not yet reported to the
-practice: it goes at the first run after that work ends. A request still open long after the
-retention term would have run out had it been answered on time is reported to the practice's FG
-(or to processor support for a request without a practice) once a year, until someone ends it."""
+rejected (a granted erasure still being carried out) or an incident not yet closed (the
+processor's report stays open for updates, agreement art. 5.3): it goes at the first run after
+that work ends. A request still open long after the retention term would have run out had it
+been answered on time is reported to the practice's FG (or to processor support for a request
+without a practice) once a year, until someone ends it."""
 
 import datetime
 
@@ -69,7 +70,7 @@ UNFINISHED_TASK_STATES = [TaskState.REQUESTED, TaskState.IN_PROGRESS, TaskState.
 
 def still_worked_on() -> Q:
     """An ended request with work hanging off it that has not ended: kept until it has."""
-    return Q(tasks__state__in=UNFINISHED_TASK_STATES) | Q(incident__state=IncidentState.DRAFT)
+    return Q(tasks__state__in=UNFINISHED_TASK_STATES) | Q(incident__state=IncidentState.OPEN)
 
 
 def expired_requests(now: datetime.datetime):

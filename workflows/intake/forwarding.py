@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from requests_app.errors import TransitionRefused
 from requests_app.lifecycle import perform_transition
-from requests_app.models import Practice, Request, RequestState
+from requests_app.models import Incident, Practice, Request, RequestState
+from workflows.casework import incidents
 from workflows.messaging import delivery, outbox
 from workflows.models import Medium, Notification, Purpose
 
@@ -120,10 +121,14 @@ def record_practice_notified(notification: Notification) -> Request | None:
 
 
 def route_request(request: Request, practice: Practice, *, actor, note: str = "") -> Request:
-    """Processor support assigns an unrouted request to a practice, which is then notified."""
+    """Processor support assigns an unrouted request to a practice, which is then notified; an
+    incident it is (agreement art. 1.1 e i) then concerns that practice too, which is told."""
     with transaction.atomic():
         routed = perform_transition(request, "route", actor=actor, note=note, practice=practice)
         outbox.enqueue(practice_messages(routed))
+        incident = Incident.objects.filter(request=routed).first()
+        if incident is not None:
+            incidents.concern(incident, practice, actor=actor)
     return routed
 
 
