@@ -230,6 +230,21 @@ READ_ONLY = {
     "staff:letter_pdf",
 }
 
+# The register of processing and announced changes of sub-processors: configuration and the
+# practices' answers, no patient data (their own tests: test_processing_register.py,
+# test_subprocessor_change_pages.py).
+REGISTER_ROUTES = {
+    "staff:processing_register_start",
+    "staff:processing_register",
+    "staff:processing_register_file",
+    "staff:subprocessor_changes",
+    "staff:subprocessor_change_new",
+    "staff:subprocessor_change",
+    "staff:subprocessor_change_withdraw",
+    "staff:subprocessor_change_answer",
+    "staff:subprocessor_change_answer_submit",
+}
+
 
 def test_every_staff_route_is_accounted_for():
     """A new staff route must be added to one of the lists above (and so be tested here)."""
@@ -242,7 +257,7 @@ def test_every_staff_route_is_accounted_for():
         resolve(url.format(ref="ABCDE-FGHJK", pk=1)).view_name
         for _w, _t, url, _d in BAD_POSTS.values()
     }
-    assert names == posted | set(REDIRECTING) | set(PLAIN_REFUSAL) | READ_ONLY
+    assert names == posted | set(REDIRECTING) | set(PLAIN_REFUSAL) | READ_ONLY | REGISTER_ROUTES
 
 
 @pytest.mark.parametrize("name", PLAIN_REFUSAL)
