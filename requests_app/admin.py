@@ -9,6 +9,7 @@ from requests_app.models import (
     ApiClient,
     DataCategory,
     EquatedHoliday,
+    HourlyRate,
     Membership,
     Practice,
     ProcessorContact,
@@ -155,3 +156,13 @@ class ProcessorContactAdmin(admin.ModelAdmin):
     """Bijlage 5: whom a practice calls about an incident, and who stands in."""
 
     list_display = ["role", "name", "function", "email", "phone"]
+
+
+@admin.register(HourlyRate)
+class HourlyRateAdmin(admin.ModelAdmin):
+    """Bijlage 3: a changed rate is a new row from its date on; entries keep the rate they were
+    recorded at (agreement art. 9.2)."""
+
+    list_display = ["function", "rate", "valid_from"]
+    list_filter = ["function"]
+    ordering = ["function", "-valid_from"]

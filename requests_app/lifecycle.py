@@ -19,7 +19,9 @@ from requests_app.models import (
     AssistanceTask,
     AuditAction,
     ExtraIdentifier,
+    GeneralTask,
     Incident,
+    LegalOrder,
     RecipientNotice,
     Request,
 )
@@ -90,6 +92,9 @@ REQUEST = _Guarded(Request, versioned=True, record=_recorder("request"))
 TASK = _Guarded(
     AssistanceTask, versioned=True, record=_recorder("task", lambda task: task.request.reference)
 )
+GENERAL_TASK = _Guarded(GeneralTask, versioned=True, record=_recorder("general_task"))
+LEGAL_ORDER = _Guarded(LegalOrder, versioned=True, record=_recorder("legal_order"))
+TASKS = {AssistanceTask: TASK, GeneralTask: GENERAL_TASK}
 INCIDENT = _Guarded(Incident, versioned=False, record=_record_incident)
 # Art. 19 notices (on the request's timeline) and extra identifiers (on the task's).
 NOTICE = _Guarded(
@@ -172,17 +177,48 @@ def perform_transition(
 
 
 def perform_task_transition(
-    task: AssistanceTask,
+    task: AssistanceTask | GeneralTask,
     name: str,
     *,
     actor,
     note: str = "",
     version: int | None = None,
     **kwargs,
-) -> AssistanceTask:
-    """The same for an assistance task (its own timeline, audited against its request)."""
+) -> AssistanceTask | GeneralTask:
+    """The same for an assistance task (its own timeline, audited against its request) or a
+    general one (its own timeline, audited under its practice)."""
     return _transition(
-        TASK, task.pk, name, actor=actor, note=note, version=version, changes={}, kwargs=kwargs
+        TASKS[type(task)],
+        task.pk,
+        name,
+        actor=actor,
+        note=note,
+        version=version,
+        changes={},
+        kwargs=kwargs,
+    )
+
+
+def perform_order_transition(
+    order: LegalOrder,
+    name: str,
+    *,
+    actor,
+    note: str = "",
+    version: int | None = None,
+    **kwargs,
+) -> LegalOrder:
+    """The same for a legal order (agreement art. 3.4; its own timeline, audited under its
+    practice)."""
+    return _transition(
+        LEGAL_ORDER,
+        order.pk,
+        name,
+        actor=actor,
+        note=note,
+        version=version,
+        changes={},
+        kwargs=kwargs,
     )
 
 

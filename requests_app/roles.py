@@ -29,13 +29,20 @@ class Capability(models.TextChoices):
     )
     READ_AUDIT_LOG = "read_audit_log", _("search and export the practice's audit log")
     SEE_INCIDENTS = "see_incidents", _("receive and read incident reports")
+    ASK_PROCESSOR = (
+        "ask_processor",
+        _("ask the processor for help beyond a request (DPIA, breach, audit); see its charges"),
+    )
 
 
 C = Capability
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Role.HANDLER: frozenset({C.VIEW_REQUESTS, C.WORK_REQUESTS, C.ASSIGN, C.INSTRUCT_PROCESSOR}),
-    # The FG supervises: reads, audits and receives incidents, but takes no decisions itself.
-    Role.DPO: frozenset({C.VIEW_REQUESTS, C.READ_AUDIT_LOG, C.SEE_INCIDENTS}),
+    Role.HANDLER: frozenset(
+        {C.VIEW_REQUESTS, C.WORK_REQUESTS, C.ASSIGN, C.INSTRUCT_PROCESSOR, C.ASK_PROCESSOR}
+    ),
+    # The FG supervises: reads, audits and receives incidents, but takes no decisions on requests
+    # itself; it may ask the processor for help with a DPIA, a breach or an audit (art. 6.3, 6.4).
+    Role.DPO: frozenset({C.VIEW_REQUESTS, C.READ_AUDIT_LOG, C.SEE_INCIDENTS, C.ASK_PROCESSOR}),
     Role.PRACTICE_ADMIN: frozenset({C.VIEW_REQUESTS, C.ASSIGN, C.SEE_INCIDENTS}),
 }
 

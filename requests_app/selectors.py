@@ -19,6 +19,7 @@ from requests_app.models import (
     RequestState,
     TaskState,
 )
+from requests_app.models.assistance import OPEN_TASK_STATES
 from requests_app.models.request import FINISHED_STATES, OPEN_STATES
 from requests_app.references import normalise_reference
 from requests_app.validators import canonical_email
@@ -251,9 +252,6 @@ def handlers_of(practice_id: int | None) -> QuerySet:
         )
         .distinct()
     )
-
-
-OPEN_TASK_STATES = (TaskState.REQUESTED, TaskState.IN_PROGRESS)
 
 
 def filtered_tasks(user, *, state: str = "open") -> QuerySet[AssistanceTask]:

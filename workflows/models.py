@@ -22,6 +22,7 @@ class Purpose(models.TextChoices):
     ASSISTANCE = "assistance", "Assistance task between practice and processor"
     DOWNLOAD_CODE = "download_code", "Second code before a data package download"
     AUDIT_CHECKPOINT = "audit_checkpoint", "Daily checkpoint of the audit log"
+    LEGAL_ORDER = "legal_order", "Notice of processing the law demands"
 
 
 class Medium(models.TextChoices):
