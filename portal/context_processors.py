@@ -10,4 +10,9 @@ def staff_roles(request) -> dict:
         "is_processor_support": access.is_processor_support(user),
         "is_dpo": bool(access.practices_where(user, Capability.READ_AUDIT_LOG)),
         "sees_incidents": bool(access.practices_where(user, Capability.SEE_INCIDENTS)),
+        "asks_processor": bool(access.practices_where(user, Capability.ASK_PROCESSOR)),
+        "sees_charges": bool(
+            access.practices_where(user, Capability.ASK_PROCESSOR)
+            | access.practices_where(user, Capability.INSTRUCT_PROCESSOR)
+        ),
     }
