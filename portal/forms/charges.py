@@ -12,7 +12,12 @@ from requests_app.models.charges import MAX_MINUTES, rates_on
 
 
 class TimeEntryForm(forms.Form):
-    day = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    # On a task page beside the delivery's note: a prefix keeps the ids apart.
+    prefix = "time"
+
+    day = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=MAX_MINUTES)
     function = forms.ChoiceField(label=_("Function (Bijlage 3)"))
     basis = forms.ChoiceField(

@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from portal.forms.instructions import VersionForm
 from requests_app.models import Practice
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class OrderForm(forms.Form):

@@ -201,7 +201,7 @@ PLAIN_REFUSAL = {
     "staff:identifier_record": ("support", "erasing", TASK + "identifiers/", {}),
     "staff:identifier_decide": ("handler", "erasing", TASK + "identifiers/{extra}/decline/", {}),
     "staff:instruction_act": ("support", "in_progress", TASK + "instruction/object/", {}),
-    "staff:time_record": ("support", "in_progress", TASK + "time/", {"minutes": "-1"}),
+    "staff:time_record": ("support", "in_progress", TASK + "time/", {"time-minutes": "-1"}),
 }
 # The processor's work beyond one request (questions, legal orders, charges): pages without a
 # patient, so bad input is a 400 that records no patient either.

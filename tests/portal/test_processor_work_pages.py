@@ -230,13 +230,14 @@ def test_an_order_under_a_ban_on_notice_is_hidden_from_the_practice(
 
 # --- Time and cost ---------------------------------------------------------------------------
 def entry(**extra):
-    return {
+    fields = {
         "day": timezone.localdate().isoformat(),
         "minutes": "90",
         "function": "Security consultant",
         "basis": "chargeable",
         "note": "Logbestanden nagelopen",
     } | extra
+    return {f"time-{name}": value for name, value in fields.items()}
 
 
 def test_support_records_time_and_the_practice_sees_the_cost(client, task, handler, support):
