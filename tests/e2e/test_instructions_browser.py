@@ -67,7 +67,7 @@ def test_objection_changed_instruction_time_and_a_dpia_question(
     fg_page.goto(live_server.url + "/staff/general/")
     fg_page.get_by_role("link", name="De verwerker om hulp vragen").click()
     snap(fg_page, shots, "general-new")
-    fg_page.get_by_label("Gegevensbeschermingseffectbeoordeling (DPIA)").check()
+    fg_page.get_by_label("Privacy impact assessment (DPIA)").check()
     fg_page.get_by_label("Onderwerp", exact=True).fill("DPIA beeldbellen")
     fg_page.get_by_label("Uw vraag aan de verwerker").fill(
         "Welke subverwerkers verwerken de beelden van een videoconsult, en in welk land?"

@@ -28,6 +28,12 @@ from requests_app.timeline import log_event
 from workflows.assistance.instructions import InstructionIncomplete
 from workflows.csv_cells import safe_cell
 
+ARTICLES = {
+    ChargeBasis.INCLUDED: "9.1",
+    ChargeBasis.CHARGEABLE: "9.2",
+    ChargeBasis.SHORTCOMING: "9.3",
+}
+
 
 def record_time(
     task: AssistanceTask | GeneralTask,
@@ -70,7 +76,8 @@ def record_time(
             task,
             "time",
             actor=actor,
-            note=f"{minutes} min, {function}: {entry.get_basis_display()}",
+            # The article, not the label: the timeline note is kept in no one language.
+            note=f"{minutes} min, {function} (art. {ARTICLES[basis]})",
             audit_as=("task.time" if not general else "general_task.time", AuditAction.CREATE),
             audit_details={"minutes": minutes, "function": function, "basis": basis},
         )
