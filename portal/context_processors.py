@@ -13,4 +13,9 @@ def staff_roles(request) -> dict:
         "answers_subprocessor_changes": bool(
             access.practices_where(user, Capability.ANSWER_SUBPROCESSOR_CHANGES)
         ),
+        "asks_processor": bool(access.practices_where(user, Capability.ASK_PROCESSOR)),
+        "sees_charges": bool(
+            access.practices_where(user, Capability.ASK_PROCESSOR)
+            | access.practices_where(user, Capability.INSTRUCT_PROCESSOR)
+        ),
     }

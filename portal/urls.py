@@ -7,9 +7,13 @@ from django.urls import include, path
 from portal.views import (
     api,
     audit_log,
+    charges,
+    general_tasks,
     identifiers,
     incidents,
+    instructions,
     intake,
+    legal_orders,
     letters,
     patient,
     practice_documents,
@@ -168,6 +172,24 @@ staff_urls = (
             task_results.certificate_json,
             name="certificate_json",
         ),
+        # The instruction's objection (agreement art. 3.3) and time (art. 9), on either kind of
+        # task: "tasks" (an assistance task) or "general".
+        path(
+            "<str:kind>/<int:pk>/instruction/<str:action>/",
+            instructions.act,
+            name="instruction_act",
+        ),
+        path("<str:kind>/<int:pk>/time/", charges.record, name="time_record"),
+        path("general/", general_tasks.general_list, name="general_tasks"),
+        path("general/new/", general_tasks.general_new, name="general_new"),
+        path("general/<int:pk>/", general_tasks.general_detail, name="general"),
+        path("general/<int:pk>/act/<str:action>/", general_tasks.general_act, name="general_act"),
+        path("orders/", legal_orders.order_list, name="orders"),
+        path("orders/new/", legal_orders.order_new, name="order_new"),
+        path("orders/<int:pk>/", legal_orders.order_detail, name="order"),
+        path("orders/<int:pk>/act/<str:action>/", legal_orders.order_act, name="order_act"),
+        path("charges/", charges.statement, name="statement"),
+        path("charges/statement.csv", charges.statement_csv, name="statement_csv"),
     ],
     "staff",
 )

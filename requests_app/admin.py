@@ -9,6 +9,7 @@ from requests_app.models import (
     ApiClient,
     DataCategory,
     EquatedHoliday,
+    HourlyRate,
     Membership,
     Practice,
     ProcessingActivity,
@@ -226,3 +227,13 @@ class SubProcessorChangeAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(HourlyRate)
+class HourlyRateAdmin(admin.ModelAdmin):
+    """Bijlage 3: a changed rate is a new row from its date on; entries keep the rate they were
+    recorded at (agreement art. 9.2)."""
+
+    list_display = ["function", "rate", "valid_from"]
+    list_filter = ["function"]
+    ordering = ["function", "-valid_from"]

@@ -21,9 +21,11 @@ from requests_app.models import (
     AuditAction,
     ChangeAnswer,
     ExtraIdentifier,
+    GeneralTask,
     Incident,
     IncidentPractice,
     IncidentUpdate,
+    LegalOrder,
     RecipientNotice,
     Request,
     SubProcessorChange,
@@ -123,6 +125,9 @@ TASK = _Guarded(
 )
 INCIDENT = _Guarded(Incident, versioned=True, record=_record_incident)
 INCIDENT_PRACTICE = _Guarded(IncidentPractice, versioned=True, record=_record_incident_practice)
+GENERAL_TASK = _Guarded(GeneralTask, versioned=True, record=_recorder("general_task"))
+LEGAL_ORDER = _Guarded(LegalOrder, versioned=True, record=_recorder("legal_order"))
+TASKS = {AssistanceTask: TASK, GeneralTask: GENERAL_TASK}
 # Art. 19 notices (on the request's timeline) and extra identifiers (on the task's).
 NOTICE = _Guarded(
     RecipientNotice,
@@ -230,17 +235,48 @@ def perform_transition(
 
 
 def perform_task_transition(
-    task: AssistanceTask,
+    task: AssistanceTask | GeneralTask,
     name: str,
     *,
     actor,
     note: str = "",
     version: int | None = None,
     **kwargs,
-) -> AssistanceTask:
-    """The same for an assistance task (its own timeline, audited against its request)."""
+) -> AssistanceTask | GeneralTask:
+    """The same for an assistance task (its own timeline, audited against its request) or a
+    general one (its own timeline, audited under its practice)."""
     return _transition(
-        TASK, task.pk, name, actor=actor, note=note, version=version, changes={}, kwargs=kwargs
+        TASKS[type(task)],
+        task.pk,
+        name,
+        actor=actor,
+        note=note,
+        version=version,
+        changes={},
+        kwargs=kwargs,
+    )
+
+
+def perform_order_transition(
+    order: LegalOrder,
+    name: str,
+    *,
+    actor,
+    note: str = "",
+    version: int | None = None,
+    **kwargs,
+) -> LegalOrder:
+    """The same for a legal order (agreement art. 3.4; its own timeline, audited under its
+    practice)."""
+    return _transition(
+        LEGAL_ORDER,
+        order.pk,
+        name,
+        actor=actor,
+        note=note,
+        version=version,
+        changes={},
+        kwargs=kwargs,
     )
 
 

@@ -37,12 +37,19 @@ class Capability(models.TextChoices):
         "answer_subprocessor_changes",
         _("consent or object to a planned change of sub-processors"),
     )
+    ASK_PROCESSOR = (
+        "ask_processor",
+        _("ask the processor for help beyond a request (DPIA, breach, audit); see its charges"),
+    )
 
 
 C = Capability
 ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
-    Role.HANDLER: frozenset({C.VIEW_REQUESTS, C.WORK_REQUESTS, C.ASSIGN, C.INSTRUCT_PROCESSOR}),
-    # The FG supervises: reads, audits and receives incidents, but takes no decisions itself.
+    Role.HANDLER: frozenset(
+        {C.VIEW_REQUESTS, C.WORK_REQUESTS, C.ASSIGN, C.INSTRUCT_PROCESSOR, C.ASK_PROCESSOR}
+    ),
+    # The FG supervises: reads, audits and receives incidents, but takes no decisions on requests
+    # itself; it may ask the processor for help with a DPIA, a breach or an audit (art. 6.3, 6.4).
     Role.DPO: frozenset(
         {
             C.VIEW_REQUESTS,
@@ -50,6 +57,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             C.SEE_INCIDENTS,
             C.READ_PROCESSING_REGISTER,
             C.ANSWER_SUBPROCESSOR_CHANGES,
+            C.ASK_PROCESSOR,
         }
     ),
     Role.PRACTICE_ADMIN: frozenset(

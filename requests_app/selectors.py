@@ -12,6 +12,8 @@ from requests_app import access
 from requests_app.models import (
     AssistanceTask,
     DataPackage,
+    GeneralTask,
+    LegalOrder,
     PendingSubmission,
     Practice,
     PracticeDocument,
@@ -19,6 +21,7 @@ from requests_app.models import (
     RequestState,
     TaskState,
 )
+from requests_app.models.assistance import OPEN_TASK_STATES
 from requests_app.models.request import FINISHED_STATES, OPEN_STATES
 from requests_app.references import normalise_reference
 from requests_app.validators import canonical_email
@@ -169,6 +172,44 @@ def tasks_visible_to(user) -> QuerySet[AssistanceTask]:
     )
 
 
+def general_tasks_visible_to(user) -> QuerySet[GeneralTask]:
+    """Help beyond one request: support sees every practice's, the practice's accounts that may
+    ask the processor for it (handlers, the FG) their own practice's."""
+    from requests_app.roles import Capability
+
+    if access.is_processor_support(user):
+        scope = Q()
+    else:
+        scope = Q(practice_id__in=access.practices_where(user, Capability.ASK_PROCESSOR))
+    return GeneralTask.objects.filter(scope).select_related(
+        "practice", "requested_by", "assigned_to"
+    )
+
+
+def legal_orders_visible_to(user) -> QuerySet[LegalOrder]:
+    """Processing under a legal order (agreement art. 3.4): support sees all; the practice's
+    staff their own practice's, except one whose notice the law still forbids."""
+    if access.is_processor_support(user):
+        return LegalOrder.objects.select_related("practice")
+    return (
+        LegalOrder.objects.filter(practice_id__in=access.practice_ids(user))
+        .exclude(notice_forbidden=True, ban_lifted_at__isnull=True)
+        .select_related("practice")
+    )
+
+
+def practices_with_charges(user) -> QuerySet[Practice]:
+    """Whose statement of the processor's time the account may read (agreement art. 9)."""
+    from requests_app.roles import Capability
+
+    if access.is_processor_support(user):
+        return Practice.objects.all()
+    ids = access.practices_where(user, Capability.ASK_PROCESSOR) | access.practices_where(
+        user, Capability.INSTRUCT_PROCESSOR
+    )
+    return Practice.objects.filter(pk__in=ids)
+
+
 def _released_packages_of(user) -> QuerySet[DataPackage]:
     """The packages practices released for a signed-in patient's own requests."""
     return DataPackage.objects.filter(
@@ -261,9 +302,6 @@ def handlers_of(practice_id: int | None) -> QuerySet:
         )
         .distinct()
     )
-
-
-OPEN_TASK_STATES = (TaskState.REQUESTED, TaskState.IN_PROGRESS)
 
 
 def filtered_tasks(user, *, state: str = "open") -> QuerySet[AssistanceTask]:

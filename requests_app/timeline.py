@@ -10,11 +10,16 @@ from requests_app.models import (
     AssistanceTask,
     AuditAction,
     ChangeEvent,
+    GeneralTask,
+    LegalOrder,
     Request,
     RequestEvent,
     SubProcessorChange,
     TaskEvent,
 )
+
+# Work of the processor that belongs to no request: audited under the practice, no patient.
+PRACTICE_WORK = {GeneralTask: "general_task", LegalOrder: "legal_order"}
 
 SYSTEM_LABEL = "system"
 
@@ -25,7 +30,7 @@ def label_for(actor) -> str:
 
 
 def log_event(
-    subject: Request | AssistanceTask,
+    subject: Request | AssistanceTask | GeneralTask | LegalOrder,
     action: str,
     *,
     actor,
@@ -58,16 +63,25 @@ def log_event(
         "to_state": subject.state if to_state is None else to_state,
         "note": note,
     }
+    practice_id = None
     if isinstance(subject, AssistanceTask):
         request = subject.request
         object_type = object_type or "assistance_task"
         object_id = object_id or subject.number
         purpose = purpose or f"{request.reference}/{subject.number}"
+    elif type(subject) in PRACTICE_WORK:
+        request = None
+        practice_id = subject.practice_id
+        object_type = object_type or PRACTICE_WORK[type(subject)]
+        object_id = object_id or subject.number
+        purpose = purpose or subject.number
     else:
         request = subject
     with transaction.atomic():
         if isinstance(subject, AssistanceTask):
             event = TaskEvent.objects.create(task=subject, details=details or {}, **row)
+        elif request is None:
+            event = subject.events.create(details=details or {}, **row)
         else:
             event = RequestEvent.objects.create(request=subject, **row)
         if audit_as is not None:
@@ -79,6 +93,7 @@ def log_event(
                 user=actor,
                 user_label=actor_label,
                 request=request,
+                practice_id=practice_id,
                 purpose=purpose,
                 object_type=object_type,
                 object_id=object_id,

@@ -23,6 +23,7 @@ class Purpose(models.TextChoices):
     DOWNLOAD_CODE = "download_code", "Second code before a data package download"
     AUDIT_CHECKPOINT = "audit_checkpoint", "Daily checkpoint of the audit log"
     SUBPROCESSOR_CHANGE = "subprocessor_change", "Planned change of sub-processors to the practice"
+    LEGAL_ORDER = "legal_order", "Notice of processing the law demands"
 
 
 class Medium(models.TextChoices):

@@ -86,6 +86,28 @@ def visible_task(request: HttpRequest, pk: int):
     )
 
 
+def visible_general_task(request: HttpRequest, pk: int):
+    return fetch_or_404(
+        request,
+        selectors.general_tasks_visible_to(request.user),
+        event="general_task.view",
+        object_type="general_task",
+        object_id=f"G{pk}",
+        pk=pk,
+    )
+
+
+def visible_order(request: HttpRequest, pk: int):
+    return fetch_or_404(
+        request,
+        selectors.legal_orders_visible_to(request.user),
+        event="legal_order.view",
+        object_type="legal_order",
+        object_id=f"W{pk}",
+        pk=pk,
+    )
+
+
 # --- Steps the domain refused, as messages for the user -----------------------------------------
 STALE = gettext_noop(
     "This request was changed by someone else in the meantime. "

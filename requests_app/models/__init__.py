@@ -17,6 +17,7 @@ from requests_app.models.audit import (
     AuditRemovedSegment,
 )
 from requests_app.models.calendar import EquatedHoliday
+from requests_app.models.charges import ChargeBasis, HourlyRate, TimeEntry
 from requests_app.models.completion import (
     NoProcessorData,
     NoticeMethod,
@@ -25,6 +26,12 @@ from requests_app.models.completion import (
     WorkNotDone,
 )
 from requests_app.models.conversation import PatientWait, RequestMessage, Sender
+from requests_app.models.general_task import (
+    GeneralKind,
+    GeneralState,
+    GeneralTask,
+    GeneralTaskEvent,
+)
 from requests_app.models.identifiers import (
     ExtraIdentifier,
     IdentifierKind,
@@ -40,6 +47,7 @@ from requests_app.models.incident import (
     PatientsState,
 )
 from requests_app.models.intake import PendingSubmission
+from requests_app.models.legal_order import LegalOrder, LegalOrderEvent, OrderState
 from requests_app.models.practice import Membership, Practice
 from requests_app.models.practice_document import PracticeDocument
 from requests_app.models.processor import ContactRole, ProcessorContact
@@ -94,6 +102,16 @@ __all__ = [
     "AuditRemovedSegment",
     "ApiClient",
     "Channel",
+    "ChargeBasis",
+    "GeneralKind",
+    "GeneralState",
+    "GeneralTask",
+    "GeneralTaskEvent",
+    "HourlyRate",
+    "LegalOrder",
+    "LegalOrderEvent",
+    "OrderState",
+    "TimeEntry",
     "ContactRole",
     "DataCategory",
     "EquatedHoliday",

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from django_fsm import FSMField, transition
+from django_fsm import RETURN_VALUE, FSMField, transition
 
 from requests_app import access
 from requests_app.models.practice import Practice
@@ -29,6 +29,15 @@ class TaskState(models.TextChoices):
     DELIVERED = "delivered", _("Delivered")
     ACCEPTED = "accepted", _("Accepted")
     REJECTED = "rejected", _("Rejected")
+    # Support objected to the instruction (agreement art. 3.3): the practice answers.
+    OBJECTED = "objected", _("Awaiting the practice: objection")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the practice")
+
+
+# The states in which work is still owed, and those in which the processor's clock runs: not
+# while the practice considers an objection to its instruction.
+OPEN_TASK_STATES = (TaskState.REQUESTED, TaskState.IN_PROGRESS, TaskState.OBJECTED)
+CLOCK_STATES = (TaskState.REQUESTED, TaskState.IN_PROGRESS)
 
 
 # What a practice may ask for on each kind of request.
@@ -137,6 +146,12 @@ class AssistanceTask(models.Model):
     delivery_note = models.TextField(_("what was done"), blank=True)
     decided_at = models.DateTimeField(_("accepted or rejected"), null=True, blank=True)
     rejection_reason = models.TextField(_("reason for rejecting"), blank=True)
+    # Support's objection to the instruction (agreement art. 3.3) and the practice's answer.
+    objection = models.TextField(_("objection to the instruction"), blank=True)
+    objected_at = models.DateTimeField(_("objected"), null=True, blank=True)
+    objected_from = models.CharField(max_length=20, blank=True, editable=False)
+    objection_answer = models.TextField(_("the practice's answer"), blank=True)
+    objection_answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
 
     class Meta:
         ordering = ["due", "requested_at"]
@@ -156,11 +171,14 @@ class AssistanceTask(models.Model):
 
     @property
     def is_open(self) -> bool:
-        return self.state in (TaskState.REQUESTED, TaskState.IN_PROGRESS)
+        return self.state in OPEN_TASK_STATES
 
     @property
     def overdue(self) -> bool:
-        return self.is_open and timezone.localdate() > self.due
+        return self.state in CLOCK_STATES and timezone.localdate() > self.due
+
+    def may_instruct(self, user) -> bool:
+        return by_practice(self, user)
 
     # --- Lifecycle. Only requests_app.lifecycle.perform_task_transition calls these. ----------
     @transition(
@@ -199,6 +217,68 @@ class AssistanceTask(models.Model):
         self.decided_at = timezone.now()
         self.rejection_reason = reason.strip()
 
+    # The objection (agreement art. 3.3): support says why it holds the instruction unlawful; the
+    # practice confirms it, changes it or withdraws it. Its answer sets a new due date.
+    @transition(
+        field=state,
+        source=[TaskState.REQUESTED, TaskState.IN_PROGRESS],
+        target=TaskState.OBJECTED,
+        permission=by_support,
+    )
+    def object(self, *, reason: str) -> None:
+        raise_objection(self, reason)
+
+    @transition(
+        field=state,
+        source=TaskState.OBJECTED,
+        target=RETURN_VALUE(TaskState.REQUESTED, TaskState.IN_PROGRESS),
+        permission=by_practice,
+    )
+    def confirm_instruction(self, *, answer: str, due) -> str:
+        return answer_objection(self, answer, due)
+
+    @transition(
+        field=state,
+        source=TaskState.OBJECTED,
+        target=RETURN_VALUE(TaskState.REQUESTED, TaskState.IN_PROGRESS),
+        permission=by_practice,
+    )
+    def change_instruction(self, *, instruction: str, due) -> str:
+        return answer_objection(self, "", due, instruction=instruction)
+
+    @transition(
+        field=state, source=TaskState.OBJECTED, target=TaskState.WITHDRAWN, permission=by_practice
+    )
+    def withdraw(self, *, answer: str = "") -> None:
+        self.objection_answer = answer.strip()
+        self.objection_answered_at = timezone.now()
+
+
+def raise_objection(task, reason: str) -> None:
+    """Agreement art. 3.3: the objection says why, and the task waits for the practice."""
+    if not reason.strip():
+        raise ValueError("an objection needs a reason")
+    task.objection = reason.strip()
+    task.objected_at = timezone.now()
+    task.objected_from = task.state
+    task.objection_answer = ""
+    task.objection_answered_at = None
+
+
+def answer_objection(task, note: str, due, *, instruction: str | None = None) -> str:
+    """The practice confirms (with a note) or changes the instruction: the work goes on where it
+    stood, due anew from the answer. The returned state is where it stood."""
+    if instruction is not None:
+        if not instruction.strip():
+            raise ValueError("a changed instruction needs its text")
+        task.instruction = instruction.strip()
+    elif not note.strip():
+        raise ValueError("a confirmation needs a note")
+    task.objection_answer = note.strip()
+    task.objection_answered_at = timezone.now()
+    task.due = due
+    return task.objected_from or "requested"
+
 
 class TaskEvent(models.Model):
     """The task's own timeline: state changes, look-ups, exports, erasure runs, manual steps."""
@@ -236,6 +316,11 @@ TASK_ACTION_LABELS = {
     "deliver": _("Delivered"),
     "accept": _("Accepted by the practice"),
     "reject": _("Rejected by the practice"),
+    "object": _("Objection to the instruction (agreement art. 3.3)"),
+    "confirm_instruction": _("Instruction confirmed by the practice"),
+    "change_instruction": _("Instruction changed by the practice"),
+    "withdraw": _("Instruction withdrawn by the practice"),
+    "time": _("Time recorded"),
     "lookup": _("Look-up"),
     "manual_step": _("Manual step done"),
     "package_built": _("Data package built"),

@@ -3,6 +3,7 @@ GET exactly one, and every form sent with bad input that shows the page again on
 insider's way to read a patient unrecorded was to post an empty form)."""
 
 import dataclasses
+import datetime
 
 import pytest
 
@@ -210,6 +211,23 @@ PLAIN_REFUSAL = {
     "staff:identifier_decide": ("handler", "erasing", TASK + "identifiers/{extra}/decline/", {}),
     "staff:incident_new": ("support", "erasing", "/staff/incidents/new/", {"category": "x"}),
     "staff:classify": ("support", "unrouted", REQ + "incident/", {"category": "breach"}),
+    "staff:instruction_act": ("support", "in_progress", TASK + "instruction/object/", {}),
+    "staff:time_record": ("support", "in_progress", TASK + "time/", {"time-minutes": "-1"}),
+}
+# The processor's work beyond one request (questions, legal orders, charges): pages without a
+# patient, so bad input is a 400 that records no patient either.
+GENERAL, ORDER = "/staff/general/{pk}/", "/staff/orders/{pk}/"
+NO_PATIENT = {
+    "staff:general_tasks": ("handler", "GET", "/staff/general/?state=x", {}, 200),
+    "staff:general_new": ("handler", "POST", "/staff/general/new/", {"kind": "x"}, 400),
+    "staff:general": ("handler", "GET", GENERAL, {}, 200),
+    "staff:general_act": ("support", "POST", GENERAL + "act/give_answer/", {}, 400),
+    "staff:orders": ("handler", "GET", "/staff/orders/", {}, 200),
+    "staff:order_new": ("support", "POST", "/staff/orders/new/", {"authority": "x"}, 400),
+    "staff:order": ("support", "GET", ORDER, {}, 200),
+    "staff:order_act": ("support", "POST", ORDER + "act/carry_out/", {}, 400),
+    "staff:statement": ("handler", "GET", "/staff/charges/?month=x", {}, 400),
+    "staff:statement_csv": ("handler", "GET", "/staff/charges/statement.csv?month=x", {}, 400),
 }
 READ_ONLY = {
     "staff:queue",
@@ -257,7 +275,35 @@ def test_every_staff_route_is_accounted_for():
         resolve(url.format(ref="ABCDE-FGHJK", pk=1)).view_name
         for _w, _t, url, _d in BAD_POSTS.values()
     }
-    assert names == posted | set(REDIRECTING) | set(PLAIN_REFUSAL) | READ_ONLY | REGISTER_ROUTES
+    assert names == posted | set(REDIRECTING) | set(PLAIN_REFUSAL) | set(NO_PATIENT) | READ_ONLY | REGISTER_ROUTES
+
+
+@pytest.mark.parametrize("name", NO_PATIENT)
+def test_the_pages_of_work_beyond_a_request_show_no_patient(
+    client, world, practice, handler, support, name
+):
+    from workflows.assistance import general, legal_orders
+
+    task = general.ask(practice, actor=handler, kind="dpia", subject="DPIA", question="Waar?")
+    (order,) = legal_orders.record(
+        [practice],
+        actor=support,
+        authority="Rechtbank",
+        legal_basis="art. 126nd Sv",
+        order_reference="R-1",
+        processing="Verstrekken",
+        received_on=datetime.date(2026, 3, 2),
+        planned_on=datetime.date(2026, 3, 3),
+    )
+    legal_orders.notify(order, actor=support)
+    who, method, url, data, status = NO_PATIENT[name]
+    client.force_login({"handler": handler, "support": support}[who])
+    before = AuditRecord.objects.order_by("-seq").values_list("seq", flat=True).first()
+    path = url.format(pk=order.pk if "orders" in url else task.pk)
+    response = client.get(path) if method == "GET" else client.post(path, data)
+    page = response.content.decode()
+    assert response.status_code == status and NAME not in page and EMAIL not in page
+    assert not AuditRecord.objects.filter(seq__gt=before, patient_id=EMAIL).exists()
 
 
 @pytest.mark.parametrize("name", PLAIN_REFUSAL)

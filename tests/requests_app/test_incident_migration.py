@@ -1,4 +1,4 @@
-"""Migration 0032: incidents kept as drafts or reported before incidents had kinds and practices
+"""Migration 0034: incidents kept as drafts or reported before incidents had kinds and practices
 become open incidents, each with its practice's record; a draft's practice, never told, is told
 by the incident job (agreement art. 5.2)."""
 
@@ -15,7 +15,7 @@ from workflows.casework import incidents
 from workflows.models import Notification, Purpose
 
 pytestmark = pytest.mark.django_db(transaction=True)
-BEFORE = ("requests_app", "0031_processor_contacts")
+BEFORE = ("requests_app", "0033_seed_processing_register")
 
 
 def migrate(target=None):

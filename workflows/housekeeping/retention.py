@@ -65,7 +65,12 @@ def ended_before(cutoff: datetime.datetime) -> Q:
 
 
 # A task the practice has not yet accepted or rejected is work still going on.
-UNFINISHED_TASK_STATES = [TaskState.REQUESTED, TaskState.IN_PROGRESS, TaskState.DELIVERED]
+UNFINISHED_TASK_STATES = [
+    TaskState.REQUESTED,
+    TaskState.IN_PROGRESS,
+    TaskState.OBJECTED,
+    TaskState.DELIVERED,
+]
 
 
 def still_worked_on() -> Q:

@@ -1,0 +1,43 @@
+"""Forms of general assistance (agreement art. 6.3, 6.4): the practice's question, support's
+answer, the practice's reason to reopen."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from portal.forms.instructions import VersionForm
+from requests_app.models import GeneralKind
+
+
+class AskForm(forms.Form):
+    practice = forms.ModelChoiceField(label=_("Practice"), queryset=None, empty_label=None)
+    kind = forms.ChoiceField(
+        label=_("What is it about?"), choices=GeneralKind.choices, widget=forms.RadioSelect
+    )
+    subject = forms.CharField(label=_("Subject"), max_length=200)
+    question = forms.CharField(
+        label=_("Your question to the processor"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("No patient details are needed: describe the matter, not the person."),
+    )
+
+    def __init__(self, *args, practices, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["practice"].queryset = practices
+        if practices.count() == 1:
+            self.fields["practice"].widget = forms.HiddenInput()
+            self.fields["practice"].initial = practices.first().pk
+
+
+class AnswerForm(VersionForm):
+    text = forms.CharField(
+        label=_("The answer"), max_length=20000, widget=forms.Textarea(attrs={"rows": 6})
+    )
+
+
+class ReopenForm(VersionForm):
+    reason = forms.CharField(
+        label=_("Why does the answer not settle it?"),
+        max_length=5000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
