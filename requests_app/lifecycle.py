@@ -20,10 +20,11 @@ from requests_app.models import (
     AuditAction,
     ExtraIdentifier,
     Incident,
+    PracticeExit,
     RecipientNotice,
     Request,
 )
-from requests_app.timeline import label_for, log_event
+from requests_app.timeline import label_for, log_event, log_exit_event
 
 
 def _recorder(prefix: str, purpose: Callable[..., str] | None = None):
@@ -105,6 +106,21 @@ IDENTIFIER = _Guarded(
     ),
 )
 RECORDS = {RecipientNotice: NOTICE, ExtraIdentifier: IDENTIFIER}
+
+
+def _record_exit(locked: PracticeExit, name: str, *, actor, note: str, source: str) -> None:
+    log_exit_event(
+        locked,
+        name,
+        actor=actor,
+        note=note,
+        from_state=source,
+        audit_as=(f"practice_exit.{name}", AuditAction.EXECUTE),
+        details={"from": source, "to": locked.state},
+    )
+
+
+EXIT = _Guarded(PracticeExit, versioned=True, record=_record_exit)
 
 
 def _lock(guarded: _Guarded, pk: int, version: int | None):
@@ -253,3 +269,25 @@ def perform_change(
             audit_details=audit_details,
         )
     return locked
+
+
+def perform_exit_transition(
+    exit_record: PracticeExit,
+    name: str,
+    *,
+    actor,
+    note: str = "",
+    version: int | None = None,
+    **kwargs,
+) -> PracticeExit:
+    """The same for a practice's exit (its own history, audited against the practice)."""
+    return _transition(
+        EXIT,
+        exit_record.pk,
+        name,
+        actor=actor,
+        note=note,
+        version=version,
+        changes={},
+        kwargs=kwargs,
+    )

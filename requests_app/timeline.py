@@ -6,7 +6,15 @@ in one transaction. Every history row is written here: by the guarded path
 from django.db import transaction
 
 from requests_app import audit
-from requests_app.models import AssistanceTask, AuditAction, Request, RequestEvent, TaskEvent
+from requests_app.models import (
+    AssistanceTask,
+    AuditAction,
+    PracticeExit,
+    PracticeExitEvent,
+    Request,
+    RequestEvent,
+    TaskEvent,
+)
 
 SYSTEM_LABEL = "system"
 
@@ -76,4 +84,43 @@ def log_event(
                 object_id=object_id,
                 details=details if audit_details is None else audit_details,
             )
+    return event
+
+
+def log_exit_event(
+    exit_record: PracticeExit,
+    action: str,
+    *,
+    actor,
+    audit_as: tuple[str, AuditAction],
+    note: str = "",
+    details: dict | None = None,
+    from_state: str | None = None,
+) -> PracticeExitEvent:
+    """A row on a practice exit's history and its audit record (against the practice, not a
+    patient: the exit concerns all of them), both or neither."""
+    actor_label = label_for(actor)
+    with transaction.atomic():
+        event = PracticeExitEvent.objects.create(
+            exit=exit_record,
+            actor=actor,
+            actor_label=actor_label,
+            action=action,
+            from_state=exit_record.state if from_state is None else from_state,
+            to_state=exit_record.state,
+            note=note,
+            details=details or {},
+        )
+        event_type, audit_action = audit_as
+        audit.record(
+            event_type,
+            audit_action,
+            user=actor,
+            user_label=actor_label,
+            purpose=f"practice exit {exit_record.number}",
+            object_type="practice_exit",
+            object_id=exit_record.number,
+            practice_id=exit_record.practice_id,
+            details=details or {},
+        )
     return event

@@ -22,6 +22,7 @@ class Purpose(models.TextChoices):
     ASSISTANCE = "assistance", "Assistance task between practice and processor"
     DOWNLOAD_CODE = "download_code", "Second code before a data package download"
     AUDIT_CHECKPOINT = "audit_checkpoint", "Daily checkpoint of the audit log"
+    PRACTICE_EXIT = "practice_exit", "The end of the contract: what is kept, the certificate"
 
 
 class Medium(models.TextChoices):

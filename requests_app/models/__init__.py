@@ -34,6 +34,14 @@ from requests_app.models.incident import Incident, IncidentState
 from requests_app.models.intake import PendingSubmission
 from requests_app.models.practice import Membership, Practice
 from requests_app.models.practice_document import PracticeDocument
+from requests_app.models.practice_exit import (
+    ExitReason,
+    ExitState,
+    PracticeExit,
+    PracticeExitEvent,
+    PracticeExitStep,
+    StepKind,
+)
 from requests_app.models.processor import ContactRole, ProcessorContact
 from requests_app.models.request import Channel, Request, RequestEvent, RequestKind, RequestState
 from requests_app.models.signin import PatientSignInCode
@@ -63,6 +71,8 @@ __all__ = [
     "ContactRole",
     "DataCategory",
     "EquatedHoliday",
+    "ExitReason",
+    "ExitState",
     "ExtraIdentifier",
     "IdentifierKind",
     "IdentifierState",
@@ -79,6 +89,9 @@ __all__ = [
     "PendingSubmission",
     "Practice",
     "PracticeDocument",
+    "PracticeExit",
+    "PracticeExitEvent",
+    "PracticeExitStep",
     "ProcessorContact",
     "Request",
     "RequestEvent",
@@ -86,6 +99,7 @@ __all__ = [
     "RequestMessage",
     "RequestState",
     "Sender",
+    "StepKind",
     "SubProcessor",
     "SubProcessorApproval",
     "TransferMechanism",
