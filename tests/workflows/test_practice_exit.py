@@ -7,6 +7,7 @@ import io
 import json
 import re
 
+import jsonschema
 import pytest
 import pyzipper
 from django.apps import apps
@@ -271,6 +272,8 @@ def test_the_manifest_restores_from_the_archive_and_every_checksum_holds(
     beside = (out / "manifest.json").read_bytes()
     assert hashlib.sha256(beside).hexdigest() == printed["digest"]
     manifest = json.loads(beside)
+    schema = django_settings.BASE_DIR / "docs" / "practice-archive-manifest.schema.json"
+    jsonschema.validate(manifest, json.loads(schema.read_text()))
     with pyzipper.AESZipFile(out / manifest["archive"]) as opened:
         with pytest.raises(RuntimeError):
             opened.read("index.html")  # no passphrase, no content
