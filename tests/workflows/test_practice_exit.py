@@ -439,3 +439,20 @@ def test_manual_steps_hold_the_certificate_until_support_ticks_them_off(
             "note": "Apparaat-tokens verwijderd in AWS SNS",
         }
     ]
+
+
+def test_retention_is_bijlage_1s_fifteen_years_unless_the_practice_asks_otherwise(db):
+    from workflows.assistance.packages.build import APP_RETENTION_YEARS
+    from workflows.housekeeping.retention import DEFAULT_RETENTION_YEARS
+
+    fresh = Practice.objects.create(
+        name="Nieuw",
+        agb_code="01111111",
+        street="Laan 1",
+        postcode="1234AB",
+        city="Ede",
+        dpo_name="Fien",
+        dpo_email="fg@nieuw.example",
+    )
+    assert fresh.retention_years == 15
+    assert DEFAULT_RETENTION_YEARS == APP_RETENTION_YEARS == 15
