@@ -4,6 +4,7 @@ shown on that one response and stored nowhere, which a background job could not 
 download, the destruction after the typed AGB code, the manual steps, and the certificate, which
 the practice's FG may read too."""
 
+import datetime
 from pathlib import Path
 
 from django.contrib import messages
@@ -95,10 +96,11 @@ def _detail(request: HttpRequest, record: PracticeExit, **extra) -> HttpResponse
     status = extra.pop("status", 200)
     steps = list(record.steps.select_related("subprocessor", "done_by"))
     context = {
+        "manual_open": [s for s in steps if s.kind == StepKind.MANUAL and s.done_at is None],
         "exit": record,
         "practice": record.practice,
         "admin": access.is_processor_admin(request.user),
-        "steps": [(step, destruction.step_label(step)) for step in steps],
+        "steps": [(step, destruction.step_label(step), _counts(step.removed)) for step in steps],
         "kept": destruction.kept_texts(record),
         "events": record.events.all(),
         "stored": exits.stored_archive(record) is not None,
@@ -194,6 +196,15 @@ def exit_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
     return redirect("staff:exit", pk=pk)
 
 
+def _counts(counts: dict) -> list[tuple[str, int]]:
+    """What a step removed, leaving out what it found none of."""
+    return [(what, n) for what, n in sorted(counts.items()) if n]
+
+
+def _when(text: str) -> datetime.datetime | None:
+    return datetime.datetime.fromisoformat(text) if text else None
+
+
 def _certified(request: HttpRequest, pk: int) -> PracticeExit:
     """Processor support, and the FG of the practice itself; anyone else finds nothing."""
     record = PracticeExit.objects.select_related("practice").filter(pk=pk).first()
@@ -216,10 +227,26 @@ def _certified(request: HttpRequest, pk: int) -> PracticeExit:
 @staff_required
 def exit_certificate(request: HttpRequest, pk: int) -> HttpResponse:
     record = _certified(request, pk)
+    c = record.certificate
     places = [
-        step | {"where": str(destruction.STEP_LABELS.get(step["step"], step["where"]))}
-        for step in record.certificate["removed"]
+        step
+        | {
+            "where": str(destruction.STEP_LABELS.get(step["step"], step["where"])),
+            "counts": _counts(step["removed"]),
+            "kept_counts": _counts(step["kept"]),
+            "done_at": _when(step["done_at"]),
+        }
+        for step in c["removed"]
     ]
+    when = {
+        "started": _when(c["started"]["at"]),
+        "exported": _when(c["export"]["at"]),
+        "destroying": _when(c["destruction"]["started_at"]),
+        "destroyed": _when(c["destruction"]["finished_at"]),
+        "issued": _when(c["issued_at"]),
+        "dated": datetime.date.fromisoformat(c["reason"]["dated"]),
+    }
+    manual = [step | {"done_at": _when(step["done_at"])} for step in c["manual_steps"]]
     kept = [destruction.kept_text(item) for item in record.certificate["kept"]]
     return render(
         request,
@@ -228,6 +255,8 @@ def exit_certificate(request: HttpRequest, pk: int) -> HttpResponse:
             "exit": record,
             "c": record.certificate,
             "places": places,
+            "when": when,
+            "manual": manual,
             "kept": kept,
             "support": access.is_processor_support(request.user),
         },
