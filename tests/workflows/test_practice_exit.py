@@ -336,7 +336,7 @@ def test_destruction_is_refused_without_the_right_archive_or_after_new_data(
     )
 
     submit(practice, patient)
-    _refused(practice, out, "changed since the export", portal_counts(practice))
+    _refused(practice, out, "sinds de export veranderd", portal_counts(practice))
 
     # An earlier export's directory no longer counts once a newer one is recorded.
     newer = tmp_path / "newer"
@@ -365,6 +365,8 @@ def test_only_a_processor_administrator_starts_or_destroys(
     )
     with pytest.raises(PermissionDenied):
         exits.export(record, tmp_path / "a", actor=support)
+    with pytest.raises(destruction.DestructionRefused, match="Exporteer eerst het archief"):
+        destruction.destroy(record, tmp_path / "a", actor=admin)
     exits.export(record, tmp_path / "a", actor=admin)
     with pytest.raises(PermissionDenied):
         destruction.destroy(record, tmp_path / "a", actor=support)

@@ -220,7 +220,7 @@ def _snapshot():
 
 def write_archive(practice: Practice, directory: Path, *, exit_number: str) -> Export:
     """Write the archive, its manifest and its checksum into `directory` (new or empty)."""
-    directory = Path(directory)
+    directory = Path(directory).resolve()
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise ArchiveRefused(f"{directory} is not an empty directory: choose a new one")
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)

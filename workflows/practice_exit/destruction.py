@@ -180,7 +180,9 @@ def _plan(record: PracticeExit, directory: Path) -> list[PracticeExitStep]:
         keys.append(PLATFORM)
     keys += [PORTAL, FILES, ACCOUNTS, ARCHIVE]
     steps = [PracticeExitStep(exit=record, key=key, position=n) for n, key in enumerate(keys)]
+    # The copy the destruction was checked against, and the one first written (if elsewhere).
     archive_copies = [str(Path(record.archive_name))]
+    archive_copies.append(str(Path(directory).resolve() / Path(record.archive_name).name))
     archive_copies += [str(p) for p in store_dir().glob(f"{record.number}-*")]
     steps[-1].pending = sorted(set(archive_copies))
     steps += [
