@@ -219,6 +219,20 @@ READ_ONLY = {
     "staff:letter_pdf",
 }
 
+# The end of a contract: its pages show counts, digests and staff addresses, no patient's data
+# (tests/portal/test_exit_pages.py tests their allowed and refused paths).
+EXIT_ROUTES = {
+    "staff:exits",
+    "staff:exit_start",
+    "staff:exit",
+    "staff:exit_export",
+    "staff:exit_download",
+    "staff:exit_destroy",
+    "staff:exit_step",
+    "staff:exit_certificate",
+    "staff:exit_certificate_json",
+}
+
 
 def test_every_staff_route_is_accounted_for():
     """A new staff route must be added to one of the lists above (and so be tested here)."""
@@ -231,7 +245,7 @@ def test_every_staff_route_is_accounted_for():
         resolve(url.format(ref="ABCDE-FGHJK", pk=1)).view_name
         for _w, _t, url, _d in BAD_POSTS.values()
     }
-    assert names == posted | set(REDIRECTING) | set(PLAIN_REFUSAL) | READ_ONLY
+    assert names == posted | set(REDIRECTING) | set(PLAIN_REFUSAL) | READ_ONLY | EXIT_ROUTES
 
 
 @pytest.mark.parametrize("name", PLAIN_REFUSAL)
