@@ -141,3 +141,35 @@ def test_the_certificate_is_for_the_practice_own_fg_and_no_one_else(
         assert AuditRecord.objects.filter(
             event_type="practice_exit.certificate", user=who, outcome=AuditOutcome.DENIED
         ).exists()
+
+
+def test_support_ticks_off_a_manual_step_with_a_note_and_practice_staff_cannot(
+    client, leaving, admin, support, other_handler
+):
+    from requests_app.models import SubProcessor
+    from tests.factories import approve
+
+    SubProcessor.objects.create(
+        name="AWS", service="push notifications", location="Frankfurt", categories=["device_id"]
+    )
+    approve(leaving, "AWS")
+    client.force_login(admin)
+    record = PracticeExit.objects.get(
+        pk=int(_start(client, leaving).url.rstrip("/").split("/")[-1])
+    )
+    client.post(reverse("staff:exit_export", args=[record.pk]))
+    client.post(reverse("staff:exit_destroy", args=[record.pk]), {"agb": leaving.agb_code})
+    step = record.steps.get(subprocessor__name="AWS")
+    url = reverse("staff:exit_step", args=[record.pk, step.pk])
+
+    client.force_login(other_handler)
+    assert client.post(url, {"note": "Tokens verwijderd"}).status_code == 403
+    client.force_login(support)
+    blank = client.post(url, {"note": "  "})
+    assert blank.status_code == 400 and "error-summary" in blank.content.decode()
+    assert client.post(url, {"note": "Tokens verwijderd"}).status_code == 302
+    step.refresh_from_db()
+    assert step.done_at is not None and step.done_by == support
+    assert PracticeExit.objects.get(pk=record.pk).state == ExitState.DESTROYING  # admin goes on
+    other = client.post(reverse("staff:exit_step", args=[record.pk, 99999]), {"note": "x"})
+    assert other.status_code == 404

@@ -68,7 +68,8 @@ class Section:
     # Static columns per table, for docs/practice-archive.md ({} when they come from elsewhere).
     columns: dict[str, list[Column]] = dataclasses.field(default_factory=dict)
     # Whether the destruction holds its rows against the export (the audit log grows with the
-    # exit's own records and is not destroyed; the providers' logs are live services).
+    # exit's own records and is not destroyed; the outbox sends by itself; the providers' logs
+    # are live services).
     checked: bool = True
 
 
@@ -459,6 +460,7 @@ SECTIONS: list[Section] = [
             C("created_at", "written"),
             C("sent_at", "sent"),
         ],
+        checked=False,  # the outbox sends on its own after the export; a new one has its cause
     ),
     model_section(
         "audit_records",
