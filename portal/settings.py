@@ -344,6 +344,9 @@ DATA_CONNECTORS = (
 PACKAGE_STORAGE_DIR = Path(os.environ.get("PACKAGE_STORAGE_DIR", BASE_DIR / "var" / "packages"))
 PACKAGE_LINK_DAYS = int(os.environ.get("PACKAGE_LINK_DAYS", "14"))
 PACKAGE_RETENTION_DAYS = int(os.environ.get("PACKAGE_RETENTION_DAYS", "30"))
+# A practice's exit archive made in the screens (AES-256 ZIP) waits here for the download; the
+# destruction removes it (agreement art. 11.2). `export_practice --out DIR` writes elsewhere.
+EXIT_ARCHIVE_DIR = Path(os.environ.get("EXIT_ARCHIVE_DIR", BASE_DIR / "var" / "exits"))
 # The practice's own documents in an answer (PDF, images, text, XML, HL7, CSV) are stored,
 # released and purged with the packages; each at most this big, at most this many per request.
 PRACTICE_DOCUMENT_MAX_BYTES = int(os.environ.get("PRACTICE_DOCUMENT_MAX_BYTES", 25 * 1024 * 1024))

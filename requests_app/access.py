@@ -37,6 +37,11 @@ def is_processor_support(user) -> bool:
     return bool(processor_roles(user) & {Role.SUPPORT, Role.PROCESSOR_ADMIN})
 
 
+def is_processor_admin(user) -> bool:
+    """The processor's administrators: only they start and carry out a practice's exit."""
+    return Role.PROCESSOR_ADMIN in processor_roles(user)
+
+
 def works_for_practice(user, practice_id: int | None) -> bool:
     """Any role at the practice: enough to read its requests."""
     return practice_id is not None and practice_id in practice_ids(user)

@@ -26,11 +26,12 @@ from requests_app.models import (
     IncidentPractice,
     IncidentUpdate,
     LegalOrder,
+    PracticeExit,
     RecipientNotice,
     Request,
     SubProcessorChange,
 )
-from requests_app.timeline import label_for, log_change_event, log_event
+from requests_app.timeline import label_for, log_change_event, log_event, log_exit_event
 
 
 def _recorder(prefix: str, purpose: Callable[..., str] | None = None):
@@ -168,6 +169,21 @@ CHANGES = {
     SubProcessorChange: _Guarded(SubProcessorChange, versioned=False, record=_record_change),
     ChangeAnswer: _Guarded(ChangeAnswer, versioned=False, record=_record_change),
 }
+
+
+def _record_exit(locked: PracticeExit, name: str, *, actor, note: str, source: str) -> None:
+    log_exit_event(
+        locked,
+        name,
+        actor=actor,
+        note=note,
+        from_state=source,
+        audit_as=(f"practice_exit.{name}", AuditAction.EXECUTE),
+        details={"from": source, "to": locked.state},
+    )
+
+
+EXIT = _Guarded(PracticeExit, versioned=True, record=_record_exit)
 
 
 def _lock(guarded: _Guarded, pk: int, version: int | None):
@@ -411,3 +427,25 @@ def perform_change(
             audit_details=audit_details,
         )
     return locked
+
+
+def perform_exit_transition(
+    exit_record: PracticeExit,
+    name: str,
+    *,
+    actor,
+    note: str = "",
+    version: int | None = None,
+    **kwargs,
+) -> PracticeExit:
+    """The same for a practice's exit (its own history, audited against the practice)."""
+    return _transition(
+        EXIT,
+        exit_record.pk,
+        name,
+        actor=actor,
+        note=note,
+        version=version,
+        changes={},
+        kwargs=kwargs,
+    )

@@ -12,6 +12,8 @@ from requests_app.models import (
     ChangeEvent,
     GeneralTask,
     LegalOrder,
+    PracticeExit,
+    PracticeExitEvent,
     Request,
     RequestEvent,
     SubProcessorChange,
@@ -139,5 +141,44 @@ def log_change_event(
             purpose=f"agreement art. 7.1: {change.subprocessor.name}",
             practice_id=practice.pk if practice is not None else None,
             details={"from": from_state, "to": to_state, **(details or {})},
+        )
+    return event
+
+
+def log_exit_event(
+    exit_record: PracticeExit,
+    action: str,
+    *,
+    actor,
+    audit_as: tuple[str, AuditAction],
+    note: str = "",
+    details: dict | None = None,
+    from_state: str | None = None,
+) -> PracticeExitEvent:
+    """A row on a practice exit's history and its audit record (against the practice, not a
+    patient: the exit concerns all of them), both or neither."""
+    actor_label = label_for(actor)
+    with transaction.atomic():
+        event = PracticeExitEvent.objects.create(
+            exit=exit_record,
+            actor=actor,
+            actor_label=actor_label,
+            action=action,
+            from_state=exit_record.state if from_state is None else from_state,
+            to_state=exit_record.state,
+            note=note,
+            details=details or {},
+        )
+        event_type, audit_action = audit_as
+        audit.record(
+            event_type,
+            audit_action,
+            user=actor,
+            user_label=actor_label,
+            purpose=f"practice exit {exit_record.number}",
+            object_type="practice_exit",
+            object_id=exit_record.number,
+            practice_id=exit_record.practice_id,
+            details=details or {},
         )
     return event

@@ -24,6 +24,7 @@ class Purpose(models.TextChoices):
     AUDIT_CHECKPOINT = "audit_checkpoint", "Daily checkpoint of the audit log"
     SUBPROCESSOR_CHANGE = "subprocessor_change", "Planned change of sub-processors to the practice"
     LEGAL_ORDER = "legal_order", "Notice of processing the law demands"
+    PRACTICE_EXIT = "practice_exit", "The end of the contract: what is kept, the certificate"
 
 
 class Medium(models.TextChoices):

@@ -50,6 +50,14 @@ from requests_app.models.intake import PendingSubmission
 from requests_app.models.legal_order import LegalOrder, LegalOrderEvent, OrderState
 from requests_app.models.practice import Membership, Practice
 from requests_app.models.practice_document import PracticeDocument
+from requests_app.models.practice_exit import (
+    ExitReason,
+    ExitState,
+    PracticeExit,
+    PracticeExitEvent,
+    PracticeExitStep,
+    StepKind,
+)
 from requests_app.models.processor import ContactRole, ProcessorContact
 from requests_app.models.register import (
     ActivitySource,
@@ -115,6 +123,8 @@ __all__ = [
     "ContactRole",
     "DataCategory",
     "EquatedHoliday",
+    "ExitReason",
+    "ExitState",
     "ExtraIdentifier",
     "IdentifierKind",
     "IdentifierState",
@@ -136,6 +146,9 @@ __all__ = [
     "PendingSubmission",
     "Practice",
     "PracticeDocument",
+    "PracticeExit",
+    "PracticeExitEvent",
+    "PracticeExitStep",
     "ProcessorContact",
     "Request",
     "RequestEvent",
@@ -143,6 +156,7 @@ __all__ = [
     "RequestMessage",
     "RequestState",
     "Sender",
+    "StepKind",
     "SubProcessor",
     "SubProcessorApproval",
     "TransferMechanism",

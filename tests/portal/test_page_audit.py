@@ -262,6 +262,19 @@ REGISTER_ROUTES = {
     "staff:subprocessor_change_answer",
     "staff:subprocessor_change_answer_submit",
 }
+# The end of a contract: its pages show counts, digests and staff addresses, no patient's data
+# (tests/portal/test_exit_pages.py tests their allowed and refused paths).
+EXIT_ROUTES = {
+    "staff:exits",
+    "staff:exit_start",
+    "staff:exit",
+    "staff:exit_export",
+    "staff:exit_download",
+    "staff:exit_destroy",
+    "staff:exit_step",
+    "staff:exit_certificate",
+    "staff:exit_certificate_json",
+}
 
 
 def test_every_staff_route_is_accounted_for():
@@ -276,7 +289,7 @@ def test_every_staff_route_is_accounted_for():
         for _w, _t, url, _d in BAD_POSTS.values()
     }
     accounted = set(REDIRECTING) | set(PLAIN_REFUSAL) | set(NO_PATIENT) | READ_ONLY
-    assert names == posted | accounted | REGISTER_ROUTES
+    assert names == posted | accounted | REGISTER_ROUTES | EXIT_ROUTES
 
 
 @pytest.mark.parametrize("name", NO_PATIENT)

@@ -290,3 +290,36 @@ def test_a_matching_record_shows_no_mismatch(alias):
     assert PlatformConnector(alias).compare(ids, expected) == []
     other = Expected(ids=ids, name="Jan Janssen", birth_date=datetime.date(1980, 5, 17))
     assert [m.field for m in PlatformConnector(alias).compare(ids, other)] == ["name"]
+
+
+def test_a_whole_practice_is_exported_and_erased_through_the_mapping(alias, monkeypatch):
+    """The end of the contract (agreement art. 11.2): every app user of the practice, not only
+    those who filed a request; the other practice's users stay."""
+    from workflows.assistance.connectors import platform
+
+    monkeypatch.setattr(platform, "EXPORT_BATCH", 2)  # several keyset pages per table
+    jan(alias)
+    demo.add_patient(alias, practice_agb=OURS, email="piet@example.com", messages=3)
+    demo.add_patient(alias, practice_agb=THEIRS, email="kees@example.com", messages=4)
+    connector = PlatformConnector(alias)
+    assert connector.practice_counts(OURS) == {
+        "patients": 2,
+        "device_id": 1,
+        "conversations": 33,
+        "video_ip": 2,
+    }
+    rows = list(connector.export_practice(OURS))
+    tables = {table for table, _row in rows}
+    assert tables == {"patients", "device_id", "conversations", "video_ip"}
+    assert sum(1 for table, _ in rows if table == "conversations") == 33
+    patients = [row for table, row in rows if table == "patients"]
+    assert {row["email"] for row in patients} == {"jan@example.com", "piet@example.com"}
+    assert {"patient", "body"} <= set(next(r for t, r in rows if t == "conversations"))
+    contacts = connector.practice_contacts(OURS)
+    assert {ids.email for ids in contacts} == {"jan@example.com", "piet@example.com"}
+
+    erased = {e.category: e.removed for e in connector.erase_practice(OURS)}
+    assert erased["conversations"] == 33 and erased["email"] == 2
+    assert set(connector.practice_counts(OURS).values()) == {0}
+    assert connector.erase_practice(OURS) == []  # again: nothing found, nothing removed
+    assert connector.practice_counts(THEIRS)["conversations"] == 4

@@ -310,10 +310,14 @@ class PlatformConnector:
         keys = self.patient_keys(ids)
         if not keys:
             return []
+        return self._erase(self._in(keys), keys, keep)
+
+    def _erase(self, selection: str, params: list, keep: frozenset[str]) -> list[Erased]:
+        """Erase the patient rows whose keys `selection` gives (placeholders or a subquery, with
+        `params`)."""
         m, q = self.mapping, self._q
         p = m.patients
         results: list[Erased] = []
-        in_keys = self._in(keys)
         try:
             with transaction.atomic(using=self.alias), connections[self.alias].cursor() as cur:
                 row_kept = False
@@ -322,7 +326,8 @@ class PlatformConnector:
                         continue
                     source, patient_col = self._rows_from(spec)
                     cur.execute(
-                        f"SELECT COUNT(*) FROM {source} WHERE {patient_col} IN ({in_keys})", keys
+                        f"SELECT COUNT(*) FROM {source} WHERE {patient_col} IN ({selection})",
+                        params,
                     )
                     count = cur.fetchone()[0]
                     if category in keep:
@@ -331,18 +336,19 @@ class PlatformConnector:
                         continue
                     if spec.via is None:
                         cur.execute(
-                            f"DELETE FROM {q(spec.table)} WHERE {q(spec.patient)} IN ({in_keys})",
-                            keys,
+                            f"DELETE FROM {q(spec.table)} WHERE {q(spec.patient)} IN ({selection})",
+                            params,
                         )
                     else:
                         v = spec.via
                         cur.execute(
                             f"DELETE FROM {q(spec.table)} WHERE {q(v.fk)} IN (SELECT {q(v.key)} "
-                            f"FROM {q(v.table)} WHERE {q(v.patient)} IN ({in_keys}))",
-                            keys,
+                            f"FROM {q(v.table)} WHERE {q(v.patient)} IN ({selection}))",
+                            params,
                         )
                         cur.execute(
-                            f"DELETE FROM {q(v.table)} WHERE {q(v.patient)} IN ({in_keys})", keys
+                            f"DELETE FROM {q(v.table)} WHERE {q(v.patient)} IN ({selection})",
+                            params,
                         )
                     results.append(Erased(self.key, category, count))
                 row_kept = row_kept or any(
@@ -356,8 +362,8 @@ class PlatformConnector:
                     present = " OR ".join(f"{q(c)} IS NOT NULL" for c in spec.columns)
                     cur.execute(
                         f"SELECT COUNT(*) FROM {q(p.table)} "
-                        f"WHERE {q(p.key)} IN ({in_keys}) AND ({present})",
-                        keys,
+                        f"WHERE {q(p.key)} IN ({selection}) AND ({present})",
+                        params,
                     )
                     count = cur.fetchone()[0]
                     if category in keep or (spec.structural and row_kept):
@@ -365,13 +371,123 @@ class PlatformConnector:
                     elif row_kept:
                         blank = ", ".join(f"{q(c)} = NULL" for c in spec.columns)
                         cur.execute(
-                            f"UPDATE {q(p.table)} SET {blank} WHERE {q(p.key)} IN ({in_keys})", keys
+                            f"UPDATE {q(p.table)} SET {blank} WHERE {q(p.key)} IN ({selection})",
+                            params,
                         )
                         results.append(Erased(self.key, category, count))
                     else:
                         results.append(Erased(self.key, category, count))
                 if not row_kept:
-                    cur.execute(f"DELETE FROM {q(p.table)} WHERE {q(p.key)} IN ({in_keys})", keys)
+                    cur.execute(
+                        f"DELETE FROM {q(p.table)} WHERE {q(p.key)} IN ({selection})", params
+                    )
         except DatabaseError as exc:
             raise ConnectorError(f"platform database: {exc}") from exc
         return [r for r in results if r.removed or r.kept]
+
+    # --- The whole practice (agreement art. 11.2: the end of the contract) -------------------
+    # The platform holds every app user of the practice, not only those who filed a request:
+    # at the end of the contract all of them are returned and erased, through the same mapping.
+    PATIENTS = "patients"
+
+    def _of_practice(self) -> str:
+        """The keys of every patient row of the practice (one parameter: its AGB code)."""
+        p, q = self.mapping.patients, self._q
+        return f"SELECT {q(p.key)} FROM {q(p.table)} WHERE {q(p.practice)} = %s"
+
+    def practice_counts(self, practice_code: str) -> dict[str, int]:
+        """How many patient rows the practice has, and rows per category held in other tables."""
+        m, q = self.mapping, self._q
+        p = m.patients
+        sql = f"SELECT COUNT(*) FROM {q(p.table)} WHERE {q(p.practice)} = %s"
+        counts = {self.PATIENTS: self._query(sql, [practice_code])[0][0]}
+        for category, spec in m.categories.items():
+            if isinstance(spec, Rows):
+                source, patient_col = self._rows_from(spec)
+                sql = (
+                    f"SELECT COUNT(*) FROM {source} WHERE {patient_col} IN ({self._of_practice()})"
+                )
+                counts[category] = self._query(sql, [practice_code])[0][0]
+        return counts
+
+    def practice_columns(self) -> dict[str, list[str]]:
+        """The columns export_practice gives, per table it names (`patients` and each category
+        held in rows): each row carries the patient row's key as `patient`."""
+        m = self.mapping
+        columns = {self.PATIENTS: ["patient"]}
+        for spec in m.categories.values():
+            if isinstance(spec, Columns):
+                columns[self.PATIENTS] += [
+                    c for c in spec.columns if c not in columns[self.PATIENTS]
+                ]
+        for category, spec in m.categories.items():
+            if isinstance(spec, Rows):
+                columns[category] = ["patient", *spec.columns]
+        return columns
+
+    def export_practice(self, practice_code: str) -> Iterator[tuple[str, dict]]:
+        """Every patient row of the practice and every row linked to one, table by table."""
+        for table in self.practice_columns():
+            for row in self.export_practice_table(practice_code, table):
+                yield table, row
+
+    def export_practice_table(self, practice_code: str, table: str) -> Iterator[dict]:
+        """One of the tables practice_columns names, in keyset pages of EXPORT_BATCH rows."""
+        m, q = self.mapping, self._q
+        p = m.patients
+        if table == self.PATIENTS:
+            source, patient_col, key = f"{q(p.table)} r", f"r.{q(p.key)}", f"r.{q(p.key)}"
+            columns = self.practice_columns()[self.PATIENTS][1:]
+        else:
+            spec = m.categories[table]
+            source, patient_col = self._rows_from(spec)
+            key, columns = f"r.{q(spec.key)}", list(spec.columns)
+        cols = ", ".join([key, patient_col, *(f"r.{q(c)}" for c in columns)])
+        last = None
+        while True:
+            after = "" if last is None else f" AND {key} > %s"
+            sql = (
+                f"SELECT {cols} FROM {source} WHERE {patient_col} IN ({self._of_practice()})"
+                f"{after} ORDER BY {key} LIMIT {EXPORT_BATCH}"
+            )
+            rows = self._query(sql, [practice_code] + ([] if last is None else [last]))
+            for row in rows:
+                yield {"patient": row[1]} | {
+                    c: _json_value(v) for c, v in zip(columns, row[2:], strict=True)
+                }
+            if len(rows) < EXPORT_BATCH:
+                return
+            last = rows[-1][0]
+
+    def practice_contacts(self, practice_code: str) -> list[Identifiers]:
+        """Each patient's e-mail address and mobile number, as identifiers for the sources that
+        hold data per address or number (the e-mail and SMS providers)."""
+        m, q = self.mapping, self._q
+        p = m.patients
+        found: dict = {}
+        for name in ("email", "mobile"):
+            locator = m.identifiers.get(name)
+            if locator is None:
+                continue
+            if locator.patient:
+                sql = (
+                    f"SELECT p.{q(p.key)}, t.{q(locator.column)} FROM {q(locator.table)} t "
+                    f"JOIN {q(p.table)} p ON p.{q(p.key)} = t.{q(locator.patient)} "
+                    f"WHERE p.{q(p.practice)} = %s AND t.{q(locator.column)} IS NOT NULL"
+                )
+            else:
+                sql = (
+                    f"SELECT {q(p.key)}, {q(locator.column)} FROM {q(p.table)} "
+                    f"WHERE {q(p.practice)} = %s AND {q(locator.column)} IS NOT NULL"
+                )
+            for key, value in self._query(sql, [practice_code]):
+                found.setdefault(key, {})[name] = value
+        return [
+            Identifiers(practice_code=practice_code, **values)
+            for _key, values in sorted(found.items(), key=lambda item: str(item[0]))
+        ]
+
+    def erase_practice(self, practice_code: str) -> list[Erased]:
+        """Erase every patient of the practice, with all linked rows, in one transaction: run
+        again, it finds nothing and removes nothing."""
+        return self._erase(self._of_practice(), [practice_code], frozenset())
