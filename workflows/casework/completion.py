@@ -7,6 +7,7 @@ import dataclasses
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from requests_app import access
@@ -183,7 +184,7 @@ def overview(request: Request, user) -> Overview:
     notices = list(request.recipient_notices.select_related("done_by"))
     by_sub = {n.subprocessor_id: n for n in notices if n.subprocessor_id}
     lines = [
-        Line(f"s-{sub.pk}", sub.name, sub.service, by_sub.get(sub.pk))
+        Line(f"s-{sub.pk}", sub.name, sub.service_in(get_language() or "nl"), by_sub.get(sub.pk))
         for sub in register_recipients()
     ]
     # A sub-processor told before it left the register stays listed.
