@@ -19,6 +19,11 @@ class ApiIntakeForm(RequestDetailsForm):
             raise forms.ValidationError(
                 _("No practice is known with this AGB code."), code="unknown_practice"
             )
+        if not practice.active:
+            raise forms.ValidationError(
+                _("This practice no longer receives requests through this portal."),
+                code="practice_not_accepting",
+            )
         return practice
 
     def chosen_practice(self) -> Practice:

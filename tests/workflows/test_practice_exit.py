@@ -15,13 +15,20 @@ from django.conf import settings as django_settings
 from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.db import models
+from django.urls import reverse
 
 from demo import platform as demo
 from requests_app.models import (
     AuditRecord,
+    ChangeAnswer,
+    ChangeKind,
     ExitReason,
     ExitState,
+    HourlyRate,
     Incident,
+    IncidentCategory,
+    IncidentUpdate,
+    LegalOrder,
     Membership,
     Practice,
     PracticeExit,
@@ -31,10 +38,14 @@ from requests_app.models import (
 )
 from requests_app.roles import Role
 from tests.factories import a_register, approve, decided, make_user, released_package, submit
+from workflows.assistance import charges, general, legal_orders
+from workflows.assistance import tasks as assistance
 from workflows.assistance.connectors.platform import PlatformConnector
+from workflows.casework import incidents
 from workflows.models import Notification, Purpose
 from workflows.practice_exit import archive, destruction, exits, sections
 from workflows.practice_exit.destruction import PORTAL_MODELS
+from workflows.register import changes
 
 ALL_CONNECTORS = [
     "workflows.assistance.connectors.platform.PlatformConnector",
@@ -95,7 +106,7 @@ def seeded(
         .exclude(email=patient.email)
         .first()
     )
-    submit(
+    their_item = decided(
         other_practice,
         patient.__class__(
             name="Piet Elders",
@@ -103,13 +114,95 @@ def seeded(
             email=theirs.email,
             phone=theirs.mobile,
         ),
+        other_handler,
+        kind="access",
+        grant=False,
+    )
+    assistance.request_assistance(
+        their_item, actor=other_handler, kind="supply", instruction="Alles"
+    )
+    work = the_processors_work(
+        support, {practice: handler, other_practice: other_handler}, item.tasks.get()
     )
     for email in (patient.email, ours.email, theirs.email):
         providers.add_contact(email, "Jan", "Test")
         providers.add_suppression("bounces", email)
     for number in (patient.phone, ours.mobile, theirs.mobile):
         providers.add_sms(number, "+3197010000000", "Uw code is 123456")
-    return {"theirs": theirs, "ours": ours}
+    return {"theirs": theirs, "ours": ours} | work
+
+
+FUNCTION = "Functionaris voor de exit-test"
+
+
+def the_processors_work(support, handlers: dict, our_task) -> dict:
+    """For each practice: an incident of its own with an update, a legal order, a question with
+    time on it, time on an assistance task and an answer to an announced change; and one
+    incident that concerns both practices."""
+    today = datetime.date.today()
+    HourlyRate.objects.get_or_create(
+        function=FUNCTION, valid_from=datetime.date(2000, 1, 1), defaults={"rate": 100}
+    )
+    shared, _new = incidents.record(
+        actor=support,
+        category=IncidentCategory.BREACH,
+        practices=list(handlers),
+        fields={"nature": "Verkeerd geadresseerde e-mails"},
+    )
+    incidents.update(shared, actor=support, version=None, text="Oorzaak gevonden", changes={})
+    change = changes.announce(
+        actor=support,
+        kind=ChangeKind.NEW,
+        subprocessor=SubProcessor.objects.create(
+            name="Mailgun", service="e-mail", location="Duitsland", categories=["email"]
+        ),
+        description_nl="Mailgun verstuurt e-mail.",
+        description="Mailgun sends e-mail.",
+        effective_on=changes.earliest_effective_date(),
+    )
+    own = {}
+    for practice, handler in handlers.items():
+        incident, _new = incidents.record(
+            actor=support,
+            category=IncidentCategory.UNLAWFUL,
+            practices=[practice],
+            fields={"nature": f"Onbevoegde inzage bij {practice.name}"},
+        )
+        incidents.update(incident, actor=support, version=None, text="Bijgewerkt", changes={})
+        own[practice.pk] = incident
+        legal_orders.record(
+            [practice],
+            actor=support,
+            authority="Rechtbank",
+            legal_basis="Art. 126nd Sv",
+            order_reference=f"Bevel {practice.agb_code}",
+            processing="Gegevens verstrekken",
+            received_on=today,
+            planned_on=today,
+        )
+        question = general.ask(
+            practice, actor=handler, kind="audit", subject="Audit", question="Wanneer?"
+        )
+        task = our_task if practice == our_task.practice else practice.tasks.get()
+        for on in (question, task):
+            charges.record_time(
+                on,
+                actor=support,
+                day=today,
+                minutes=30,
+                function=FUNCTION,
+                basis="chargeable",
+                note="Uitgezocht",
+            )
+        manager = make_user(
+            f"beheer-{practice.agb_code}@example.com", Role.PRACTICE_ADMIN, practice
+        )
+        changes.object_to(
+            ChangeAnswer.objects.get(change=change, practice=practice),
+            actor=manager,
+            reason="Liever niet",
+        )
+    return {"shared": shared, "own": own}
 
 
 def portal_counts(practice: Practice) -> dict[str, int]:
@@ -117,7 +210,10 @@ def portal_counts(practice: Practice) -> dict[str, int]:
         name: model.objects.filter(**{path: practice}).count()
         for name, (model, path) in PORTAL_MODELS.items()
     }
-    counts["incidents"] = Incident.objects.filter(request__practice=practice).count()
+    counts["incidents"] = sections.incidents_of(practice).count()
+    counts["incident_updates"] = IncidentUpdate.objects.filter(
+        incident__in=sections.incidents_of(practice)
+    ).count()
     counts["notifications"] = Notification.objects.filter(request__practice=practice).count()
     counts["memberships"] = Membership.objects.filter(practice=practice).count()
     return counts
@@ -200,7 +296,13 @@ def test_a_practice_is_exported_and_destroyed_while_another_stays_untouched(
     platform_before = platform_counts(practice)
     theirs_platform = platform_counts(other_practice)
     assert ours_before["requests"] == 2 and ours_before["data_packages"] == 1
-    assert ours_before["incidents"] == 1 and platform_before["patients"] == 16
+    # An incident of its own, the shared one and the request about the app's own processing.
+    assert ours_before["incidents"] == 3 and platform_before["patients"] == 16
+    assert ours_before["incident_updates"] == 2 and theirs_before["incidents"] == 2
+    for name in ("legal_orders", "general_tasks", "subprocessor_change_answers"):
+        assert ours_before[name] == theirs_before[name] == 1, name
+    assert ours_before["time_entries"] == theirs_before["time_entries"] == 2
+    assert ours_before["subprocessor_change_events"] == 1
     files_before = list(package_dir.iterdir())
     assert files_before
 
@@ -213,6 +315,10 @@ def test_a_practice_is_exported_and_destroyed_while_another_stays_untouched(
     assert counts["requests"] == 2 and counts["platform_patients"] == 16
     assert counts["platform_conversations"] == platform_before["conversations"]
     assert counts["provider_sendgrid"] >= 2 and counts["provider_twilio"] == 2
+    for name in [*PORTAL_MODELS, "incidents", "incident_updates"]:
+        assert counts[name] == ours_before[name], name
+    assert counts["incidents"] == 3 and counts["incident_updates"] == 2
+    assert counts["time_entries"] == 2 and counts["general_task_events"] >= 2
 
     text = destroy(practice, out)
     digest = re.search(r"Certificate SHA-256: (\w+)", text).group(1)
@@ -224,6 +330,13 @@ def test_a_practice_is_exported_and_destroyed_while_another_stays_untouched(
     assert not SubProcessorApproval.objects.filter(practice=practice).exists()
     assert all(n == 0 for n in platform_counts(practice).values())
     assert portal_counts(other_practice) == theirs_before
+    # The shared incident stays for the other practice, with only its record; ours is gone.
+    shared = seeded["shared"]
+    assert list(shared.concerned.values_list("practice", flat=True)) == [other_practice.pk]
+    assert shared.updates.count() == 1
+    assert not Incident.objects.filter(pk=seeded["own"][practice.pk].pk).exists()
+    assert Incident.objects.filter(pk=seeded["own"][other_practice.pk].pk).exists()
+    assert not IncidentUpdate.objects.filter(incident=seeded["own"][practice.pk].pk).exists()
     assert platform_counts(other_practice) == theirs_platform
     assert list(package_dir.iterdir()) == []
     assert not (out / manifest["archive"]).exists()  # the processor's copy is gone too
@@ -238,7 +351,11 @@ def test_a_practice_is_exported_and_destroyed_while_another_stays_untouched(
     cert = record.certificate
     removed = {step["step"]: step["removed"] for step in cert["removed"]}
     assert removed["platform"]["conversations"] == platform_before["conversations"]
-    assert removed["portal"]["requests"] == 2 and removed["portal"]["incidents"] == 1
+    assert removed["portal"]["requests"] == 2 and removed["portal"]["incidents"] == 2
+    assert removed["portal"]["incidents_shared_kept"] == 1
+    assert removed["portal"]["incident_records"] == 3
+    assert removed["portal"]["legal_orders"] == removed["portal"]["general_tasks"] == 1
+    assert removed["portal"]["time_entries"] == 2
     assert removed["files"]["files"] == len(files_before)
     assert removed["twilio"]["mobile"] == 2
     assert cert["export"]["manifest_sha256"] == printed["digest"]
@@ -458,3 +575,76 @@ def test_retention_is_bijlage_1s_fifteen_years_unless_the_practice_asks_otherwis
     )
     assert fresh.retention_years == 15
     assert DEFAULT_RETENTION_YEARS == APP_RETENTION_YEARS == 15
+
+
+# --- Starting the exit stops new intake --------------------------------------------------------
+def test_once_the_exit_started_patients_cannot_choose_the_practice_and_the_api_refuses_it(
+    client, practice, other_practice, admin, api_key
+):
+    from tests.payloads import URL, body
+
+    def api(agb):
+        return client.post(
+            URL,
+            json.dumps(body(practice=agb)),
+            content_type="application/json",
+            HTTP_AUTHORIZATION=f"Bearer {api_key}",
+        )
+
+    assert f"/request/{practice.agb_code}/" in client.get("/", {"q": "Utrecht"}).content.decode()
+    exits.start_exit(
+        practice,
+        actor=admin,
+        reason=ExitReason.AGREEMENT_ENDED,
+        reference="Opzegging",
+        dated=datetime.date(2026, 10, 1),
+    )
+    practice.refresh_from_db()
+    assert practice.active is False
+    search = client.get("/", {"q": "Utrecht"}).content.decode()
+    assert f"/request/{practice.agb_code}/" not in search
+    assert client.get(f"/request/{practice.agb_code}/").status_code == 404
+    refused = api(practice.agb_code)
+    assert refused.status_code == 400
+    assert refused.json()["errors"]["practice"] == [
+        "Deze praktijk ontvangt geen verzoeken meer via dit portaal."
+    ]
+    assert not Request.objects.exists()
+    assert api(other_practice.agb_code).status_code == 201  # the other practice still receives
+
+    client.force_login(admin)
+    page = client.get(reverse("staff:exit", args=[practice.exits.get().pk])).content.decode()
+    assert "Gestopt sinds de start van de exit" in page
+
+
+# --- A legal order under a ban on notice ------------------------------------------------------
+def test_an_order_under_a_ban_on_notice_is_not_returned_and_holds_up_the_destruction(
+    seeded, practice, support, admin, tmp_path
+):
+    today = datetime.date.today()
+    (order,) = legal_orders.record(
+        [practice],
+        actor=support,
+        authority="Officier van justitie",
+        legal_basis="Art. 126ng Sv",
+        order_reference="Geheim 1",
+        processing="Gegevens bewaren",
+        received_on=today,
+        planned_on=today,
+    )
+    legal_orders.forbid_notice(order, actor=support, ground="Lopend onderzoek")
+    out = tmp_path / "archive"
+    export(practice, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    counts = {t["table"]: t["records"] for t in manifest["tables"]}
+    assert counts["legal_orders"] == 1  # the order of the_processors_work, not this one
+    before = portal_counts(practice)
+    _refused(practice, out, "verbod op kennisgeving", before)
+    assert LegalOrder.objects.filter(pk=order.pk).exists()
+
+    legal_orders.lift_ban(LegalOrder.objects.get(pk=order.pk), actor=support)
+    _refused(practice, out, "sinds de export veranderd", portal_counts(practice))
+    newer = tmp_path / "newer"
+    export(practice, newer)
+    assert "Certificate SHA-256" in destroy(practice, newer)
+    assert not LegalOrder.objects.filter(practice=practice).exists()

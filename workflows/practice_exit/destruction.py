@@ -32,12 +32,20 @@ from requests_app.models import (
     AssistanceTask,
     AuditAction,
     AuditRecord,
+    ChangeAnswer,
+    ChangeEvent,
     DataPackage,
     ErasureCertificate,
     ErasureRun,
     ExitState,
     ExtraIdentifier,
+    GeneralTask,
+    GeneralTaskEvent,
     Incident,
+    IncidentPractice,
+    IncidentUpdate,
+    LegalOrder,
+    LegalOrderEvent,
     ManualStep,
     Membership,
     NoProcessorData,
@@ -54,6 +62,7 @@ from requests_app.models import (
     SubProcessor,
     SubProcessorApproval,
     TaskEvent,
+    TimeEntry,
 )
 from requests_app.roles import Role
 from requests_app.timeline import log_exit_event
@@ -209,6 +218,13 @@ def check(record: PracticeExit, directory: Path) -> dict:
         raise DestructionRefused(_("Export the archive first."))
     if record.state != ExitState.EXPORTED:
         raise DestructionRefused(_("The destruction has started already."))
+    if sections.banned_orders(record.practice).exists():
+        raise DestructionRefused(
+            _(
+                "A legal order for this practice is under a ban on notice (agreement art. 3.4): "
+                "it is not in the archive, and the destruction waits until the ban is lifted."
+            )
+        )
     try:
         manifest = archive.verify(
             record.practice,
@@ -337,7 +353,37 @@ PORTAL_MODELS = {
     "data_packages": (DataPackage, "task__practice"),
     "practice_documents": (PracticeDocument, "request__practice"),
     "subprocessor_approvals": (SubProcessorApproval, "practice"),
+    "incident_records": (IncidentPractice, "practice"),
+    "legal_orders": (LegalOrder, "practice"),
+    "legal_order_events": (LegalOrderEvent, "order__practice"),
+    "general_tasks": (GeneralTask, "practice"),
+    "general_task_events": (GeneralTaskEvent, "task__practice"),
+    "time_entries": (TimeEntry, "practice"),
+    "subprocessor_change_answers": (ChangeAnswer, "practice"),
+    "subprocessor_change_events": (ChangeEvent, "practice"),
 }
+
+
+def _incidents(practice) -> dict:
+    """The practice's part of the incidents: an incident that concerns other practices too
+    stays for them, without this practice's record and without its link to this practice's
+    request (the request goes); any other incident of the practice goes with its updates."""
+    linked = set(sections.incidents_of(practice).values_list("pk", flat=True))
+    shared = set(
+        IncidentPractice.objects.filter(incident__in=linked)
+        .exclude(practice=practice)
+        .values_list("incident", flat=True)
+    )
+    own = linked - shared
+    removed = {
+        "incidents": len(own),
+        "incident_updates": IncidentUpdate.objects.filter(incident__in=own).count(),
+        "incidents_shared_kept": len(shared),
+    }
+    IncidentPractice.objects.filter(practice=practice).delete()
+    Incident.objects.filter(pk__in=shared, request__practice=practice).update(request=None)
+    Incident.objects.filter(pk__in=own).delete()
+    return removed
 
 
 def _portal_step(record: PracticeExit, step: PracticeExitStep) -> Outcome:
@@ -358,10 +404,15 @@ def _portal_step(record: PracticeExit, step: PracticeExitStep) -> Outcome:
         )
     )
     PracticeExitStep.objects.filter(exit=record, key=FILES).update(pending=files)
-    # Today an incident belongs to one request; a shared one loses only this practice's part.
-    incidents = Incident.objects.filter(Q(practice=practice) | Q(request__practice=practice))
-    removed["incidents"] = incidents.count()
-    incidents.delete()
+    removed |= _incidents(practice)
+    # PROTECT on the practice: the rows that hang on it go explicitly, before the requests.
+    TimeEntry.objects.filter(
+        Q(practice=practice) | Q(task__practice=practice) | Q(general_task__practice=practice)
+    ).delete()
+    GeneralTask.objects.filter(practice=practice).delete()
+    LegalOrder.objects.filter(practice=practice).delete()
+    ChangeEvent.objects.filter(practice=practice).delete()
+    ChangeAnswer.objects.filter(practice=practice).delete()
     notifications = Notification.objects.filter(
         Q(request__practice=practice) | Q(practice=practice)
     ).exclude(purpose=Purpose.PRACTICE_EXIT)

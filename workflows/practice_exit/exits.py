@@ -32,7 +32,9 @@ def start_exit(
     practice: Practice, *, actor, reason: str, reference: str, dated: datetime.date
 ) -> PracticeExit:
     """Record why the practice leaves: the end of the agreement or its written request, with
-    the reference and date of the notice or request."""
+    the reference and date of the notice or request. From now on the practice receives no new
+    requests (patients cannot choose it, the app's API refuses it): one arriving after the
+    export would hold up the destruction."""
     if not access.is_processor_admin(actor):
         raise PermissionDenied
     if reason not in ExitReason.values:
@@ -52,13 +54,19 @@ def start_exit(
                 reason_date=dated,
                 started_by=actor,
             )
+            Practice.objects.filter(pk=practice.pk).update(active=False)
+            practice.active = False
             log_exit_event(
                 record,
                 "start",
                 actor=actor,
                 from_state="",
                 audit_as=("practice_exit.start", AuditAction.CREATE),
-                details={"reason": reason, "reference": reference.strip()},
+                details={
+                    "reason": reason,
+                    "reference": reference.strip(),
+                    "intake_stopped": True,
+                },
             )
     except IntegrityError:  # a concurrent start won
         raise TransitionRefused(f"practice {practice.agb_code} has an exit in progress") from None

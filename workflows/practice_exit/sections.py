@@ -13,17 +13,25 @@ import datetime
 import decimal
 from collections.abc import Callable, Iterable, Iterator
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Case, F, Model, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.models import (
     AssistanceTask,
     AuditRecord,
+    ChangeAnswer,
+    ChangeEvent,
     DataPackage,
     ErasureCertificate,
     ErasureRun,
     ExtraIdentifier,
+    GeneralTask,
+    GeneralTaskEvent,
     Incident,
+    IncidentPractice,
+    IncidentUpdate,
+    LegalOrder,
+    LegalOrderEvent,
     ManualStep,
     Membership,
     NoProcessorData,
@@ -39,6 +47,7 @@ from requests_app.models import (
     RequestMessage,
     SubProcessorApproval,
     TaskEvent,
+    TimeEntry,
 )
 from workflows.assistance.connectors import ConnectorError, configured_connectors
 from workflows.models import Notification, Purpose
@@ -106,6 +115,38 @@ def model_section(
 
 C = Column
 WHO = "e-mail address of the account"
+OBJECTION = [
+    C("objection", "the processor's objection to the instruction (agreement art. 3.3)"),
+    C("objected_at", "objected"),
+    C("objection_answer", "the practice's answer to the objection"),
+    C("objection_answered_at", "answered"),
+]
+WORK_EVENT = [
+    C("at", "when"),
+    C("actor", "who", "actor_label"),
+    C("action", "what was done"),
+    C("from_state", "state before"),
+    C("to_state", "state after"),
+    C("note", "note"),
+    C("details", "details (JSON)"),
+]
+
+
+def incidents_of(practice: Practice) -> QuerySet:
+    """The incidents that concern the practice, or came from one of its requests."""
+    concerned = IncidentPractice.objects.filter(practice=practice).values("incident")
+    return Incident.objects.filter(Q(pk__in=concerned) | Q(request__practice=practice))
+
+
+def banned_orders(practice: Practice) -> QuerySet:
+    """The practice's legal orders whose notice the law still forbids (agreement art. 3.4)."""
+    return LegalOrder.objects.filter(practice=practice, notice_forbidden=True, ban_lifted_at=None)
+
+
+def shown_orders(practice: Practice) -> QuerySet:
+    """The practice's legal orders it may know of: the archive must not tell it of the others."""
+    return LegalOrder.objects.filter(practice=practice).exclude(pk__in=banned_orders(practice))
+
 
 SECTIONS: list[Section] = [
     model_section(
@@ -133,7 +174,7 @@ SECTIONS: list[Section] = [
             C("disputes_body_website", "disputes body website"),
             C("retention_years", "years closed requests are kept (Bijlage 1)"),
             C("assistance_turnaround_days", "processor's turnaround for assistance, working days"),
-            C("active", "whether the practice receives requests"),
+            C("active", "whether the practice receives requests (no longer once its exit started)"),
         ],
     ),
     model_section(
@@ -293,8 +334,12 @@ SECTIONS: list[Section] = [
             C("task", "the task's number (T + id)", "pk"),
             C("request", "the request's reference", "request__reference"),
             C("kind", "supply, erase, rectify or restrict"),
-            C("state", "requested, in_progress, delivered, accepted or rejected"),
-            C("instruction", "the practice's instruction"),
+            C(
+                "state",
+                "requested, in_progress, delivered, accepted, rejected, objected (awaiting the "
+                "practice's answer to an objection) or withdrawn",
+            ),
+            C("instruction", "the practice's instruction (as changed after an objection)"),
             C("requested_by", WHO, "requested_by__email"),
             C("requested_at", "asked"),
             C("due", "due"),
@@ -305,6 +350,7 @@ SECTIONS: list[Section] = [
             C("delivery_note", "what was done"),
             C("decided_at", "accepted or rejected"),
             C("rejection_reason", "why rejected"),
+            *OBJECTION,
         ],
     ),
     model_section(
@@ -418,17 +464,148 @@ SECTIONS: list[Section] = [
         "incidents",
         _("Incidents concerning the practice"),
         Incident,
-        lambda p: Incident.objects.filter(Q(practice=p) | Q(request__practice=p)),
+        lambda p: incidents_of(p).annotate(
+            own_request=Case(
+                When(request__practice=p, then=F("request__reference")), default=Value("")
+            )
+        ),
         [
-            C("request", "the request's reference", "request__reference"),
-            C("state", "draft or reported"),
+            C("incident", "the incident's number (INC- + id)", "pk"),
+            C("request", "the reference of the practice's request it came from", "own_request"),
+            C("category", "complaint, authorities, breach or unlawful (agreement art. 1.1 e)"),
+            C("state", "open or closed"),
             C("nature", "nature of the incident"),
             C("personal_data", "personal data (possibly) affected"),
             C("consequences", "observed and likely consequences"),
             C("measures", "measures taken or planned"),
+            C("started_at", "started"),
+            C("discovered_at", "discovered"),
             C("created_at", "recorded"),
-            C("reported_at", "reported to the practice"),
-            C("reported_to", "to whom"),
+            C("closed_at", "closed"),
+            C("closing_note", "why it was closed"),
+        ],
+    ),
+    model_section(
+        "incident_records",
+        _("The practice's own record of each incident (GDPR art. 33, 34)"),
+        IncidentPractice,
+        lambda p: IncidentPractice.objects.filter(practice=p),
+        [
+            C("incident", "the incident's number (INC- + id)", "incident_id"),
+            C("told_at", "when the processor told the practice (its 72 hours start)"),
+            C("told_to", "the addresses told"),
+            C("ap_state", "pending, reported or not_reported (Autoriteit Persoonsgegevens)"),
+            C("ap_reported_at", "reported to the AP"),
+            C("ap_reference", "the AP's reference"),
+            C("ap_reason", "why not reported to the AP"),
+            C("ap_by", WHO, "ap_by__email"),
+            C("patients_state", "pending, told or not_told"),
+            C("patients_told_at", "patients told"),
+            C("patients_how", "how the patients were told"),
+            C("patients_reason", "why the patients were not told"),
+            C("patients_by", WHO, "patients_by__email"),
+        ],
+    ),
+    model_section(
+        "incident_updates",
+        _("Updates of the incidents"),
+        IncidentUpdate,
+        lambda p: IncidentUpdate.objects.filter(incident__in=incidents_of(p)),
+        [
+            C("incident", "the incident's number (INC- + id)", "incident_id"),
+            C("at", "when"),
+            C("by", WHO, "by__email"),
+            C("text", "the update"),
+            C("changes", "the fields it changed, from and to (JSON)"),
+        ],
+    ),
+    model_section(
+        "legal_orders",
+        _("Processing the law demanded (agreement art. 3.4)"),
+        LegalOrder,
+        lambda p: shown_orders(p),
+        [
+            C("order", "the order's number (W + id)", "pk"),
+            C("authority", "the authority"),
+            C("legal_basis", "the statutory provision, or court or administrative order"),
+            C("order_reference", "its reference"),
+            C("processing", "what processing it demands"),
+            C("received_on", "received"),
+            C("planned_on", "planned processing date"),
+            C("state", "recorded, notified, notice_forbidden or carried_out"),
+            C("recorded_at", "recorded"),
+            C("notified_at", "the practice notified"),
+            C("notice_forbidden", "whether the law forbade the notice for a time"),
+            C("forbidden_ground", "the ground for the ban on notice"),
+            C("ban_lifted_at", "the ban lifted"),
+            C("contest_note", "how the practice could contest it"),
+            C("limitation_note", "how it was kept to what is strictly needed"),
+            C("carried_out_at", "carried out"),
+        ],
+    ),
+    model_section(
+        "legal_order_events",
+        _("History of the legal orders"),
+        LegalOrderEvent,
+        lambda p: LegalOrderEvent.objects.filter(order__in=shown_orders(p)),
+        [
+            C("order", "the order's number (W + id)", "order_id"),
+            *WORK_EVENT,
+        ],
+    ),
+    model_section(
+        "general_tasks",
+        _("Questions to the processor (DPIA, breach, audit, information)"),
+        GeneralTask,
+        lambda p: GeneralTask.objects.filter(practice=p),
+        [
+            C("task", "the question's number (G + id)", "pk"),
+            C("kind", "dpia, breach, audit, information or other"),
+            C("subject", "subject"),
+            C("instruction", "the practice's question (its instruction)"),
+            C(
+                "state",
+                "requested, in_progress, answered, closed, objected (awaiting the practice's "
+                "answer to an objection) or withdrawn",
+            ),
+            C("requested_by", WHO, "requested_by__email"),
+            C("requested_at", "asked"),
+            C("due", "due"),
+            C("assigned_to", WHO + " of processor support", "assigned_to__email"),
+            C("started_at", "taken on"),
+            C("answer", "the processor's answer"),
+            C("answered_at", "answered"),
+            C("closed_at", "closed by the practice"),
+            C("reopen_reason", "why the practice reopened it"),
+            *OBJECTION,
+        ],
+    ),
+    model_section(
+        "general_task_events",
+        _("History of the questions to the processor"),
+        GeneralTaskEvent,
+        lambda p: GeneralTaskEvent.objects.filter(task__practice=p),
+        [
+            C("task", "the question's number (G + id)", "task_id"),
+            *WORK_EVENT,
+        ],
+    ),
+    model_section(
+        "time_entries",
+        _("The processor's time on the practice's tasks (agreement art. 9)"),
+        TimeEntry,
+        lambda p: TimeEntry.objects.filter(practice=p),
+        [
+            C("task", "the assistance task's number (T + id), or empty", "task_id"),
+            C("general_task", "the question's number (G + id), or empty", "general_task_id"),
+            C("day", "the day of the work"),
+            C("minutes", "minutes"),
+            C("function", "the function (Bijlage 3)"),
+            C("hourly_rate", "its hourly rate on that day, euro excluding VAT"),
+            C("basis", "included (art. 9.1), chargeable (art. 9.2) or shortcoming (art. 9.3)"),
+            C("note", "what was done"),
+            C("recorded_by", WHO, "recorded_by__email"),
+            C("recorded_at", "recorded"),
         ],
     ),
     model_section(
@@ -441,6 +618,41 @@ SECTIONS: list[Section] = [
             C("approved_on", "approved on"),
             C("evidence", "the written consent"),
             C("recorded_at", "recorded"),
+        ],
+    ),
+    model_section(
+        "subprocessor_change_answers",
+        _("The practice's answers to announced changes of sub-processors"),
+        ChangeAnswer,
+        lambda p: ChangeAnswer.objects.filter(practice=p),
+        [
+            C("change", "the announcement's number", "change_id"),
+            C("kind", "new, replacement, location or end", "change__kind"),
+            C("subprocessor", "the sub-processor", "change__subprocessor__name"),
+            C("replaces", "the sub-processor it replaces", "change__replaces__name"),
+            C("description_nl", "what changes and why (Dutch)", "change__description_nl"),
+            C("description", "what changes and why (English)", "change__description"),
+            C("effective_on", "takes effect on", "change__effective_on"),
+            C("change_state", "announced, in_effect or withdrawn", "change__state"),
+            C("state", "pending, consented or objected"),
+            C("reason", "the reason for an objection"),
+            C("answered_by", WHO, "answered_by__email"),
+            C("answered_at", "answered"),
+        ],
+    ),
+    model_section(
+        "subprocessor_change_events",
+        _("History of the answers to changes of sub-processors"),
+        ChangeEvent,
+        lambda p: ChangeEvent.objects.filter(practice=p),
+        [
+            C("change", "the announcement's number", "change_id"),
+            C("at", "when"),
+            C("actor", "who", "actor_label"),
+            C("action", "what was done"),
+            C("from_state", "state before"),
+            C("to_state", "state after"),
+            C("note", "note"),
         ],
     ),
     model_section(
