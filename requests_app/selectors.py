@@ -157,7 +157,22 @@ def audit_records_visible_to(user) -> QuerySet:
     from requests_app.roles import Capability
 
     practices = access.practices_where(user, Capability.READ_AUDIT_LOG)
-    return AuditRecord.objects.filter(practice_id_ref__in=practices).order_by("-seq")
+    return (
+        AuditRecord.objects.filter(practice_id_ref__in=practices)
+        .exclude(object_type="legal_order", object_id__in=_orders_not_told(practices))
+        .order_by("-seq")
+    )
+
+
+def _orders_not_told(practices) -> list[str]:
+    """The numbers of the practices' legal orders they have not been told of (notice due, or
+    forbidden by law): their trace in the log would tell what the law keeps from them."""
+    return [
+        f"W{pk}"
+        for pk in LegalOrder.objects.filter(
+            practice_id__in=practices, notified_at__isnull=True
+        ).values_list("pk", flat=True)
+    ]
 
 
 def tasks_visible_to(user) -> QuerySet[AssistanceTask]:
@@ -188,14 +203,13 @@ def general_tasks_visible_to(user) -> QuerySet[GeneralTask]:
 
 def legal_orders_visible_to(user) -> QuerySet[LegalOrder]:
     """Processing under a legal order (agreement art. 3.4): support sees all; the practice's
-    staff their own practice's, except one whose notice the law still forbids."""
+    staff their own practice's once told of it: not while support has yet to decide whether the
+    law forbids the notice, nor while it does."""
     if access.is_processor_support(user):
         return LegalOrder.objects.select_related("practice")
-    return (
-        LegalOrder.objects.filter(practice_id__in=access.practice_ids(user))
-        .exclude(notice_forbidden=True, ban_lifted_at__isnull=True)
-        .select_related("practice")
-    )
+    return LegalOrder.objects.filter(
+        practice_id__in=access.practice_ids(user), notified_at__isnull=False
+    ).select_related("practice")
 
 
 def practices_with_charges(user) -> QuerySet[Practice]:

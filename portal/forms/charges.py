@@ -9,6 +9,11 @@ from django.utils.translation import gettext_lazy as _
 
 from requests_app.models import ChargeBasis
 from requests_app.models.charges import MAX_MINUTES, rates_on
+from requests_app.validators import validate_text_direction
+
+# A statement's month: far enough either way for any real one; beyond, the month after it
+# cannot even be computed.
+FIRST_MONTH, LAST_MONTH = datetime.date(2000, 1, 1), datetime.date(2999, 12, 1)
 
 
 class TimeEntryForm(forms.Form):
@@ -24,7 +29,10 @@ class TimeEntryForm(forms.Form):
         label=_("Chargeable?"), choices=ChargeBasis.choices, widget=forms.RadioSelect
     )
     note = forms.CharField(
-        label=_("What was done"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("What was done"),
+        max_length=2000,
+        validators=[validate_text_direction],
+        widget=forms.Textarea(attrs={"rows": 2}),
     )
 
     def __init__(self, *args, **kwargs) -> None:
@@ -58,3 +66,9 @@ class StatementForm(forms.Form):
     def __init__(self, *args, practices, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["practice"].queryset = practices
+
+    def clean_month(self):
+        month = self.cleaned_data["month"]
+        if not FIRST_MONTH <= month <= LAST_MONTH:
+            raise forms.ValidationError(_("Choose a month between 2000 and 2999."))
+        return month

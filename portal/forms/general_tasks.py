@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.forms.instructions import VersionForm
 from requests_app.models import GeneralKind
+from requests_app.validators import validate_text_direction
 
 
 class AskForm(forms.Form):
@@ -13,8 +14,11 @@ class AskForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("What is it about?"), choices=GeneralKind.choices, widget=forms.RadioSelect
     )
-    subject = forms.CharField(label=_("Subject"), max_length=200)
+    subject = forms.CharField(
+        validators=[validate_text_direction], label=_("Subject"), max_length=200
+    )
     question = forms.CharField(
+        validators=[validate_text_direction],
         label=_("Your question to the processor"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 5}),
@@ -31,12 +35,16 @@ class AskForm(forms.Form):
 
 class AnswerForm(VersionForm):
     text = forms.CharField(
-        label=_("The answer"), max_length=20000, widget=forms.Textarea(attrs={"rows": 6})
+        validators=[validate_text_direction],
+        label=_("The answer"),
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 6}),
     )
 
 
 class ReopenForm(VersionForm):
     reason = forms.CharField(
+        validators=[validate_text_direction],
         label=_("Why does the answer not settle it?"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),

@@ -148,8 +148,8 @@ class ClassifyForm(forms.Form):
 # --- The practice's own record (GDPR art. 33, 34) -------------------------------------------
 class StepForm(forms.Form):
     # Which of the account's records (an FG of two practices concerned has two).
-    record = forms.IntegerField(widget=forms.HiddenInput)
-    version = forms.IntegerField(widget=forms.HiddenInput)
+    record = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
 
     def step_fields(self) -> dict:
         hidden = ("record", "version")

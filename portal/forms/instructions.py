@@ -4,6 +4,8 @@ practice's answer (confirm, change, withdraw). For assistance tasks and general 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from requests_app.validators import validate_text_direction
+
 
 class VersionForm(forms.Form):
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
@@ -11,6 +13,7 @@ class VersionForm(forms.Form):
 
 class ObjectForm(VersionForm):
     reason = forms.CharField(
+        validators=[validate_text_direction],
         label=_("Why does the instruction break the law?"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -20,6 +23,7 @@ class ObjectForm(VersionForm):
 
 class ConfirmForm(VersionForm):
     note = forms.CharField(
+        validators=[validate_text_direction],
         label=_("Why the instruction stands"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -28,6 +32,7 @@ class ConfirmForm(VersionForm):
 
 class ChangeForm(VersionForm):
     instruction = forms.CharField(
+        validators=[validate_text_direction],
         label=_("The new instruction"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -37,6 +42,7 @@ class ChangeForm(VersionForm):
 
 class WithdrawForm(VersionForm):
     note = forms.CharField(
+        validators=[validate_text_direction],
         label=_("Note (optional)"),
         max_length=2000,
         required=False,

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.forms.instructions import VersionForm
 from requests_app.models import Practice
+from requests_app.validators import validate_text_direction
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -16,12 +17,19 @@ class OrderForm(forms.Form):
         queryset=Practice.objects.filter(active=True),
         widget=forms.CheckboxSelectMultiple,
     )
-    authority = forms.CharField(label=_("Authority"), max_length=200)
-    legal_basis = forms.CharField(
-        label=_("Statutory provision, or court or administrative order"), max_length=300
+    authority = forms.CharField(
+        validators=[validate_text_direction], label=_("Authority"), max_length=200
     )
-    order_reference = forms.CharField(label=_("Its reference"), max_length=100)
+    legal_basis = forms.CharField(
+        validators=[validate_text_direction],
+        label=_("Statutory provision, or court or administrative order"),
+        max_length=300,
+    )
+    order_reference = forms.CharField(
+        validators=[validate_text_direction], label=_("Its reference"), max_length=100
+    )
     processing = forms.CharField(
+        validators=[validate_text_direction],
         label=_("What processing it demands"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -39,6 +47,7 @@ class OrderForm(forms.Form):
 
 class ForbidForm(VersionForm):
     ground = forms.CharField(
+        validators=[validate_text_direction],
         label=_("The provision that forbids the notice, and the public interest it serves"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
@@ -47,11 +56,13 @@ class ForbidForm(VersionForm):
 
 class CarryOutForm(VersionForm):
     contest_note = forms.CharField(
+        validators=[validate_text_direction],
         label=_("How the practice could contest the order (or why that was not possible)"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
     limitation_note = forms.CharField(
+        validators=[validate_text_direction],
         label=_("How the processing was kept to what is strictly necessary"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 3}),

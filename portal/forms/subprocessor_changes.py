@@ -6,6 +6,7 @@ from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.models import ChangeKind, SubProcessor, SubProcessorChange
+from requests_app.validators import validate_text_direction
 from workflows.register.changes import earliest_effective_date
 
 REASON_MAX = 2000
@@ -54,6 +55,8 @@ class AnnouncementForm(forms.ModelForm):
         ) % {"date": earliest_effective_date().strftime("%d-%m-%Y")}
         for name in ("description_nl", "description"):
             self.fields[name].validators.append(MaxLengthValidator(REASON_MAX))
+        for name in ("description_nl", "description", "location_nl", "location"):
+            self.fields[name].validators.append(validate_text_direction)
 
     def clean_effective_on(self):
         value = self.cleaned_data["effective_on"]
@@ -101,6 +104,7 @@ class AnswerForm(forms.Form):
         widget=forms.HiddenInput,
     )
     reason = forms.CharField(
+        validators=[validate_text_direction],
         label=_("Reason for the objection"),
         max_length=REASON_MAX,
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": REASON_MAX}),

@@ -77,6 +77,34 @@ def render_page(
     )
 
 
+def render_practice_page(
+    request: HttpRequest,
+    template: str,
+    context: dict,
+    *,
+    event: str,
+    practice_ids: Iterable[int],
+    status: int = 200,
+    object_type: str = "",
+    object_id: str = "",
+) -> HttpResponse:
+    """Render a page about something several practices share (an incident) to an account of
+    some of them: recorded once in the log of each of its own practices, naming no patient, so
+    no other practice's log tells that this one was concerned."""
+    response = render(request, template, context, status=status)
+    for practice_id in dict.fromkeys(practice_ids):
+        audit.record(
+            event,
+            AuditAction.READ,
+            user=request.user,
+            object_type=object_type,
+            object_id=object_id,
+            practice_id=practice_id,
+            details=_how(request, response),
+        )
+    return response
+
+
 def render_task_page(
     request: HttpRequest, task, template: str, context: dict, *, status: int = 200
 ) -> HttpResponse:

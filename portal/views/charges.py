@@ -10,7 +10,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal.forms.charges import StatementForm, TimeEntryForm
-from portal.views.common import bad_form, staff_required, visible_general_task, visible_task
+from portal.views.common import (
+    bad_form,
+    not_found,
+    staff_required,
+    visible_general_task,
+    visible_task,
+)
 from requests_app import access, audit, selectors
 from requests_app.models import AuditAction
 from workflows.assistance import charges
@@ -48,6 +54,9 @@ def _chosen(request: HttpRequest):
     if not practices.exists():
         raise PermissionDenied
     if "month" in request.GET or "practice" in request.GET:
+        asked = request.GET.get("practice", "")
+        if asked.isascii() and asked.isdigit() and not practices.filter(pk=int(asked)).exists():
+            not_found(request, "charges.view", "statement", asked)
         form = StatementForm(request.GET, practices=practices)
         if not form.is_valid():
             return None, form

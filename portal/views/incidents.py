@@ -21,7 +21,7 @@ from portal.forms.incidents import (
     NewIncidentForm,
     UpdateIncidentForm,
 )
-from portal.views.audited import render_page, shown_list
+from portal.views.audited import render_page, render_practice_page, shown_list
 from portal.views.common import (
     REFUSED,
     bad_form,
@@ -148,6 +148,18 @@ def _page(request: HttpRequest, item: Incident, *, status: int = 200, **forms) -
         context["own_request"] = bool(
             request_item is not None and access.works_for_practice(user, request_item.practice_id)
         )
+        if not context["own_request"]:
+            # The request is another practice's: its log must not learn who else is concerned.
+            return render_practice_page(
+                request,
+                "staff/incident.html",
+                context,
+                event="incident.view",
+                practice_ids=[row.practice_id for row, _forms in context["records"]],
+                status=status,
+                object_type="incident",
+                object_id=str(item.pk),
+            )
     return render_page(
         request,
         "staff/incident.html",

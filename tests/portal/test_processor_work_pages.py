@@ -288,9 +288,9 @@ def test_another_practices_statement_cannot_be_asked_for(
 ):
     client.force_login(other_handler)
     response = client.get(f"/staff/charges/?practice={practice.pk}&month=2026-03")
-    assert response.status_code == 400
+    assert response.status_code == 404
     response = client.get(f"/staff/charges/statement.csv?practice={practice.pk}&month=2026-03")
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert client.get("/staff/charges/?practice=x&month=13-2026").status_code == 400
 
 
