@@ -159,12 +159,12 @@ def audit_records_visible_to(user) -> QuerySet:
     practices = access.practices_where(user, Capability.READ_AUDIT_LOG)
     return (
         AuditRecord.objects.filter(practice_id_ref__in=practices)
-        .exclude(object_type="legal_order", object_id__in=_orders_not_told(practices))
+        .exclude(object_type="legal_order", object_id__in=orders_not_told(practices))
         .order_by("-seq")
     )
 
 
-def _orders_not_told(practices) -> list[str]:
+def orders_not_told(practices) -> list[str]:
     """The numbers of the practices' legal orders they have not been told of (notice due, or
     forbidden by law): their trace in the log would tell what the law keeps from them."""
     return [

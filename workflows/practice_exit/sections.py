@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Iterator
 from django.db.models import Case, F, Model, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from requests_app import selectors
 from requests_app.models import (
     AssistanceTask,
     AuditRecord,
@@ -678,7 +679,10 @@ SECTIONS: list[Section] = [
         "audit_records",
         _("The practice's audit log (NEN 7513)"),
         AuditRecord,
-        lambda p: AuditRecord.objects.filter(practice_id_ref=p.pk),
+        # Not the trace of a legal order the practice may not yet know of (agreement art. 3.4).
+        lambda p: AuditRecord.objects.filter(practice_id_ref=p.pk).exclude(
+            object_type="legal_order", object_id__in=selectors.orders_not_told([p.pk])
+        ),
         [
             C("seq", "position in the chain"),
             C("at", "when"),
