@@ -415,7 +415,9 @@ def test_export_refuses_a_directory_that_is_not_empty(seeded, practice, admin, t
     (out / "something.txt").write_text("x")
     with pytest.raises(CommandError, match="not an empty directory"):
         export(practice, out)
-    assert PracticeExit.objects.get(practice=practice).state == ExitState.STARTED
+    # Checked before the start: the practice keeps receiving requests, no exit is open.
+    assert not PracticeExit.objects.filter(practice=practice).exists()
+    assert Practice.objects.get(pk=practice.pk).active
 
 
 # --- Destruction refused: nothing changed -------------------------------------------------

@@ -218,11 +218,21 @@ def _snapshot():
         yield
 
 
-def write_archive(practice: Practice, directory: Path, *, exit_number: str) -> Export:
-    """Write the archive, its manifest and its checksum into `directory` (new or empty)."""
-    directory = Path(directory).resolve()
+def check_target(directory: Path) -> Path:
+    """The directory an export may be written into: new or empty, and not a link (what is
+    written must land where it was named, not in the place a link points to)."""
+    directory = Path(directory)
+    if directory.is_symlink():
+        raise ArchiveRefused(f"{directory} is a link: name the directory itself")
+    directory = directory.resolve()
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         raise ArchiveRefused(f"{directory} is not an empty directory: choose a new one")
+    return directory
+
+
+def write_archive(practice: Practice, directory: Path, *, exit_number: str) -> Export:
+    """Write the archive, its manifest and its checksum into `directory` (new or empty)."""
+    directory = check_target(directory)
     directory.mkdir(parents=True, exist_ok=True, mode=0o700)
     created = timezone.now()
     name = archive_name(practice, created)
@@ -309,6 +319,8 @@ def verify(practice: Practice, directory: Path, *, digest: str, archive_sha256: 
     for this practice: the manifest's digest is the recorded one, the archive's checksum holds,
     and the archive lists exactly the manifest's files. ArchiveRefused says what is wrong."""
     directory = Path(directory)
+    if directory.is_symlink():
+        raise ArchiveRefused(f"{directory} is a link: name the export's own directory")
     manifest_path = directory / MANIFEST
     if not manifest_path.is_file():
         raise ArchiveRefused(f"no {MANIFEST} in {directory}: this is not an exit archive")
@@ -330,6 +342,16 @@ def verify(practice: Practice, directory: Path, *, digest: str, archive_sha256: 
     archive = directory / str(manifest.get("archive", ""))
     if not manifest.get("archive") or not archive.is_file():
         raise ArchiveRefused(f"the archive {manifest.get('archive')} is missing from {directory}")
+    # The export wrote these three and nothing else: anything more was put there by someone.
+    expected = {MANIFEST, archive.name, f"{archive.name}.sha256"}
+    extra = sorted(p.name for p in directory.iterdir() if p.name not in expected)
+    linked = sorted(p.name for p in directory.iterdir() if p.is_symlink())
+    if extra or linked:
+        named = ", ".join(extra + linked)
+        raise ArchiveRefused(
+            f"{directory} holds more than the export wrote, or links ({named}): name the "
+            "export's own directory, unchanged"
+        )
     actual = sha256_file(archive)
     checksum = directory / f"{archive.name}.sha256"
     written = checksum.read_text().split()[0] if checksum.is_file() else ""

@@ -57,6 +57,8 @@ class Command(BaseCommand):
         practice = practice_by_agb(agb)
         with translation.override(settings.LANGUAGE_CODE):
             try:
+                # Checked before a start: a refused directory must leave the practice as it was.
+                archive.check_target(out)
                 record = exits.open_exit(practice)
                 if record is None:
                     if not reason:

@@ -1,0 +1,258 @@
+"""More attacks on issue 12's parts: parallel double submits against a live server, formulas in
+the CSV files, what the e-mails say, the exit's commands fed bad directories and accounts, role
+escalation on announced changes and exits, and odd formats of the register of processing. Each
+test performs one attack and asserts what the attacker gets: one effect, a clear refusal, no
+change."""
+
+import datetime
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import pytest
+import pyzipper
+from django.core.management import CommandError, call_command
+
+from demo import platform as demo
+from requests_app.models import (
+    AuditOutcome,
+    AuditRecord,
+    ExitState,
+    Membership,
+    Practice,
+    PracticeExit,
+    Request,
+)
+from requests_app.roles import Role
+from tests.factories import make_user, submit
+
+pytestmark = pytest.mark.django_db
+
+ADMIN = "admin@processor.example"
+
+
+@pytest.fixture
+def admin(db):
+    return make_user(ADMIN, Role.PROCESSOR_ADMIN)
+
+
+@pytest.fixture
+def fg(practice):
+    return make_user("fg@practice.example", Role.DPO, practice)
+
+
+@pytest.fixture
+def other_fg(other_practice):
+    return make_user("fg@elders.example", Role.DPO, other_practice)
+
+
+def denied(user, event) -> bool:
+    return AuditRecord.objects.filter(
+        user=user, event_type=event, outcome=AuditOutcome.DENIED
+    ).exists()
+
+
+# --- The exit's commands -----------------------------------------------------------------------
+@pytest.fixture
+def leaving(platform_db, package_dir, settings, tmp_path, practice, other_practice, patient):
+    settings.EXIT_ARCHIVE_DIR = tmp_path / "exits"
+    demo.add_patient(platform_db, practice_agb=practice.agb_code, email=patient.email, messages=3)
+    submit(practice, patient)
+    submit(
+        other_practice,
+        patient.__class__(
+            name="Piet", birth_date=datetime.date(1970, 1, 1), email="piet@example.com", phone=""
+        ),
+    )
+    return practice
+
+
+START = {
+    "reason": "written_request",
+    "reference": "Brief 2026-11",
+    "dated": datetime.date(2026, 11, 1),
+}
+
+
+def export(practice, out, by=ADMIN, **extra):
+    call_command(
+        "export_practice", practice.agb_code, out=out, by=by, stdout=io.StringIO(), **extra
+    )
+
+
+def destroy(practice, directory, by=ADMIN):
+    call_command(
+        "destroy_practice", practice.agb_code, archive=directory, by=by, stdout=io.StringIO()
+    )
+
+
+def state() -> dict:
+    """What a refused command must leave as it was."""
+    return {
+        "requests": Request.objects.count(),
+        "active": list(Practice.objects.order_by("pk").values_list("active", flat=True)),
+        "exits": list(PracticeExit.objects.order_by("pk").values_list("state", "manifest_digest")),
+        "memberships": Membership.objects.count(),
+        "steps": sum(e.steps.count() for e in PracticeExit.objects.all()),
+    }
+
+
+def files_under(root: Path) -> set[Path]:
+    return {p for p in root.rglob("*")}
+
+
+@pytest.fixture
+def exported(leaving, admin, tmp_path):
+    """The practice's exit started and exported into tmp_path/good."""
+    export(leaving, tmp_path / "good", **START)
+    return tmp_path / "good"
+
+
+def test_an_export_into_a_file_is_refused_and_starts_no_exit(leaving, admin, tmp_path):
+    target = tmp_path / "a-file"
+    target.write_text("niet leeg")
+    before = state()
+    with pytest.raises(CommandError, match="not an empty directory"):
+        export(leaving, target, **START)
+    assert state() == before and not PracticeExit.objects.exists()
+    assert Practice.objects.get(pk=leaving.pk).active
+    assert target.read_text() == "niet leeg"
+
+
+def test_an_export_into_a_non_empty_directory_is_refused_and_starts_no_exit(
+    leaving, admin, tmp_path
+):
+    target = tmp_path / "full"
+    target.mkdir()
+    (target / "oud.txt").write_text("x")
+    before = state()
+    with pytest.raises(CommandError, match="not an empty directory"):
+        export(leaving, target, **START)
+    assert state() == before and files_under(target) == {target / "oud.txt"}
+
+
+def test_an_export_through_a_link_to_a_directory_is_refused_and_writes_nothing_there(
+    leaving, admin, tmp_path
+):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(elsewhere, target_is_directory=True)
+    before = state()
+    with pytest.raises(CommandError, match="link"):
+        export(leaving, link, **START)
+    assert state() == before
+    assert files_under(elsewhere) == set()
+
+
+@pytest.mark.parametrize("who", ["support", "deactivated", "unknown"])
+def test_an_export_by_anyone_but_an_active_processor_administrator_is_refused(
+    leaving, admin, support, tmp_path, who
+):
+    by = {"support": support.email, "deactivated": ADMIN, "unknown": "niemand@example.com"}[who]
+    if who == "deactivated":
+        admin.is_active = False
+        admin.save(update_fields=["is_active"])
+    before = state()
+    with pytest.raises(CommandError, match="not an active processor administrator"):
+        export(leaving, tmp_path / "out", by=by, **START)
+    assert state() == before and not (tmp_path / "out").exists()
+
+
+def _refused_destruction(practice, directory, match, by=ADMIN):
+    before = state()
+    outside = files_under(directory.parent.parent)
+    with pytest.raises(CommandError, match=match):
+        destroy(practice, directory, by=by)
+    assert state() == before
+    assert files_under(directory.parent.parent) == outside
+    record = PracticeExit.objects.get(practice=practice)
+    assert record.state == ExitState.EXPORTED
+
+
+def test_another_practices_archive_does_not_destroy_this_practice(
+    exported, leaving, other_practice, admin, tmp_path
+):
+    export(other_practice, tmp_path / "theirs", **START)
+    _refused_destruction(leaving, tmp_path / "theirs", "belongs to practice 07654321")
+    assert Request.objects.filter(practice=other_practice).exists()
+
+
+def test_a_link_to_the_good_archive_is_refused(exported, leaving, admin, tmp_path):
+    link = tmp_path / "link"
+    link.symlink_to(exported, target_is_directory=True)
+    _refused_destruction(leaving, link, "link")
+    assert len(list(exported.iterdir())) == 3
+
+
+def test_an_archive_directory_with_an_extra_file_is_refused(exported, leaving, admin):
+    (exported / "wachtwoord.txt").write_text("geheim")
+    _refused_destruction(leaving, exported, "wachtwoord.txt")
+
+
+@pytest.mark.parametrize("missing", ["zip", "sha256", "manifest"])
+def test_an_archive_directory_missing_a_file_is_refused(exported, leaving, admin, missing):
+    name = {
+        "zip": next(exported.glob("*.zip")).name,
+        "sha256": next(exported.glob("*.sha256")).name,
+        "manifest": "manifest.json",
+    }[missing]
+    (exported / name).unlink()
+    _refused_destruction(leaving, exported, "missing|not verify|not an exit archive")
+
+
+def test_a_manifest_edited_with_its_checksum_recomputed_is_refused(exported, leaving, admin):
+    manifest_path = exported / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["state"] = {}
+    manifest_path.write_text(json.dumps(manifest))
+    _refused_destruction(leaving, exported, "not the one recorded")
+
+
+def _replace_zip(directory: Path, make) -> None:
+    import hashlib
+
+    name = next(directory.glob("*.zip")).name
+    make(directory / name)
+    digest = hashlib.sha256((directory / name).read_bytes()).hexdigest()
+    (directory / f"{name}.sha256").write_text(f"{digest}  {name}\n")
+
+
+def test_a_zip_bomb_in_place_of_the_archive_is_refused_unopened(exported, leaving, admin):
+    def bomb(path):
+        with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as z:
+            z.writestr("manifest.json", b"0" * 50_000_000)
+
+    _replace_zip(exported, bomb)
+    _refused_destruction(leaving, exported, "checksum does not verify")
+
+
+def test_a_zip_with_a_path_traversal_name_is_refused_and_writes_nothing_outside(
+    exported, leaving, admin, tmp_path
+):
+    def traversal(path):
+        with pyzipper.ZipFile(path, "w") as z:
+            z.writestr("../../buiten.txt", b"x")
+            z.writestr("manifest.json", b"{}")
+
+    _replace_zip(exported, traversal)
+    _refused_destruction(leaving, exported, "checksum does not verify")
+    assert not (tmp_path.parent / "buiten.txt").exists()
+
+
+@pytest.mark.parametrize("who", ["support", "deactivated"])
+def test_a_destruction_by_anyone_but_an_active_administrator_is_refused(
+    exported, leaving, admin, support, who
+):
+    by = support.email if who == "support" else ADMIN
+    if who == "deactivated":
+        admin.is_active = False
+        admin.save(update_fields=["is_active"])
+    _refused_destruction(leaving, exported, "not an active processor administrator", by=by)
+
+
+def test_the_good_archive_still_destroys(exported, leaving, admin):
+    destroy(leaving, exported)
+    assert PracticeExit.objects.get(practice=leaving).state == ExitState.CERTIFIED
+    assert not Request.objects.filter(practice=leaving).exists()
