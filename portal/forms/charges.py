@@ -2,6 +2,7 @@
 statement."""
 
 import datetime
+import uuid
 
 from django import forms
 from django.utils import timezone
@@ -20,6 +21,8 @@ class TimeEntryForm(forms.Form):
     # On a task page beside the delivery's note: a prefix keeps the ids apart.
     prefix = "time"
 
+    # One key per form shown: the same form sent twice records (and charges) once.
+    key = forms.UUIDField(widget=forms.HiddenInput)
     day = forms.DateField(
         label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
@@ -38,6 +41,8 @@ class TimeEntryForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         today = timezone.localdate()
+        if not self.is_bound:
+            self.initial.setdefault("key", uuid.uuid4())
         self.fields["day"].initial = today
         self.fields["function"].choices = [
             (name, f"{name} (€ {rate})") for name, rate in sorted(rates_on(today).items())

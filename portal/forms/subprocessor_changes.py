@@ -1,6 +1,8 @@
 """The processor's announcement of a change of sub-processors, and a practice's answer to it
 (agreement art. 7.1, 3.7)."""
 
+import uuid
+
 from django import forms
 from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
@@ -13,6 +15,9 @@ REASON_MAX = 2000
 
 
 class AnnouncementForm(forms.ModelForm):
+    # One key per form shown: the same form sent twice announces (and e-mails) once.
+    key = forms.UUIDField(widget=forms.HiddenInput)
+
     class Meta:
         model = SubProcessorChange
         fields = [
@@ -47,6 +52,8 @@ class AnnouncementForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("key", uuid.uuid4())
         self.fields["kind"].choices = ChangeKind.choices  # no empty choice among the radios
         self.fields["subprocessor"].queryset = SubProcessor.objects.order_by("name")
         self.fields["replaces"].queryset = SubProcessor.objects.filter(active=True)

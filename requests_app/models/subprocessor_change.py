@@ -82,6 +82,8 @@ class SubProcessorChange(models.Model):
     )
     announced_at = models.DateTimeField(_("announced at"), default=timezone.now, editable=False)
     closed_at = models.DateTimeField(_("took effect or withdrawn at"), null=True, blank=True)
+    # The key of the form it was announced with: the same form sent twice announces once.
+    creation_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["-announced_at"]

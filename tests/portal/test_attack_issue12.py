@@ -279,6 +279,7 @@ def test_direction_controls_in_an_objection_to_a_change_are_refused(
             "description": "Twilio sends the SMS codes.",
             "effective_on": (timezone.localdate() + datetime.timedelta(days=31)).isoformat(),
             "inside_eea": "on",
+            "key": str(uuid.uuid4()),
         },
     )
     assert response.status_code == 302
@@ -302,6 +303,7 @@ def test_direction_controls_in_a_time_entry_note_are_refused(client, practice, h
             "time-function": "Security consultant",
             "time-basis": "chargeable",
             "time-note": RTL,
+            "time-key": str(uuid.uuid4()),
         },
     )
     assert response.status_code == 400 and not TimeEntry.objects.exists()

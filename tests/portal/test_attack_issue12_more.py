@@ -4,28 +4,41 @@ escalation on announced changes and exits, and odd formats of the register of pr
 test performs one attack and asserts what the attacker gets: one effect, a clear refusal, no
 change."""
 
+import concurrent.futures
 import datetime
 import io
 import json
+import uuid
 import zipfile
 from pathlib import Path
 
 import pytest
 import pyzipper
 from django.core.management import CommandError, call_command
+from django.urls import reverse
+from django.utils import timezone
 
 from demo import platform as demo
 from requests_app.models import (
     AuditOutcome,
     AuditRecord,
+    ChangeAnswer,
     ExitState,
+    HourlyRate,
+    Incident,
     Membership,
     Practice,
     PracticeExit,
     Request,
+    SubProcessor,
+    SubProcessorApproval,
+    SubProcessorChange,
+    TimeEntry,
 )
 from requests_app.roles import Role
-from tests.factories import make_user, submit
+from tests.factories import a_register, make_user, submit
+from tests.live_http import Visitor
+from workflows.models import Notification, Purpose
 
 pytestmark = pytest.mark.django_db
 
@@ -256,3 +269,190 @@ def test_the_good_archive_still_destroys(exported, leaving, admin):
     destroy(leaving, exported)
     assert PracticeExit.objects.get(practice=leaving).state == ExitState.CERTIFIED
     assert not Request.objects.filter(practice=leaving).exists()
+
+
+# --- Parallel double submits against a live server ---------------------------------------------
+def seeded_rows() -> SubProcessor:
+    """What the migrations seed and a committing test's flush removes: a rate and Twilio."""
+    a_register()
+    HourlyRate.objects.get_or_create(
+        function="Security consultant",
+        valid_from=datetime.date(2000, 1, 1),
+        defaults={"rate": 120},
+    )
+    twilio, _new = SubProcessor.objects.get_or_create(
+        name="Twilio", defaults={"service": "sms", "location": "EU", "categories": ["phone"]}
+    )
+    return twilio
+
+
+def visitors(live_server, client, user, path, n=6) -> list:
+    client.force_login(user)
+    client.get(path)
+    cookies = {name: client.cookies[name].value for name in ("sessionid", "csrftoken")}
+    return [Visitor(live_server.url, cookies) for _ in range(n)]
+
+
+def all_at_once(clicks, path, data) -> list[int]:
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(clicks)) as pool:
+        answers = list(pool.map(lambda v: v.post(path, data), clicks))
+    return [a.status_code for a in answers]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_posts_of_one_new_incident_form_record_one_and_mail_once(
+    live_server, client, support, practice, providers
+):
+    form = {
+        "category": "breach",
+        "nature": "Back-up open op internet",
+        "practices": [practice.pk],
+        "discovered_at": "2026-03-02T09:30",
+        "key": str(uuid.uuid4()),
+    }
+    clicks = visitors(live_server, client, support, "/staff/incidents/new/")
+    codes = all_at_once(clicks, "/staff/incidents/new/", form)
+    assert codes == [302] * len(clicks)
+    assert Incident.objects.count() == 1
+    sent = Notification.objects.filter(purpose=Purpose.INCIDENT)
+    assert sorted(sent.values_list("recipient", flat=True)) == sorted(practice.privacy_emails())
+
+
+@pytest.fixture
+def announced(support, practice):
+    from workflows.register import changes
+
+    return changes.announce(
+        actor=support,
+        kind="new",
+        subprocessor=seeded_rows(),
+        description_nl="Twilio verstuurt de sms-codes.",
+        description="Twilio sends the SMS codes.",
+        effective_on=timezone.localdate() + datetime.timedelta(days=31),
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_consents_to_one_change_record_one_approval(
+    live_server, client, fg, practice, announced, providers
+):
+    answer = ChangeAnswer.objects.get(change=announced, practice=practice)
+    path = reverse("staff:subprocessor_change_answer_submit", args=[answer.pk])
+    clicks = visitors(live_server, client, fg, reverse("staff:subprocessor_changes"))
+    codes = all_at_once(clicks, path, {"decision": "consent"})
+    assert codes == [302] * len(clicks)
+    assert ChangeAnswer.objects.get(pk=answer.pk).state == "consented"
+    assert (
+        SubProcessorApproval.objects.filter(
+            practice=practice, subprocessor=announced.subprocessor
+        ).count()
+        == 1
+    )
+    assert announced.events.filter(action="answer_consent").count() == 1
+    assert announced.events.filter(action="approval_recorded").count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_objections_to_one_change_record_one(
+    live_server, client, fg, practice, announced, providers
+):
+    answer = ChangeAnswer.objects.get(change=announced, practice=practice)
+    path = reverse("staff:subprocessor_change_answer_submit", args=[answer.pk])
+    clicks = visitors(live_server, client, fg, reverse("staff:subprocessor_changes"))
+    codes = all_at_once(clicks, path, {"decision": "object", "reason": "Liever niet"})
+    assert codes == [302] * len(clicks)
+    assert ChangeAnswer.objects.get(pk=answer.pk).state == "objected"
+    assert announced.events.filter(action="answer_object").count() == 1
+
+
+@pytest.fixture
+def question(practice, handler, support):
+    from workflows.assistance import general
+
+    seeded_rows()
+    task = general.ask(practice, actor=handler, kind="audit", subject="Audit", question="Wanneer?")
+    return general.start(task, actor=support)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_objections_to_one_instruction_object_once_and_mail_once(
+    live_server, client, support, practice, question, providers
+):
+    path = f"/staff/general/{question.pk}/instruction/object/"
+    data = {"objection-version": question.version, "objection-reason": "In strijd met art. 9"}
+    clicks = visitors(live_server, client, support, f"/staff/general/{question.pk}/")
+    codes = all_at_once(clicks, path, data)
+    assert codes == [302] * len(clicks)
+    assert question.events.filter(action="object").count() == 1
+    objected = [
+        r
+        for r in Notification.objects.filter(purpose=Purpose.ASSISTANCE)
+        if question.number in r.body
+    ]
+    recipients = [r.recipient for r in objected]
+    assert len(recipients) == len(set(recipients)) >= 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_posts_of_one_time_form_charge_once(
+    live_server, client, support, practice, question, providers
+):
+    path = f"/staff/general/{question.pk}/time/"
+    clicks = visitors(live_server, client, support, f"/staff/general/{question.pk}/")
+    data = {
+        "time-day": timezone.localdate().isoformat(),
+        "time-minutes": "45",
+        "time-function": "Security consultant",
+        "time-basis": "chargeable",
+        "time-note": "Logbestanden nagelopen",
+        "time-key": str(uuid.uuid4()),
+    }
+    codes = all_at_once(clicks, path, data)
+    assert codes == [302] * len(clicks)
+    assert TimeEntry.objects.count() == 1
+    assert question.events.filter(action="time").count() == 1
+    # A new form (a new key) is new work: recorded too.
+    client.post(path, data | {"time-key": str(uuid.uuid4())})
+    assert TimeEntry.objects.count() == 2
+
+
+def test_a_time_form_without_its_key_is_a_400(client, support, question):
+    client.force_login(support)
+    data = {
+        "time-day": timezone.localdate().isoformat(),
+        "time-minutes": "45",
+        "time-function": "Security consultant",
+        "time-basis": "chargeable",
+        "time-note": "Logbestanden nagelopen",
+    }
+    for key in ({}, {"time-key": "geen-sleutel"}):
+        response = client.post(f"/staff/general/{question.pk}/time/", data | key)
+        assert response.status_code == 400
+    assert not TimeEntry.objects.exists()
+    page = client.get(f"/staff/general/{question.pk}/").content.decode()
+    assert 'name="time-key"' in page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_posts_of_one_announcement_announce_once_and_mail_once(
+    live_server, client, support, practice, other_practice, providers
+):
+    form = {
+        "kind": "new",
+        "subprocessor": seeded_rows().pk,
+        "description_nl": "Twilio verstuurt de sms-codes.",
+        "description": "Twilio sends the SMS codes.",
+        "effective_on": (timezone.localdate() + datetime.timedelta(days=31)).isoformat(),
+        "inside_eea": "on",
+        "key": str(uuid.uuid4()),
+    }
+    path = reverse("staff:subprocessor_change_new")
+    clicks = visitors(live_server, client, support, path)
+    codes = all_at_once(clicks, path, form)
+    assert codes == [302] * len(clicks)
+    assert SubProcessorChange.objects.count() == 1
+    assert ChangeAnswer.objects.count() == 2
+    sent = Notification.objects.filter(purpose=Purpose.SUBPROCESSOR_CHANGE)
+    expected = practice.privacy_emails() + other_practice.privacy_emails()
+    assert sorted(sent.values_list("recipient", flat=True)) == sorted(expected)
+    assert 'name="key"' in client.get(path).content.decode()

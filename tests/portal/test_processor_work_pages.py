@@ -4,6 +4,7 @@ its cost (9, Bijlage 3). Another practice reaches none of it; bad input is a 400
 nothing."""
 
 import datetime
+import uuid
 
 import pytest
 from django.utils import timezone
@@ -236,6 +237,7 @@ def entry(**extra):
         "function": "Security consultant",
         "basis": "chargeable",
         "note": "Logbestanden nagelopen",
+        "key": str(uuid.uuid4()),
     } | extra
     return {f"time-{name}": value for name, value in fields.items()}
 

@@ -3,6 +3,7 @@ reads the objections; the practice's FG consents or objects; bad input and anoth
 answer change nothing."""
 
 import datetime
+import uuid
 
 import pytest
 from django.urls import reverse
@@ -38,6 +39,7 @@ def form(**overrides):
         "description": "Twilio will send the SMS codes.",
         "effective_on": (timezone.localdate() + datetime.timedelta(days=31)).isoformat(),
         "inside_eea": "on",
+        "key": str(uuid.uuid4()),
     }
     return data | overrides
 

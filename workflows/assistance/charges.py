@@ -7,10 +7,11 @@ import csv
 import dataclasses
 import datetime
 import io
+import uuid
 from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from requests_app import access
@@ -44,7 +45,10 @@ def record_time(
     function: str,
     basis: str,
     note: str,
+    key: uuid.UUID | None = None,
 ) -> TimeEntry:
+    """Record a stretch of support's work on the task. The same form sent twice (its `key`)
+    gives the entry already recorded: the practice is charged once."""
     if not access.is_processor_support(actor):
         raise PermissionDenied
     if not 1 <= minutes <= MAX_MINUTES:
@@ -59,6 +63,20 @@ def record_time(
     if rate is None:
         raise InstructionIncomplete("no Bijlage 3 rate for this function on that day")
     general = isinstance(task, GeneralTask)
+    if key is not None:
+        found = TimeEntry.objects.filter(creation_key=key).first()
+        if found is not None:
+            return found
+    try:
+        return _create_entry(task, general, actor, day, minutes, function, rate, basis, note, key)
+    except IntegrityError:
+        found = TimeEntry.objects.filter(creation_key=key).first() if key else None
+        if found is None:
+            raise
+        return found
+
+
+def _create_entry(task, general, actor, day, minutes, function, rate, basis, note, key):
     with transaction.atomic():
         entry = TimeEntry.objects.create(
             practice_id=task.practice_id,
@@ -71,6 +89,7 @@ def record_time(
             basis=basis,
             note=note.strip(),
             recorded_by=actor,
+            creation_key=key,
         )
         log_event(
             task,

@@ -5,10 +5,11 @@ consent records the practice's approval, an objection keeps the practice out of 
 and is shown to the processor. On the date the change takes effect (a daily job)."""
 
 import datetime
+import uuid
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -59,16 +60,35 @@ def _announcement_mail(change: SubProcessorChange, practice: Practice, template:
     ]
 
 
-def announce(*, actor, effective_on: datetime.date, **fields) -> SubProcessorChange:
+def announce(
+    *, actor, effective_on: datetime.date, key: uuid.UUID | None = None, **fields
+) -> SubProcessorChange:
     """Announce the change to every active practice: an answer row for each, an e-mail to each
-    practice's FG and stand-in, the history row and the audit record, in one transaction."""
+    practice's FG and stand-in, the history row and the audit record, in one transaction. The
+    same form sent twice (its `key`) gives the change already announced and sends nothing."""
     if not access.is_processor_support(actor):
         raise PermissionDenied
+    if key is not None:
+        found = SubProcessorChange.objects.filter(creation_key=key).first()
+        if found is not None:
+            return found
     if effective_on < earliest_effective_date():
         raise TooSoon(f"{effective_on} is within the notice period")
+    try:
+        return _announce(actor, effective_on, key, fields)
+    except IntegrityError:
+        found = SubProcessorChange.objects.filter(creation_key=key).first() if key else None
+        if found is None:
+            raise
+        return found
+
+
+def _announce(actor, effective_on, key, fields) -> SubProcessorChange:
     with transaction.atomic():
-        change = SubProcessorChange(announced_by=actor, effective_on=effective_on, **fields)
-        change.full_clean(exclude=["state"])
+        change = SubProcessorChange(
+            announced_by=actor, effective_on=effective_on, creation_key=key, **fields
+        )
+        change.full_clean(exclude=["state", "creation_key"])
         change.save()
         practices = list(Practice.objects.filter(active=True))
         ChangeAnswer.objects.bulk_create(
