@@ -85,9 +85,10 @@ def processing_register(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 @staff_required
 def processing_register_file(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    # Whose register first: a look at another practice's is recorded whatever the format asked.
+    practice = _practice(request, pk)
     if fmt not in ("json", "csv"):
         raise Http404
-    practice = _practice(request, pk)
     language = translation.get_language()
     document = processing.build(practice)
     processing.record_export(practice, actor=request.user, fmt=fmt, language=language)

@@ -547,3 +547,58 @@ def test_a_patients_formula_name_is_text_in_the_exit_archives_csv_and_exact_in_i
     assert "'" + name in csv_cells
     assert not [c for c in csv_cells if runs_as_formula(c)]
     assert json.dumps(name, ensure_ascii=False) in json_text
+
+
+# --- The register of processing: another practice's, in every format ---------------------------
+@pytest.mark.parametrize(
+    "path",
+    [
+        "register/{pk}/",
+        "register/{pk}/register.json",
+        "register/{pk}/register.csv",
+        "register/{pk}/register.xml",
+        "register/{pk}/register.JSON",
+        "register/{pk}/register.json.csv",
+    ],
+)
+def test_another_practices_register_is_a_404_in_every_format_and_the_look_is_recorded(
+    client, other_fg, practice, path
+):
+    client.force_login(other_fg)
+    response = client.get("/staff/" + path.format(pk=practice.pk))
+    assert response.status_code == 404
+    assert denied(other_fg, "register.export")
+    assert not AuditRecord.objects.filter(
+        event_type="register.export", outcome=AuditOutcome.SUCCESS
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "register.json%00",
+        "register.",
+        "register.%2e%2e%2f",
+        "register.../",
+        "register.json/../csv",
+        "register.%FF",
+        "register.json%0d%0aX-Kwaad:1",
+        "register.\u0661",
+    ],
+)
+def test_odd_register_formats_are_a_4xx_never_a_500(client, other_fg, fg, practice, tail):
+    for who in (fg, other_fg):
+        client.force_login(who)
+        response = client.get(f"/staff/register/{practice.pk}/{tail}")
+        assert response.status_code in (400, 404), (who, response.status_code)
+        assert "X-Kwaad" not in response
+    assert not AuditRecord.objects.filter(
+        event_type="register.export", outcome=AuditOutcome.SUCCESS
+    ).exists()
+
+
+@pytest.mark.parametrize("pk", ["0", "99999999999999999999", "-1", "1e3"])
+def test_odd_register_ids_are_a_404(client, fg, pk):
+    client.force_login(fg)
+    for tail in ("", "register.json", "register.csv"):
+        assert client.get(f"/staff/register/{pk}/{tail}").status_code == 404
