@@ -41,7 +41,7 @@ from requests_app.roles import Role
 from tests.factories import a_register, make_user, submit
 from tests.live_http import Visitor
 from workflows.models import Notification, Purpose
-from workflows.practice_exit import archive
+from workflows.practice_exit import archive, exits
 
 pytestmark = pytest.mark.django_db
 
@@ -602,3 +602,272 @@ def test_odd_register_ids_are_a_404(client, fg, pk):
     client.force_login(fg)
     for tail in ("", "register.json", "register.csv"):
         assert client.get(f"/staff/register/{pk}/{tail}").status_code == 404
+
+
+# --- Role escalation on announced changes and exits --------------------------------------------
+@pytest.fixture
+def manager(practice):
+    return make_user("beheer@practice.example", Role.PRACTICE_ADMIN, practice)
+
+
+def test_a_practices_fg_and_administrator_cannot_announce_a_change(client, fg, manager, practice):
+    twilio = seeded_rows()
+    form = {
+        "kind": "new",
+        "subprocessor": twilio.pk,
+        "description_nl": "Twilio verstuurt de sms-codes.",
+        "description": "Twilio sends the SMS codes.",
+        "effective_on": (timezone.localdate() + datetime.timedelta(days=31)).isoformat(),
+        "inside_eea": "on",
+        "key": str(uuid.uuid4()),
+    }
+    for who in (fg, manager):
+        client.force_login(who)
+        assert client.get(reverse("staff:subprocessor_change_new")).status_code == 403
+        assert client.post(reverse("staff:subprocessor_change_new"), form).status_code == 403
+    assert not SubProcessorChange.objects.exists() and not Notification.objects.exists()
+
+
+def test_a_practices_fg_and_administrator_cannot_withdraw_a_change(
+    client, fg, manager, handler, announced
+):
+    before = Notification.objects.count()
+    for who in (fg, manager, handler):
+        client.force_login(who)
+        response = client.post(reverse("staff:subprocessor_change_withdraw", args=[announced.pk]))
+        assert response.status_code in (302, 403, 404)
+    assert SubProcessorChange.objects.get(pk=announced.pk).state == "announced"
+    assert not announced.events.filter(action="withdraw").exists()
+    assert Notification.objects.count() == before
+
+
+def test_a_handler_and_support_cannot_answer_a_practices_change(
+    client, handler, support, practice, announced
+):
+    answer = ChangeAnswer.objects.get(change=announced, practice=practice)
+    url = reverse("staff:subprocessor_change_answer_submit", args=[answer.pk])
+    for who in (handler, support):
+        client.force_login(who)
+        for decision in ({"decision": "consent"}, {"decision": "object", "reason": "Nee"}):
+            assert client.post(url, decision).status_code in (302, 403, 404)
+    assert ChangeAnswer.objects.get(pk=answer.pk).state == "pending"
+    assert not SubProcessorApproval.objects.filter(subprocessor=announced.subprocessor).exists()
+
+
+def test_the_fg_of_another_practice_cannot_answer_this_practices_change(
+    client, other_fg, practice, announced
+):
+    answer = ChangeAnswer.objects.get(change=announced, practice=practice)
+    client.force_login(other_fg)
+    url = reverse("staff:subprocessor_change_answer_submit", args=[answer.pk])
+    assert client.post(url, {"decision": "consent"}).status_code == 404
+    assert denied(other_fg, "subprocessor_change.answer.view")
+    assert ChangeAnswer.objects.get(pk=answer.pk).state == "pending"
+
+
+def test_support_a_practice_admin_and_the_fg_cannot_start_export_or_destroy(
+    client, leaving, admin, support, fg, manager
+):
+    start = {"reason": "agreement_ended", "reference": "Opzegging 12", "dated": "2026-10-01"}
+    for who in (support, fg, manager):
+        client.force_login(who)
+        url = reverse("staff:exit_start", args=[leaving.agb_code])
+        assert client.post(url, start).status_code in (403, 404)
+    assert not PracticeExit.objects.exists()
+    record = exits.start_exit(
+        leaving,
+        actor=admin,
+        reason="agreement_ended",
+        reference="Opzegging 12",
+        dated=datetime.date(2026, 10, 1),
+    )
+    for who in (support, fg, manager):
+        client.force_login(who)
+        assert client.post(reverse("staff:exit_export", args=[record.pk])).status_code in (403, 404)
+        response = client.post(
+            reverse("staff:exit_destroy", args=[record.pk]), {"agb": leaving.agb_code}
+        )
+        assert response.status_code in (403, 404)
+        assert client.get(reverse("staff:exit_download", args=[record.pk])).status_code in (
+            403,
+            404,
+        )
+    record = PracticeExit.objects.get(pk=record.pk)
+    assert record.state == ExitState.STARTED and not record.manifest_digest
+    assert Request.objects.filter(practice=leaving).exists()
+
+
+@pytest.fixture
+def certified(client, leaving, admin, handler, fg):
+    """Practice staff signed in before the exit; the exit then carried out in the screens."""
+    from django.test import Client
+
+    before = Client()
+    before.force_login(handler)
+    assert before.get("/staff/incidents/").status_code in (200, 403)
+    assert before.get("/staff/general/").status_code == 200
+    client.force_login(admin)
+    record = exits.start_exit(
+        leaving,
+        actor=admin,
+        reason="agreement_ended",
+        reference="Opzegging 12",
+        dated=datetime.date(2026, 10, 1),
+    )
+    client.post(reverse("staff:exit_export", args=[record.pk]))
+    client.post(reverse("staff:exit_destroy", args=[record.pk]), {"agb": leaving.agb_code})
+    record = PracticeExit.objects.get(pk=record.pk)
+    assert record.state == ExitState.CERTIFIED
+    return record, before
+
+
+def test_the_fg_of_another_practice_reads_neither_the_certificate_nor_its_json(
+    client, certified, other_fg
+):
+    record, _session = certified
+    client.force_login(other_fg)
+    for name in ("staff:exit_certificate", "staff:exit_certificate_json"):
+        response = client.get(reverse(name, args=[record.pk]))
+        assert response.status_code == 404
+        assert record.certificate_digest not in response.content.decode()
+    denials = AuditRecord.objects.filter(
+        event_type="practice_exit.certificate", user=other_fg, outcome=AuditOutcome.DENIED
+    )
+    assert denials.count() == 2
+    assert not AuditRecord.objects.filter(
+        event_type="practice_exit.certificate", user=other_fg, outcome=AuditOutcome.SUCCESS
+    ).exists()
+
+
+def test_a_session_from_before_the_account_step_reaches_nothing(certified, handler):
+    _record, client = certified
+    for path in ("/staff/", "/staff/incidents/", "/staff/charges/", "/staff/general/"):
+        response = client.get(path)
+        assert response.status_code in (302, 403, 404), path
+        if response.status_code == 302:
+            assert "login" in response["Location"] or "signin" in response["Location"]
+    assert not handler.__class__.objects.get(pk=handler.pk).is_active
+
+
+# --- What the e-mails say ----------------------------------------------------------------------
+SECRETS = {
+    "name": "Hendrika Geheimnaam",
+    "email": "hendrika.geheim@example.com",
+    "bsn": "111222333",
+    "health": "suikerziekte-en-hiv-dossier",
+    "nature": "Aard-geheim-lek",
+    "personal_data": "Gegevens-geheim-veld",
+    "consequences": "Gevolgen-geheim",
+    "measures": "Maatregelen-geheim",
+    "update": "Update-tekst-geheim",
+    "reason": "Bezwaar-reden-geheim",
+    "processing": "Vordering-inhoud-geheim",
+}
+STAFF_PURPOSES = [
+    Purpose.INCIDENT,
+    Purpose.ESCALATION,
+    Purpose.ASSISTANCE,
+    Purpose.LEGAL_ORDER,
+    Purpose.SUBPROCESSOR_CHANGE,
+    Purpose.PRACTICE_EXIT,
+]
+
+
+def test_staff_e_mails_carry_no_report_text_no_patient_data_and_absolute_links(
+    settings, client, certified_after_work, practice, support
+):
+    import re
+
+    rows = list(Notification.objects.filter(purpose__in=STAFF_PURPOSES))
+    templates = {r.purpose for r in rows}
+    assert templates == set(STAFF_PURPOSES), templates
+    for row in rows:
+        text = row.subject + "\n" + row.body
+        for what, secret in SECRETS.items():
+            assert secret.lower() not in text.lower(), (row.purpose, what, text)
+        links = re.findall(r"https?://\S+|(?<!\S)/staff/\S*", text)
+        for link in links:
+            assert link.startswith(settings.PORTAL_BASE_URL + "/"), (row.purpose, link)
+        assert links or row.purpose == Purpose.PRACTICE_EXIT, (row.purpose, text)
+
+
+@pytest.fixture
+def certified_after_work(
+    settings, client, leaving, admin, support, handler, fg, practice, patient, other_practice
+):
+    """Every kind of staff e-mail, each fed text that must not reach an inbox."""
+    from workflows.assistance import general, instructions, legal_orders
+    from workflows.casework import incident_escalations, incidents
+    from workflows.register import changes
+
+    settings.PORTAL_BASE_URL = "https://portaal.example"
+    seeded_rows()
+    secret_patient = dataclasses.replace(
+        patient, name=SECRETS["name"], email=SECRETS["email"], bsn=SECRETS["bsn"]
+    )
+    item = submit(
+        practice,
+        secret_patient,
+        kind="complaint",
+        description=SECRETS["health"],
+        about_processor=True,
+    )
+    incident = Incident.objects.get(request=item)
+    report = {name: SECRETS[name] for name in Incident.REPORT_FIELDS}
+    incidents.update(incident, actor=support, version=None, text=SECRETS["update"], changes=report)
+    incidents.record(
+        actor=support,
+        category="breach",
+        practices=[practice, other_practice],
+        fields={"nature": SECRETS["nature"]},
+        key=uuid.uuid4(),
+    )
+    incident_escalations.escalate(timezone.now() + datetime.timedelta(days=400))
+    (order,) = legal_orders.record(
+        [practice],
+        actor=support,
+        authority="Rechtbank",
+        legal_basis="art. 126nd Sv",
+        order_reference="Bevel 1",
+        processing=SECRETS["processing"],
+        received_on=timezone.localdate(),
+        planned_on=timezone.localdate(),
+    )
+    legal_orders.notify(order, actor=support)
+    task = general.start(
+        general.ask(practice, actor=handler, kind="audit", subject="Audit", question="Wanneer?"),
+        actor=support,
+    )
+    task = instructions.object_to(task, actor=support, reason=SECRETS["reason"])
+    instructions.confirm(task, actor=handler, note=SECRETS["reason"])
+    change = changes.announce(
+        actor=support,
+        kind="new",
+        subprocessor=SubProcessor.objects.get(name="Twilio"),
+        description_nl="Twilio verstuurt de sms-codes.",
+        description="Twilio sends the SMS codes.",
+        effective_on=timezone.localdate() + datetime.timedelta(days=31),
+    )
+    changes.object_to(
+        ChangeAnswer.objects.get(change=change, practice=practice),
+        actor=fg,
+        reason=SECRETS["reason"],
+    )
+    changes.withdraw(change, actor=support)
+    # The exit: the practice's records go, the e-mails about it stay in the outbox.
+    kept = list(Notification.objects.filter(purpose__in=STAFF_PURPOSES).values())
+    record = exits.start_exit(
+        leaving,
+        actor=admin,
+        reason="agreement_ended",
+        reference="Opzegging",
+        dated=timezone.localdate(),
+    )
+    client.force_login(admin)
+    client.post(reverse("staff:exit_export", args=[record.pk]))
+    client.post(reverse("staff:exit_destroy", args=[record.pk]), {"agb": leaving.agb_code})
+    assert PracticeExit.objects.get(pk=record.pk).state == ExitState.CERTIFIED
+    for row in kept:
+        if not Notification.objects.filter(pk=row["id"]).exists():
+            Notification.objects.create(**row)
+    return record
