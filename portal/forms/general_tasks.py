@@ -1,6 +1,8 @@
 """Forms of general assistance (agreement art. 6.3, 6.4): the practice's question, support's
 answer, the practice's reason to reopen."""
 
+import uuid
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -10,6 +12,8 @@ from requests_app.validators import validate_text_direction
 
 
 class AskForm(forms.Form):
+    # One key per form shown: the same form sent twice files one question.
+    key = forms.UUIDField(widget=forms.HiddenInput)
     practice = forms.ModelChoiceField(label=_("Practice"), queryset=None, empty_label=None)
     kind = forms.ChoiceField(
         label=_("What is it about?"), choices=GeneralKind.choices, widget=forms.RadioSelect
@@ -27,6 +31,8 @@ class AskForm(forms.Form):
 
     def __init__(self, *args, practices, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("key", uuid.uuid4())
         self.fields["practice"].queryset = practices
         if practices.count() == 1:
             self.fields["practice"].widget = forms.HiddenInput()

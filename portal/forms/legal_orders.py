@@ -1,6 +1,8 @@
 """Forms of processing under a legal order (agreement art. 3.4): the order, the ground that
 forbids the notice, and what support records when it carries the processing out."""
 
+import uuid
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -12,6 +14,8 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class OrderForm(forms.Form):
+    # One key per form shown: the same form sent twice records one order for each practice.
+    key = forms.UUIDField(widget=forms.HiddenInput)
     practices = forms.ModelMultipleChoiceField(
         label=_("Practices concerned"),
         queryset=Practice.objects.filter(active=True),
@@ -36,6 +40,11 @@ class OrderForm(forms.Form):
     )
     received_on = forms.DateField(label=_("Received on"), widget=DATE)
     planned_on = forms.DateField(label=_("Planned processing date"), widget=DATE)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("key", uuid.uuid4())
 
     def clean(self):
         data = super().clean()

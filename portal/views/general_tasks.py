@@ -73,6 +73,7 @@ def general_new(request: HttpRequest) -> HttpResponse:
                 kind=data["kind"],
                 subject=data["subject"],
                 question=data["question"],
+                key=data["key"],
             )
             messages.success(
                 request,

@@ -82,6 +82,8 @@ class GeneralTask(models.Model):
     objected_from = models.CharField(max_length=20, blank=True, editable=False)
     objection_answer = models.TextField(_("the practice's answer"), blank=True)
     objection_answered_at = models.DateTimeField(_("answered"), null=True, blank=True)
+    # The key of the form it was asked with: the same form sent twice files one question.
+    creation_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         ordering = ["due", "requested_at"]

@@ -57,11 +57,19 @@ class LegalOrder(models.Model):
     contest_note = models.TextField(_("how the practice could contest it"), blank=True)
     limitation_note = models.TextField(_("how it was kept to what is strictly needed"), blank=True)
     carried_out_at = models.DateTimeField(_("carried out"), null=True, blank=True)
+    # The key of the form it was recorded with, shared by the rows of that form (one per
+    # practice): the same form sent twice records one order for each practice.
+    creation_key = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-received_on", "-pk"]
         verbose_name = _("legal order")
         verbose_name_plural = _("legal orders")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["creation_key", "practice"], name="legal_order_once_per_form"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.number

@@ -225,12 +225,24 @@ def test_direction_controls_in_a_general_task_are_refused(client, practice, hand
     client.force_login(handler)
     response = client.post(
         reverse("staff:general_new"),
-        {"practice": practice.pk, "kind": "audit", "subject": RTL, "question": "Wanneer?"},
+        {
+            "practice": practice.pk,
+            "kind": "audit",
+            "subject": RTL,
+            "question": "Wanneer?",
+            "key": str(uuid.uuid4()),
+        },
     )
     assert response.status_code == 400 and not GeneralTask.objects.exists()
     response = client.post(
         reverse("staff:general_new"),
-        {"practice": practice.pk, "kind": "audit", "subject": "Audit", "question": RTL},
+        {
+            "practice": practice.pk,
+            "kind": "audit",
+            "subject": "Audit",
+            "question": RTL,
+            "key": str(uuid.uuid4()),
+        },
     )
     assert response.status_code == 400 and not GeneralTask.objects.exists()
 
@@ -261,6 +273,7 @@ def test_direction_controls_in_a_legal_order_are_refused(client, practice, suppo
             "processing": "Gegevens verstrekken",
             "received_on": "2026-03-02",
             "planned_on": "2026-03-03",
+            "key": str(uuid.uuid4()),
         },
     )
     assert response.status_code == 400 and not LegalOrder.objects.exists()

@@ -135,6 +135,7 @@ def test_the_fg_files_a_dpia_question_support_answers_the_practice_closes(
             "kind": "dpia",
             "subject": "DPIA beeldbellen",
             "question": "Waar staan de beelden?",
+            "key": str(uuid.uuid4()),
         },
     )
     task = GeneralTask.objects.get()
@@ -168,7 +169,8 @@ def test_general_tasks_of_another_practice_are_404(client, practice, handler, ot
 def test_a_question_without_subject_is_a_400(client, practice, handler):
     client.force_login(handler)
     response = client.post(
-        "/staff/general/new/", {"practice": practice.pk, "kind": "other", "question": "?"}
+        "/staff/general/new/",
+        {"practice": practice.pk, "kind": "other", "question": "?", "key": str(uuid.uuid4())},
     )
     assert response.status_code == 400 and not GeneralTask.objects.exists()
 
@@ -183,6 +185,7 @@ def order_fields(practice):
         "processing": "Verstrekken van accountgegevens",
         "received_on": "2026-03-02",
         "planned_on": "2026-03-09",
+        "key": str(uuid.uuid4()),
     }
 
 

@@ -3,8 +3,10 @@ that is not about one patient's request, such as a DPIA question, help with a br
 or inspection, or information about the processing. Support takes it on and answers; the
 practice closes it or reopens it with a reason. Objections: workflows.assistance.instructions."""
 
+import uuid
+
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from requests_app import access
 from requests_app.lifecycle import perform_task_transition
@@ -21,14 +23,37 @@ from workflows.assistance.instructions import (
 from workflows.messaging.recipients import support_emails
 
 
-def ask(practice: Practice, *, actor, kind: str, subject: str, question: str) -> GeneralTask:
-    """Record the practice's question (its instruction, art. 3.1) and tell processor support."""
+def ask(
+    practice: Practice,
+    *,
+    actor,
+    kind: str,
+    subject: str,
+    question: str,
+    key: uuid.UUID | None = None,
+) -> GeneralTask:
+    """Record the practice's question (its instruction, art. 3.1) and tell processor support.
+    The same form sent twice (its `key`) gives the question already filed and sends nothing."""
     if not access.can(actor, Capability.ASK_PROCESSOR, practice.pk):
         raise PermissionDenied
     if kind not in GeneralKind.values:
         raise InstructionIncomplete("unknown kind of help")
     if not (subject.strip() and question.strip()):
         raise InstructionIncomplete("give a subject and the question")
+    if key is not None:
+        found = GeneralTask.objects.filter(creation_key=key).first()
+        if found is not None:
+            return found
+    try:
+        return _ask(practice, actor, kind, subject, question, key)
+    except IntegrityError:
+        found = GeneralTask.objects.filter(creation_key=key).first() if key else None
+        if found is None:
+            raise
+        return found
+
+
+def _ask(practice, actor, kind, subject, question, key) -> GeneralTask:
     with transaction.atomic():
         task = GeneralTask.objects.create(
             practice=practice,
@@ -37,6 +62,7 @@ def ask(practice: Practice, *, actor, kind: str, subject: str, question: str) ->
             instruction=question.strip(),
             requested_by=actor,
             due=new_due(practice),
+            creation_key=key,
         )
         log_event(
             task,

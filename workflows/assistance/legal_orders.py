@@ -6,9 +6,10 @@ needs the notice settled first, and says how the practice could contest the orde
 processing was kept to what is strictly necessary."""
 
 import datetime
+import uuid
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from requests_app import access
@@ -42,10 +43,14 @@ def record(
     processing: str,
     received_on: datetime.date,
     planned_on: datetime.date,
+    key: uuid.UUID | None = None,
 ) -> list[LegalOrder]:
-    """One order for each practice concerned, each with its own notice."""
+    """One order for each practice concerned, each with its own notice. The same form sent
+    twice (its `key`) gives the orders already recorded."""
     if not access.is_processor_support(actor):
         raise PermissionDenied
+    if key is not None and (found := _recorded_with(key)):
+        return found
     fields = {
         "authority": authority.strip(),
         "legal_basis": legal_basis.strip(),
@@ -56,26 +61,35 @@ def record(
         raise InstructionIncomplete("the order needs its authority, basis, reference, demand")
     if planned_on < received_on:
         raise InstructionIncomplete("the processing is planned before the order was received")
+    fields |= {"recorded_by": actor, "received_on": received_on, "planned_on": planned_on}
+    try:
+        return _record(list(dict.fromkeys(practices)), key, fields)
+    except IntegrityError:
+        found = _recorded_with(key) if key else None
+        if not found:
+            raise
+        return found
+
+
+def _record(practices: list[Practice], key, fields: dict) -> list[LegalOrder]:
     orders = []
     with transaction.atomic():
         for practice in practices:
-            order = LegalOrder.objects.create(
-                practice=practice,
-                recorded_by=actor,
-                received_on=received_on,
-                planned_on=planned_on,
-                **fields,
-            )
+            order = LegalOrder.objects.create(practice=practice, creation_key=key, **fields)
             log_event(
                 order,
                 "recorded",
-                actor=actor,
+                actor=fields["recorded_by"],
                 note=f"{order.authority}: {order.order_reference}",
                 audit_as=("legal_order.create", AuditAction.CREATE),
                 audit_details={"practices": len(practices)},
             )
             orders.append(order)
     return orders
+
+
+def _recorded_with(key: uuid.UUID) -> list[LegalOrder]:
+    return list(LegalOrder.objects.filter(creation_key=key).order_by("pk"))
 
 
 def notify(order: LegalOrder, *, actor, version: int | None = None) -> LegalOrder:
