@@ -1,6 +1,7 @@
 """In the browser: processor support objects to a practice's instruction (agreement art. 3.3),
 the practice changes it, support records its time (art. 9); the practice's FG asks a DPIA
-question (art. 6.4) and reads the monthly charges. Screenshots go to SCREENSHOTS_DIR when set."""
+question (art. 6.4) and reads the monthly charges; support records a legal order through its
+form and tells the practice (art. 3.4). Screenshots go to SCREENSHOTS_DIR when set."""
 
 import pytest
 from django.utils import timezone
@@ -9,7 +10,6 @@ from requests_app.models import AssistanceTask, GeneralTask, LegalOrder, TaskSta
 from requests_app.roles import Role
 from tests.e2e.pages import snap, staff_page
 from tests.factories import decided, make_user
-from workflows.assistance import legal_orders
 from workflows.assistance import tasks as assistance
 
 pytestmark = pytest.mark.e2e
@@ -87,17 +87,24 @@ def test_objection_changed_instruction_time_and_a_dpia_question(
     practice_page.get_by_text("67,50").first.wait_for()
     snap(practice_page, shots, "charges")
 
-    (order,) = legal_orders.record(
-        [practice],
-        actor=support,
-        authority="Officier van justitie Midden-Nederland",
-        legal_basis="art. 126nd Wetboek van Strafvordering",
-        order_reference="OvJ-2026-0412",
-        processing="Verstrekken van de inloggegevens van één account over maart 2026.",
-        received_on=timezone.localdate(),
-        planned_on=timezone.localdate(),
+    staff.goto(live_server.url + "/staff/orders/")
+    staff.get_by_role("link", name="Verplichting vastleggen").click()
+    snap(staff, shots, "legal-order-new")
+    staff.get_by_label(practice.name).check()
+    staff.get_by_label("Instantie").fill("Officier van justitie Midden-Nederland")
+    staff.get_by_label("Wettelijk voorschrift, of rechterlijk of bestuurlijk bevel").fill(
+        "art. 126nd Wetboek van Strafvordering"
     )
-    staff.goto(live_server.url + f"/staff/orders/{order.pk}/")
+    staff.get_by_label("Kenmerk").fill("OvJ-2026-0412")
+    staff.get_by_label("Welke verwerking het vereist").fill(
+        "Verstrekken van de inloggegevens van één account over maart 2026."
+    )
+    staff.get_by_label("Ontvangen op").fill(timezone.localdate().isoformat())
+    staff.get_by_label("Geplande datum van verwerking").fill(timezone.localdate().isoformat())
+    staff.get_by_role("button", name="Vastleggen").click()
+    staff.get_by_text("voor elke betrokken praktijk vastgelegd").first.wait_for()
+    order = LegalOrder.objects.get()
+    assert order.order_reference == "OvJ-2026-0412" and order.practice == practice
     staff.get_by_role("button", name="Praktijk nu inlichten").click()
     staff.get_by_text("Praktijk vooraf ingelicht").first.wait_for()
     assert LegalOrder.objects.get().state == "notified"

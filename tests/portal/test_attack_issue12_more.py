@@ -26,8 +26,10 @@ from requests_app.models import (
     AuditRecord,
     ChangeAnswer,
     ExitState,
+    GeneralTask,
     HourlyRate,
     Incident,
+    LegalOrder,
     Membership,
     Practice,
     PracticeExit,
@@ -871,3 +873,87 @@ def certified_after_work(
         if not Notification.objects.filter(pk=row["id"]).exists():
             Notification.objects.create(**row)
     return record
+
+
+# --- Parallel double submits of a legal order and a question --------------------------------------
+def order_form(*practices) -> dict:
+    return {
+        "practices": [p.pk for p in practices],
+        "authority": "Officier van justitie",
+        "legal_basis": "art. 126nd Sv",
+        "order_reference": "OvJ-2026-7",
+        "processing": "Verstrekken van accountgegevens",
+        "received_on": "2026-03-02",
+        "planned_on": "2026-03-09",
+        "key": str(uuid.uuid4()),
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_posts_of_one_legal_order_record_one_per_practice_and_notify_once(
+    live_server, client, support, practice, other_practice, providers
+):
+    path = reverse("staff:order_new")
+    form = order_form(practice, other_practice)
+    clicks = visitors(live_server, client, support, path)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(clicks)) as pool:
+        answers = list(pool.map(lambda v: v.post(path, form), clicks))
+    assert [a.status_code for a in answers] == [302] * len(clicks)
+    orders = list(LegalOrder.objects.order_by("pk"))
+    assert sorted(o.practice_id for o in orders) == sorted([practice.pk, other_practice.pk])
+    assert all(o.events.filter(action="recorded").count() == 1 for o in orders)
+    # Every click lands on the same order; each notice goes out once, even clicked at once.
+    landed = {a.headers["Location"] for a in answers}
+    assert landed == {reverse("staff:order", args=[orders[0].pk])}
+    for order in orders:
+        act = reverse("staff:order_act", args=[order.pk, "notify"])
+        assert all_at_once(clicks, act, {"version": 0}) == [302] * len(clicks)
+    sent = Notification.objects.filter(purpose=Purpose.LEGAL_ORDER)
+    expected = practice.privacy_emails() + other_practice.privacy_emails()
+    assert sorted(sent.values_list("recipient", flat=True)) == sorted(expected)
+    # A new form (a new key) is a new order.
+    client.post(path, form | {"key": str(uuid.uuid4())})
+    assert LegalOrder.objects.count() == 4
+    assert 'name="key"' in client.get(path).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_posts_of_one_question_file_one_and_mail_support_once(
+    live_server, client, handler, support, practice, providers
+):
+    path = reverse("staff:general_new")
+    form = {
+        "practice": practice.pk,
+        "kind": "dpia",
+        "subject": "DPIA beeldbellen",
+        "question": "Waar staan de beelden?",
+        "key": str(uuid.uuid4()),
+    }
+    clicks = visitors(live_server, client, handler, path)
+    codes = all_at_once(clicks, path, form)
+    assert codes == [302] * len(clicks)
+    task = GeneralTask.objects.get()
+    assert task.events.filter(action="requested").count() == 1
+    sent = Notification.objects.filter(purpose=Purpose.ASSISTANCE)
+    assert list(sent.values_list("recipient", flat=True)) == [support.email]
+    # A new form (a new key) is a new question.
+    client.post(path, form | {"key": str(uuid.uuid4())})
+    assert GeneralTask.objects.count() == 2
+    assert 'name="key"' in client.get(path).content.decode()
+
+
+def test_a_legal_order_or_question_without_its_key_is_a_400(
+    client, support, handler, practice, providers
+):
+    keyless = order_form(practice)
+    del keyless["key"]
+    question = {"practice": practice.pk, "kind": "dpia", "subject": "DPIA", "question": "Waar?"}
+    for user, path, form in (
+        (support, reverse("staff:order_new"), keyless),
+        (handler, reverse("staff:general_new"), question),
+    ):
+        client.force_login(user)
+        for key in ({}, {"key": "geen-sleutel"}, {"key": ""}):
+            assert client.post(path, form | key).status_code == 400
+    assert not LegalOrder.objects.exists() and not GeneralTask.objects.exists()
+    assert not Notification.objects.exists()
