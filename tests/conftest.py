@@ -143,3 +143,21 @@ def broker(fake_broker, settings):
     }
     fake_broker.claims = {}
     return fake_broker
+
+
+@pytest.fixture
+def migration_data(db):
+    """What the data migrations seed (the register of sub-processors, the register of processing,
+    the Bijlage 3 rates): a test on a live server empties the tables after itself, migration data
+    included, so a later one that needs them puts them back."""
+    import importlib
+
+    from django.apps import apps
+
+    for module, step in (
+        ("0013_seed_subprocessors", "seed"),
+        ("0024_subprocessor_register_data", "forward"),
+        ("0033_seed_processing_register", "seed"),
+        ("0036_bijlage3_rates", "seed"),
+    ):
+        getattr(importlib.import_module(f"requests_app.migrations.{module}"), step)(apps, None)

@@ -16,7 +16,15 @@ pytestmark = pytest.mark.e2e
 
 
 def test_objection_changed_instruction_time_and_a_dpia_question(
-    live_server, browser, shots, transactional_db, practice, patient, handler, support
+    live_server,
+    browser,
+    shots,
+    transactional_db,
+    migration_data,
+    practice,
+    patient,
+    handler,
+    support,
 ):
     item = decided(practice, patient, handler, kind="erasure")
     task = assistance.request_assistance(

@@ -13,11 +13,19 @@ from requests_app.roles import Role
 from tests.e2e.pages import snap, staff_page
 from tests.factories import approve, make_user
 
-pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = pytest.mark.e2e
 
 
 def test_support_announces_the_fg_objects_and_downloads_the_register(
-    live_server, browser, shots, practice, other_practice, support, tmp_path
+    live_server,
+    browser,
+    shots,
+    transactional_db,
+    migration_data,
+    practice,
+    other_practice,
+    support,
+    tmp_path,
 ):
     approve(practice, "SendGrid", "VANAD Enovation")
     fg = make_user("fg@practice.example", Role.DPO, practice)
