@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -52,7 +53,10 @@ def incident_list(request: HttpRequest) -> HttpResponse:
     if state not in STATES:
         state = IncidentState.OPEN
     support = access.is_processor_support(request.user)
-    items = list(selectors.incidents_visible_to(request.user).filter(state=state)[:200])
+    listed = selectors.incidents_visible_to(request.user).filter(state=state)
+    if support:  # how many practices each concerns, in the same query (never shown to a practice)
+        listed = listed.annotate(practice_count=Count("concerned"))
+    items = list(listed[:200])
     records = {}
     if not support:
         mine = selectors.incident_records_of(request.user).filter(incident__in=items)

@@ -290,3 +290,31 @@ def test_the_api_status_of_a_request_classified_as_incident_says_nothing_of_it(
     assert status.status_code == 200
     text = status.content.decode().lower()
     assert "incident" not in text and all(v.lower() not in text for v in FOUR.values())
+
+
+def test_supports_list_counts_the_practices_of_each_incident_in_one_query(
+    client, support, practice, django_assert_max_num_queries
+):
+    others = [make_practice(f"0765432{n}", name=f"Praktijk {n}") for n in range(3)]
+    for concerned in ([practice], [practice, *others]):
+        incidents.record(
+            actor=support,
+            category="breach",
+            practices=concerned,
+            fields={"nature": "Back-up open"},
+            key=uuid.uuid4(),
+        )
+    client.force_login(support)
+    with django_assert_max_num_queries(30) as queries:
+        page = client.get("/staff/incidents/").content.decode()
+    counts = [
+        cell.split(">", 1)[1].split("<", 1)[0] for cell in page.split('data-label="Praktijken"')[1:]
+    ]
+    assert sorted(counts) == ["1", "4"]
+    assert not [
+        q
+        for q in queries.captured_queries
+        if "incidentpractice" in q["sql"]
+        and "COUNT" in q["sql"].upper()
+        and "GROUP BY" not in q["sql"].upper()
+    ]
