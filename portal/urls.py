@@ -17,6 +17,7 @@ from portal.views import (
     legal_orders,
     letters,
     patient,
+    patient_access,
     practice_documents,
     recipients,
     register,
@@ -215,6 +216,7 @@ patient_urls = (
         path("link/<int:pk>/remove/", patient.broker_unlink, name="unlink"),
         path("<str:reference>/reply/", patient.reply, name="reply"),
         path("<str:reference>/withdraw/", patient.withdraw, name="withdraw"),
+        path("<str:reference>/access/", patient_access.access_log, name="access_log"),
         path("<str:reference>/data/", patient.data_package, name="package"),
         path("<str:reference>/data/download/", patient.data_package_download, name="download"),
         path(

@@ -403,6 +403,32 @@ def portal_records_of_patient(practice: Practice, email: str) -> PortalRecords:
     )
 
 
+def access_records_of_request(item: Request, patient) -> QuerySet:
+    """Who else did what with one of a patient's own requests (Wabvpz art. 15e, NEN 7513), newest
+    first: the records about the request, its tasks, packages and documents (named by its
+    reference, and naming the request's patient), and the denied looks at it by anyone (which
+    name no patient: nothing was shown). Left out: the patient's own acts and the app's on their
+    behalf; the portal's own automatic reads; incidents (whether to tell the patient is the
+    practice's decision, GDPR art. 34); lists such as the queue, whose records name
+    references, not one patient."""
+    from requests_app.models import AuditAction, AuditOutcome, AuditRecord
+
+    reference = item.reference
+    named = Q(object_id=reference) | Q(purpose=reference) | Q(purpose__startswith=f"{reference}/")
+    about = Q(patient_id=item.patient_email) & named
+    denied = Q(outcome=AuditOutcome.DENIED, object_id=reference, patient_id="")
+    return (
+        AuditRecord.objects.filter(about | denied)
+        .exclude(user=patient)
+        .exclude(user__isnull=True, user_label="patient")
+        .exclude(user_label__startswith="api:")
+        .exclude(user__isnull=True, action=AuditAction.READ, outcome=AuditOutcome.SUCCESS)
+        .exclude(event_type__startswith="incident.")
+        .select_related("user")
+        .order_by("-seq")
+    )
+
+
 # --- The register of sub-processors, as practice staff see it ------------------------------------
 def subprocessor_register(user) -> list[tuple[Practice, list[tuple]]]:
     """For each practice of the account: every register entry, with that practice's approval
