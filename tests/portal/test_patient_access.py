@@ -76,7 +76,7 @@ def test_another_patients_request_is_a_404_logged_as_denied_and_shown_without_a_
     client.force_login(account_for(patient.email))
     page = page_of(client, mine)
     [line] = [line for line in lines(page) if "Iemand" in line]
-    assert "Iemand zonder toegang tot uw verzoek probeerde uw verzoek te openen" in line
+    assert "Iemand zonder toegang probeerde uw verzoek te openen" in line
     assert "geweigerd en er is niets getoond" in line
     assert "Els" not in page and other.email not in page
 
@@ -96,6 +96,9 @@ def test_a_support_export_shows_as_an_export_and_the_release_on_the_history(
     assert "Piet de Helper exporteerde uw gegevens uit de systemen van de app" in export[0]
     assert "Medewerker ondersteuning van BeterDichtbij B.V." in export[0]
     assert any("downloadde de export van uw gegevens" in line for line in lines(page))
+    # Five steps ticked off in a row are one line that says so.
+    [steps] = [line for line in lines(page) if "stap uit" in line]
+    assert "(5 keer)" in steps
     assert support.email not in page and handler.email not in page
     assert "Uw gegevens staan klaar om te downloaden" in page
 
@@ -134,8 +137,9 @@ def test_showing_the_page_is_recorded(client, mine, patient):
 
 
 def test_a_long_log_is_paged_not_cut(client, mine, patient, handler):
-    for _ in range(27):
-        audit.record("request.view", AuditAction.READ, user=handler, request=mine)
+    for n in range(27):  # two kinds of look in turn: none is one line with the one before
+        event = "request.view" if n % 2 else "letter.view"
+        audit.record(event, AuditAction.READ, user=handler, request=mine)
     client.force_login(account_for(patient.email))
     first = page_of(client, mine)
     assert len(lines(first)) == 25 and "Pagina 1 van 2" in first and "?page=2#access" in first

@@ -66,6 +66,10 @@ DONE = {
     "task.manual_step": gettext_lazy("carried out a step by hand for your request"),
     "task.identifier_add": gettext_lazy("recorded another way the app knows you"),
     "task.time": gettext_lazy("recorded time spent on your request"),
+    "task.start": gettext_lazy("started on the request for help with your request"),
+    "task.deliver": gettext_lazy("handed the result of the request for help to your practice"),
+    "task.accept": gettext_lazy("accepted the result of the request for help"),
+    "task.reject": gettext_lazy("sent the result of the request for help back"),
     "practice_document.view": gettext_lazy("viewed a document for your answer"),
     "practice_document.add": gettext_lazy("added a document to your answer"),
     "practice_document.remove": gettext_lazy("removed a document from your answer"),
@@ -106,6 +110,7 @@ class Access:
     what: str
     denied: bool = False
     system: bool = False
+    times: int = 1  # the same act, by the same person, in the same minute
 
 
 def _what(record) -> str:
@@ -153,7 +158,7 @@ def _entry(record, item: Request, held) -> Access:
         # another patient, whose name is not ours to give.
         return Access(
             record.at,
-            _("Someone without access to your request"),
+            _("Someone without access"),
             "",
             _("tried to open your request; this was refused and nothing was shown"),
             denied=True,
@@ -169,10 +174,26 @@ def _entry(record, item: Request, held) -> Access:
 
 
 def access_lines(records, item: Request) -> list[Access]:
-    """One page of `access_records_of_request` as the patient reads it."""
+    """One page of `access_records_of_request` as the patient reads it. The same act by the same
+    person within one minute (five steps ticked off in a row) is one line that says how often."""
     records = list(records)
     held = _current_roles(records)
-    return [_entry(record, item, held) for record in records]
+    found: list[Access] = []
+    for record in records:
+        line = _entry(record, item, held)
+        last = found[-1] if found else None
+        if last is not None and _same(last, line):
+            found[-1] = dataclasses.replace(last, times=last.times + 1)
+        else:
+            found.append(line)
+    return found
+
+
+def _same(a: Access, b: Access) -> bool:
+    minute = datetime.timedelta(minutes=1)
+    return (a.who, a.role, a.what, a.denied) == (b.who, b.role, b.what, b.denied) and (
+        abs(a.at - b.at) < minute
+    )
 
 
 # --- The request's history, in patient words ----------------------------------------------------
