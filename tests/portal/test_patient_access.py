@@ -153,3 +153,15 @@ def test_the_request_list_links_to_the_page(client, mine, patient):
     client.force_login(account_for(patient.email))
     track = client.get("/track/").content.decode()
     assert f'href="/track/{mine.reference}/access/"' in track
+
+
+def test_only_this_requests_records_are_listed(client, mine, practice, patient, handler):
+    """Another request of the same patient, and the queue that lists this one, are not looks at
+    this request's data."""
+    second = forwarded(submit(practice, patient, kind="erasure"))
+    client.force_login(handler)
+    client.get(f"/staff/requests/{second.reference}/")
+    client.get("/staff/")
+    client.force_login(account_for(patient.email))
+    assert [line for line in lines(page_of(client, mine)) if "bekeek" in line] == []
+    assert any("bekeek uw verzoek" in line for line in lines(page_of(client, second)))
