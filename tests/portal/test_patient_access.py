@@ -165,3 +165,14 @@ def test_only_this_requests_records_are_listed(client, mine, practice, patient, 
     client.force_login(account_for(patient.email))
     assert [line for line in lines(page_of(client, mine)) if "bekeek" in line] == []
     assert any("bekeek uw verzoek" in line for line in lines(page_of(client, second)))
+
+
+def test_a_request_still_without_a_practice_has_its_page_too(client, patient, providers):
+    item = submit(None, patient, practice_given="Dokter Onbekend")
+    client.force_login(account_for(patient.email))
+    page = page_of(client, item)
+    assert "Wij zoeken uw praktijk" in page and "bij uw praktijk of bij" in page
+    [held] = lines(page)
+    assert held.endswith(
+        "Het systeem (automatisch) hield uw verzoek apart om uw praktijk te vinden"
+    )
