@@ -238,6 +238,9 @@ def test_staff_get_a_staff_footer_and_patients_keep_theirs(client, handler):
     patients_footer = "Uw verzoek wordt doorgestuurd naar uw huisartsenpraktijk"
     public = fetch(client, "/", "nl").content.decode()
     assert patients_footer in public
+    for staff_only in ("/accounts/login/", "/accounts/password/reset/"):
+        page = fetch(client, staff_only, "nl").content.decode()
+        assert patients_footer not in page and "auditlog" in page
     sign_in_staff(client, handler)
     staff = fetch(client, "/staff/", "nl").content.decode()
     footer = staff[staff.index('class="site-footer') :]
