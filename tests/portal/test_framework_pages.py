@@ -125,6 +125,10 @@ def test_every_framework_page_has_the_portals_layout_and_words(client, handler, 
         response = fetch(client, path, language)
         assert response.status_code == 200 and not response.redirect_chain, path
         assert_portal_page(response, language)
+    client.post("/accounts/2fa/recovery-codes/generate/")
+    response = fetch(client, "/accounts/2fa/recovery-codes/", language)
+    assert response.status_code == 200 and not response.redirect_chain
+    assert_portal_page(response, language)
 
     newcomer = make_user("new@practice.example", Role.HANDLER, practice, mfa=False)
     client.force_login(newcomer)
