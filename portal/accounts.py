@@ -22,6 +22,11 @@ from workflows.models import Medium, Notification, Purpose
 log = logging.getLogger(__name__)
 
 
+def user_display(user) -> str:
+    """How allauth names a user: their e-mail address, never the internal user name."""
+    return getattr(user, "email", "") or ""
+
+
 class StaffAccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request) -> bool:
         return False

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.humanize",  # allauth's list of security keys loads it
     "django.contrib.staticfiles",
     "allauth",
     "allauth.account",
@@ -142,6 +143,11 @@ ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_ADAPTER = "portal.accounts.StaffAccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
+# Mail subjects carry the portal's name in their own text, not "[site domain] ".
+ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
+# allauth names the signed-in user in its pages and messages: never the internal user name
+# (a patient's is "patient-<digest>"), only the address they know.
+ACCOUNT_USER_DISPLAY = "portal.accounts.user_display"
 # Patients sign in with a 6-digit code mailed to the address of their request, through our own
 # flow (portal.views.signin, workflows.accounts.patient_signin), not allauth's: staff never sign
 # in by code, and tries are counted per account on the server.

@@ -5,6 +5,7 @@ from django.http import Http404
 from django.urls import include, path
 
 from portal.views import (
+    accessibility,
     api,
     audit_log,
     charges,
@@ -263,6 +264,7 @@ urlpatterns = [
     path("accounts/password/set/", signin.not_for_patients(allauth_views.password_set)),
     path("accounts/password/change/", signin.not_for_patients(allauth_views.password_change)),
     path("accounts/", include("allauth.urls")),
+    path("toegankelijkheid/", accessibility.statement, name="accessibility"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

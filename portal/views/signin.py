@@ -4,6 +4,7 @@ the address is known: the look-up and the sending run in a job after the answer.
 
 import functools
 
+from django.contrib import messages
 from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -52,6 +53,8 @@ def confirm_code(request: HttpRequest) -> HttpResponse:
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             # A fresh session: no second factor is carried over from before.
             request.session[download_codes.BROKER_SESSION_KEY] = ""
+            # The same words as allauth's sign-ins (templates/account/messages/logged_in.txt).
+            messages.success(request, _("You are signed in."))
             return redirect("patient:track")
         form.add_error(
             "code",
