@@ -222,7 +222,9 @@ class WebIntakeForm(RequestDetailsForm):
         help_text=_("For example 17 5 1980."),
     )
     confirm = forms.BooleanField(
-        error_messages={"required": _("Tick this box to confirm.")},
+        error_messages={
+            "required": _("Confirm that the request is about yourself and the details are correct.")
+        },
         label=_(
             "I confirm that this request is about myself (or someone I am legally "
             "allowed to represent) and that the details are correct."
@@ -253,7 +255,17 @@ class WebIntakeForm(RequestDetailsForm):
         self.practice = practice
         self.fields["kind"].widget = forms.RadioSelect()
         self.fields["kind"].choices = RequestKind.choices
-        self.fields["kind"].error_messages["required"] = _("Choose what you would like to ask.")
+        # Say what to fill in, not "This field is required.", for each field a patient can miss.
+        required = {
+            "kind": _("Choose what you would like to ask."),
+            "name": _("Enter your full name."),
+            "email": _("Enter your e-mail address."),
+            "description": _("Describe your request."),
+            "practice_given": _("Enter the name and town of your GP practice."),
+        }
+        for name, message in required.items():
+            if name in self.fields:
+                self.fields[name].error_messages["required"] = message
         if practice is None:
             self.fields["practice_given"].required = True
         else:
