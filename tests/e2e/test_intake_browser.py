@@ -55,6 +55,16 @@ def test_patient_submits_a_request_and_the_practice_sees_it(
     staff.screenshot(path=str(shots / "staff-queue.png"), full_page=True)
 
 
+def snap_and_check(page, shots, name: str) -> None:
+    """The screenshots, then axe-core on the page as it stands (Dutch): no serious failures."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    snap(page, shots, name)
+    found = Axe().run(page).response["violations"]
+    serious = [v["id"] for v in found if v["impact"] in ("serious", "critical")]
+    assert not serious, (name, serious)
+
+
 def fill_details(page, kind: str) -> None:
     page.get_by_label(kind, exact=True).check()
     page.get_by_label("Volledige naam").fill("Jan Jansen")
@@ -93,31 +103,31 @@ def test_every_intake_screen_at_both_widths_and_languages(
     practice = make_practice("01234567", name="Huisartsenpraktijk De Linde")
     page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="nl-NL")
     page.goto(live_server.url + "/")
-    snap(page, shots, "intake-start")
+    snap_and_check(page, shots, "intake-start")
     page.goto(live_server.url + "/?q=")
-    snap(page, shots, "intake-search-empty")
+    snap_and_check(page, shots, "intake-search-empty")
     page.goto(live_server.url + "/?q=Utrecht")
-    snap(page, shots, "intake-search-results")
+    snap_and_check(page, shots, "intake-search-results")
     page.goto(live_server.url + "/?q=Nergenshuizen")
-    snap(page, shots, "intake-search-none")
+    snap_and_check(page, shots, "intake-search-none")
     page.goto(f"{live_server.url}/request/{practice.agb_code}/")
-    snap(page, shots, "intake-details")
+    snap_and_check(page, shots, "intake-details")
     page.get_by_label("Klacht", exact=True).check()
     page.get_by_label("Dag", exact=True).fill("31")
     page.get_by_label("Maand", exact=True).fill("2")
     page.get_by_label("Jaar", exact=True).fill("1980")
     page.get_by_role("button", name="Verder").click()
-    snap(page, shots, "intake-details-complaint-errors")
+    snap_and_check(page, shots, "intake-details-complaint-errors")
     fill_details(page, "Klacht")
     page.get_by_label("Dag", exact=True).fill("17")
     page.get_by_role("button", name="Verder").click()
-    snap(page, shots, "intake-confirm-complaint")
+    snap_and_check(page, shots, "intake-confirm-complaint")
     confirm_code(page, providers)
-    snap(page, shots, "intake-done")
+    snap_and_check(page, shots, "intake-done")
     page.goto(f"{live_server.url}/request/other/")
-    snap(page, shots, "intake-details-other")
+    snap_and_check(page, shots, "intake-details-other")
     page.get_by_label("Naam en plaats van uw huisartsenpraktijk").fill("Dokter Pieters, Zwolle")
     fill_details(page, "Inzage")
     page.get_by_role("button", name="Verder").click()
     confirm_code(page, providers)
-    snap(page, shots, "intake-done-unrouted")
+    snap_and_check(page, shots, "intake-done-unrouted")
