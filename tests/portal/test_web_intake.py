@@ -5,6 +5,7 @@ from django.conf import settings
 
 from requests_app.models import PendingSubmission, Request, RequestState
 from tests.payloads import details
+from workflows.intake.forwarding import route_request
 from workflows.models import Notification, Purpose
 
 
@@ -226,7 +227,9 @@ def test_done_page_and_receipt_lead_to_my_requests_and_say_how_to_sign_in(
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_unrouted_request_is_not_said_to_go_to_the_practice(client, providers, support):
+def test_an_unrouted_request_is_not_said_to_go_to_the_practice_and_its_routing_is_told(
+    client, providers, support, practice
+):
     client.post("/request/other/", details(practice_given="Dokter Pieters, Zwolle"))
     client.post("/request/confirm/", {"code": sent_code(providers)})
     reference = Request.objects.get().reference
@@ -234,7 +237,13 @@ def test_an_unrouted_request_is_not_said_to_go_to_the_practice(client, providers
         assert "We sturen uw verzoek nu door naar uw huisartsenpraktijk" not in text
         assert "We sturen uw verzoek door naar uw huisartsenpraktijk" not in text
         assert "Het supportteam van BeterDichtbij" in text and "zoekt de juiste praktijk op" in text
-        assert "Op Mijn verzoeken ziet u wanneer dat is gebeurd." in text
+        assert "Wij laten u per e-mail weten wanneer dat is gebeurd." in text
+
+    # Support finds the practice: the patient hears of it, and where to follow the request.
+    route_request(Request.objects.get(), practice, actor=support)
+    told = [m.text for m in providers.emails() if m.to == ["jan@example.com"]][-1]
+    assert f"Uw verzoek {reference} is doorgestuurd naar uw huisartsenpraktijk" in told
+    assert f"{settings.PORTAL_BASE_URL}/track/" in told
 
 
 @pytest.mark.django_db(transaction=True)
