@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 from portal import ratelimit
 from portal.forms.intake import KIND_EXPLANATIONS, CodeForm, PracticeSearchForm, WebIntakeForm
 from requests_app import selectors
-from requests_app.models import PendingSubmission, Practice
+from requests_app.models import PendingSubmission, Practice, RequestKind
 from workflows import counters
 from workflows.intake import submission as intake
 
@@ -20,16 +20,15 @@ SESSION_DONE = "intake_reference"
 
 
 def start(request: HttpRequest) -> HttpResponse:
-    form = PracticeSearchForm(request.GET or None)
+    searched = "q" in request.GET
+    form = PracticeSearchForm(request.GET if searched else None)
     practices = selectors.practices_matching(form.cleaned_data["q"]) if form.is_valid() else []
     return render(
         request,
         "intake/start.html",
-        {
-            "form": form,
-            "practices": practices,
-            "searched": bool(request.GET.get("q")),
-        },
+        {"form": form, "practices": practices, "searched": searched and form.is_valid()},
+        # An empty or too short search is refused with its reason, not answered with nothing.
+        status=400 if searched and not form.is_valid() else 200,
     )
 
 
@@ -64,6 +63,7 @@ def details(request: HttpRequest, agb_code: str | None = None) -> HttpResponse:
             "form": form,
             "practice": practice,
             "kinds": kinds,
+            "complaint": form["kind"].value() == RequestKind.COMPLAINT,
         },
     )
 
@@ -145,5 +145,9 @@ def done(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "intake/done.html",
-        {"reference": stored.reference, "routed": stored.practice_id is not None},
+        {
+            "reference": stored.reference,
+            "routed": stored.practice_id is not None,
+            "complaint": stored.kind == RequestKind.COMPLAINT,
+        },
     )

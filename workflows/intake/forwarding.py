@@ -125,7 +125,18 @@ def route_request(request: Request, practice: Practice, *, actor, note: str = ""
     incident it is (agreement art. 1.1 e i) then concerns that practice too, which is told."""
     with transaction.atomic():
         routed = perform_transition(request, "route", actor=actor, note=note, practice=practice)
-        outbox.enqueue(practice_messages(routed))
+        # The receipt promised the patient word once the practice was found (no practice
+        # name: e-mails say as little as they can).
+        told = outbox.message(
+            purpose=Purpose.PATIENT_UPDATE,
+            medium=Medium.EMAIL,
+            recipient=routed.patient_email,
+            template="patient_routed",
+            language=routed.language,
+            request=routed,
+            context={"reference": routed.reference},
+        )
+        outbox.enqueue([*practice_messages(routed), told])
         incident = Incident.objects.filter(request=routed).first()
         if incident is not None:
             incidents.concern(incident, practice, actor=actor)

@@ -142,8 +142,13 @@ def submit_request(
             template="patient_receipt",
             language=language,
             request=request,
-            # The kind: a destruction's receipt says that destruction is final.
-            context={"reference": request.reference, "kind": request.kind},
+            # The kind: a destruction's receipt says that destruction is final, a complaint's how
+            # it is handled; unrouted: support finds the practice first, so no "forwarded".
+            context={
+                "reference": request.reference,
+                "kind": request.kind,
+                "routed": request.practice_id is not None,
+            },
         )
         outbox.enqueue([*messages, receipt])  # the practice's messages go out first
         # Recorded last (an unrouted hold after it), so the audit chain's lock is held only for
