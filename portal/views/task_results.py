@@ -212,8 +212,7 @@ def _readable(manifest: dict) -> dict:
             "decided_at": _when(instruction["decided_at"]),
             "decision": decisions.get(instruction["decision"], instruction["decision"]),
         },
-        "exceptions": exceptions
-        | {"categories": [_category(c) for c in exceptions["categories"]]},
+        "exceptions": exceptions | {"categories": [_category(c) for c in exceptions["categories"]]},
         "extra_identifiers": [
             extra
             | {
@@ -223,8 +222,7 @@ def _readable(manifest: dict) -> dict:
             for extra in manifest.get("extra_identifiers", [])
         ],
         "sources": [
-            source | {"last_run_at": _when(source["last_run_at"])}
-            for source in manifest["sources"]
+            source | {"last_run_at": _when(source["last_run_at"])} for source in manifest["sources"]
         ],
         "manual_steps": [
             step | {"done_at": _when(step["done_at"])} for step in manifest["manual_steps"]
