@@ -35,6 +35,11 @@ class AskAssistanceForm(forms.Form):
     def __init__(self, *args, kinds: list[AssistanceKind], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(k.value, k.label) for k in kinds]
+        # What is kept applies to an erasure only: other kinds do not show (or take) it.
+        if AssistanceKind.ERASE not in kinds:
+            del self.fields["keep_categories"], self.fields["keep_reason"]
+        elif kinds == [AssistanceKind.ERASE]:
+            self.fields["keep_categories"].label = _("Keep these data")
 
     def clean(self):
         data = super().clean()

@@ -167,6 +167,23 @@ def mismatch_texts(package, results) -> list[str]:
     return list(dict.fromkeys(m.text() for m in found))
 
 
+def finished_since(task, since) -> str:
+    """What a background job of the task did since `since`, as its timeline shows it: the job
+    runs in-process when no broker is configured, and then it is done before the page returns,
+    so "is being built" would be wrong."""
+    event = (
+        task.events.filter(at__gte=since, action__in=FINISHED)
+        .order_by("-at", "-pk")
+        .values_list("action", flat=True)
+        .first()
+    )
+    return event or ""
+
+
+# A background job's last event, and what the person is told then.
+FINISHED = ("package_built", "package_failed", "erasure_run")
+
+
 # --- Downloads ----------------------------------------------------------------------------------
 def zip_response(package) -> StreamingHttpResponse:
     """A data package as a download, read from its sealed file chunk by chunk."""

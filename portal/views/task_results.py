@@ -19,6 +19,7 @@ from portal.views.audited import render_task_page, shown
 from portal.views.common import (
     REFUSED,
     REFUSED_FOR_TASK,
+    finished_since,
     mismatch_texts,
     staff_required,
     tell_refused,
@@ -27,7 +28,7 @@ from portal.views.common import (
 )
 from requests_app import access
 from requests_app.errors import TransitionRefused
-from requests_app.models import DataCategory, ErasureCertificate
+from requests_app.models import DataCategory, ErasureCertificate, IdentifierKind, Request
 from requests_app.models.practice_document import pending_documents
 from requests_app.roles import Capability
 from workflows.assistance import erasure, packages
@@ -112,8 +113,14 @@ def erase(request: HttpRequest, pk: int) -> HttpResponse:
     status = 400 if form.is_bound else 200
     if form.is_valid():
         if form.cleaned_data["plan"] == plan.digest:
+            since = timezone.now()
             erasure.schedule_run(task, actor=request.user)
-            messages.success(request, _("Erasure is running; the timeline shows the result."))
+            if finished_since(task, since) == "erasure_run":
+                messages.success(
+                    request, _("The erasure has run; the table of erasure runs shows the result.")
+                )
+            else:
+                messages.success(request, _("Erasure is running; the timeline shows the result."))
             return redirect("staff:task", pk=pk)
         form = ConfirmForm(label=_(ERASE_CONFIRM), initial={"plan": plan.digest})
         status = 409
@@ -183,13 +190,66 @@ def _certificate_shown(request: HttpRequest, certificate, response) -> HttpRespo
     )
 
 
+def _when(value: str):
+    """A manifest's ISO time as a datetime: the page shows it in local time (Europe/Amsterdam)."""
+    try:
+        return datetime.datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _readable(manifest: dict) -> dict:
+    """The manifest as people read it: labels for its stored values, times as datetimes. The
+    manifest itself (and its digest, and the JSON download) stays as it was issued."""
+    decisions = dict(Request._meta.get_field("decision").choices)
+    instruction = manifest["instruction"]
+    exceptions = manifest["exceptions"]
+    return {
+        **manifest,
+        "instruction": instruction
+        | {
+            "at": _when(instruction["at"]),
+            "decided_at": _when(instruction["decided_at"]),
+            "decision": decisions.get(instruction["decision"], instruction["decision"]),
+        },
+        "exceptions": exceptions | {"categories": [_category(c) for c in exceptions["categories"]]},
+        "extra_identifiers": [
+            extra
+            | {
+                "kind": _label(IdentifierKind, extra["kind"]),
+                "confirmed_at": _when(extra["confirmed_at"]),
+            }
+            for extra in manifest.get("extra_identifiers", [])
+        ],
+        "sources": [
+            source | {"last_run_at": _when(source["last_run_at"])} for source in manifest["sources"]
+        ],
+        "manual_steps": [
+            step | {"done_at": _when(step["done_at"])} for step in manifest["manual_steps"]
+        ],
+        "issued_at": _when(manifest["issued_at"]),
+    }
+
+
+def _label(choices, value: str) -> str:
+    return str(choices(value).label) if value in choices.values else value
+
+
+def _category(value: str) -> str:
+    return _label(DataCategory, value)
+
+
 @staff_required
 def certificate_page(request: HttpRequest, pk: int) -> HttpResponse:
     certificate = _certificate(request, pk)
     response = render(
         request,
         "staff/certificate.html",
-        {"certificate": certificate, "m": certificate.manifest, "task": certificate.task},
+        {
+            "certificate": certificate,
+            "m": _readable(certificate.manifest),
+            "task": certificate.task,
+        },
     )
     return _certificate_shown(request, certificate, response)
 

@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -25,7 +26,9 @@ from portal.views.audited import render_task_page, shown_list
 from portal.views.common import (
     REFUSED,
     REFUSED_FOR_TASK,
+    finished_since,
     mismatch_texts,
+    refusal,
     staff_required,
     tell_refused,
     visible_request,
@@ -99,6 +102,7 @@ def _render(request: HttpRequest, task, *, status: int = 200, **extra) -> HttpRe
         "reject_form": RejectForm(initial=version),
         "lookup_form": None,
         "open_points": [],
+        "still_open": [],
         "needs_opening": not package_opened(task),
     }
     if working:
@@ -108,6 +112,8 @@ def _render(request: HttpRequest, task, *, status: int = 200, **extra) -> HttpRe
         )
         if task.kind == AssistanceKind.ERASE:
             context["open_points"] = erasure.open_points(task)
+    if "deliver" in context["offered"]:
+        context["still_open"] = assistance.still_open(task)
     context.update(extra)
     context["mismatches"] = mismatch_texts(context["package"], context.get("results"))
     return render_task_page(request, task, "staff/task.html", context, status=status)
@@ -156,15 +162,19 @@ def task_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     if not form.is_valid():
         return _render(request, task, status=400, **{f"{action}_form": form})
     version = form.cleaned_data["version"]
+    number = {"task": task.number}
     try:
         if action == "start":
             assistance.start(task, actor=request.user)
+            done = _("You have taken on task %(task)s.") % number
         elif action == "deliver":
             assistance.deliver(
                 task, actor=request.user, note=form.cleaned_data["note"], version=version
             )
+            done = _("Task %(task)s has been delivered to the practice.") % number
         elif action == "accept":
             assistance.accept(task, actor=request.user, version=version)
+            done = _("You have accepted the result of task %(task)s.") % number
         else:
             assistance.reject(
                 task,
@@ -172,10 +182,18 @@ def task_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
                 version=version,
             )
+            done = (
+                _("The result of task %(task)s has been rejected; processor support is told.")
+                % number
+            )
     except REFUSED as exc:
+        if action == "deliver":
+            # Said beside the form, with the note as typed: nothing of it is lost.
+            form.add_error(None, refusal(exc, otherwise=REFUSED_FOR_TASK))
+            return _render(request, task, status=400, deliver_form=form)
         tell_refused(request, exc, otherwise=REFUSED_FOR_TASK)
     else:
-        messages.success(request, _("Saved."))
+        messages.success(request, done)
     return redirect("staff:task", pk=pk)
 
 
@@ -214,30 +232,38 @@ def task_step(request: HttpRequest, pk: int, step: int) -> HttpResponse:
         assistance.tick_manual_step(manual, actor=request.user, note=form.cleaned_data["note"])
     except REFUSED as exc:
         tell_refused(request, exc, otherwise=REFUSED_FOR_TASK)
-    return redirect("staff:task", pk=pk)
-
-
-def _in_background(
-    request: HttpRequest, pk: int, kind: str, schedule_job, started: str
-) -> HttpResponse:
-    """Exports run as background jobs, after this request's transaction."""
-    task = visible_task(request, pk)
-    if not access.is_processor_support(request.user):
-        raise PermissionDenied
-    if task.kind != kind or task.state != TaskState.IN_PROGRESS:
-        messages.error(request, _(REFUSED_FOR_TASK))
-        return redirect("staff:task", pk=pk)
-    try:
-        schedule_job(task, actor=request.user)
-    except REFUSED as exc:  # e.g. an extra identifier awaits the practice's confirmation
-        tell_refused(request, exc, otherwise=REFUSED_FOR_TASK)
     else:
-        messages.success(request, started)
+        messages.success(
+            request, _("Step '%(step)s' ticked off.") % {"step": manual.subprocessor.name}
+        )
     return redirect("staff:task", pk=pk)
 
 
 @staff_required
 @require_POST
 def package_build(request: HttpRequest, pk: int) -> HttpResponse:
-    started = _("The package is being built; the timeline shows when it is ready.")
-    return _in_background(request, pk, AssistanceKind.SUPPLY, packages.schedule_build, started)
+    task = visible_task(request, pk)
+    if not access.is_processor_support(request.user):
+        raise PermissionDenied
+    if task.kind != AssistanceKind.SUPPLY or task.state != TaskState.IN_PROGRESS:
+        messages.error(request, _(REFUSED_FOR_TASK))
+        return redirect("staff:task", pk=pk)
+    since = timezone.now()
+    try:
+        packages.schedule_build(task, actor=request.user)
+    except REFUSED as exc:  # e.g. an extra identifier awaits the practice's confirmation
+        tell_refused(request, exc, otherwise=REFUSED_FOR_TASK)
+        return redirect("staff:task", pk=pk)
+    finished = finished_since(task, since)
+    if finished == "package_built":
+        messages.success(request, _("The data package has been built."))
+    elif finished == "package_failed":
+        messages.error(
+            request,
+            _("The data package could not be built; the timeline says why. Try again later."),
+        )
+    else:
+        messages.success(
+            request, _("The package is being built; the timeline shows when it is ready.")
+        )
+    return redirect("staff:task", pk=pk)

@@ -144,5 +144,5 @@ def test_support_confirms_an_erasure(
     assert not ErasureRun.objects.exists()
     page.get_by_label("Ik begrijp dat deze gegevens definitief worden verwijderd").check()
     page.get_by_role("button", name="Nu verwijderen").click()
-    page.get_by_text("De verwijdering loopt").wait_for()
+    page.get_by_text("De verwijdering is uitgevoerd").wait_for()
     assert ErasureRun.objects.filter(task=task).exists()

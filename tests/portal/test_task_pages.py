@@ -527,3 +527,122 @@ def test_only_support_reaches_the_erasure_page(client, handler, erase_task):
     url = f"/staff/tasks/{erase_task.pk}/erase/"
     assert client.get(url).status_code == 403
     assert client.post(url, {"confirm": "on"}).status_code == 403
+
+
+def told(response) -> str:
+    return " ".join(str(m) for m in response.wsgi_request._messages)
+
+
+def test_delivery_waits_for_an_open_step_names_it_and_keeps_the_note(
+    client, handler, support, access_request, django_capture_on_commit_callbacks
+):
+    task = build_through_the_pages(
+        client, handler, support, access_request, django_capture_on_commit_callbacks
+    )
+    first, *others = task.manual_steps.select_related("subprocessor")
+    deliver = f"/staff/tasks/{task.pk}/act/deliver/"
+    page = client.get(f"/staff/tasks/{task.pk}/").content.decode()
+    assert f'action="{deliver}"' not in page  # not offered while it cannot succeed
+    assert f"Nog open: {first.subprocessor.name}" in page
+
+    # A page shown before the step reopened, or a second tab: refused, the step named.
+    response = client.post(deliver, {"version": task.version, "note": "Alles nagekeken"})
+    text = response.content.decode()
+    assert response.status_code == 400
+    assert f"Nog open: {first.subprocessor.name}" in text
+    assert "Alles nagekeken</textarea>" in text  # the note as typed
+    assert AssistanceTask.objects.get(pk=task.pk).state == TaskState.IN_PROGRESS
+
+    response = client.post(f"/staff/tasks/{task.pk}/steps/{first.pk}/", {"note": "Niets"})
+    assert f"Stap '{first.subprocessor.name}' afgevinkt." in told(response)
+    for step in others:
+        client.post(f"/staff/tasks/{task.pk}/steps/{step.pk}/", {"note": "Niets"})
+    page = client.get(f"/staff/tasks/{task.pk}/").content.decode()
+    assert f'action="{deliver}"' in page and "Nog open" not in page
+    response = client.post(deliver, {"version": task.version, "note": "Alles nagekeken"})
+    assert response.status_code == 302
+    assert f"Hulpvraag {task.number} is opgeleverd aan de praktijk." in told(response)
+    assert AssistanceTask.objects.get(pk=task.pk).state == TaskState.DELIVERED
+
+
+def test_each_step_of_a_task_says_what_happened(
+    client, handler, support, access_request, django_capture_on_commit_callbacks
+):
+    task = ask(client, handler, access_request)
+    client.force_login(support)
+    response = client.post(f"/staff/tasks/{task.pk}/act/start/", {"version": task.version})
+    assert f"U heeft hulpvraag {task.number} in behandeling genomen." in told(response)
+    assert "Opgeslagen." not in told(response)
+    with django_capture_on_commit_callbacks(execute=True):  # as with a broker: after the page
+        response = client.post(f"/staff/tasks/{task.pk}/package/build/")
+    assert "wordt gemaakt" in told(response)
+    for step in task.manual_steps.all():
+        client.post(f"/staff/tasks/{task.pk}/steps/{step.pk}/", {"note": "Niets"})
+    task = AssistanceTask.objects.get(pk=task.pk)
+    client.post(f"/staff/tasks/{task.pk}/act/deliver/", {"version": task.version})
+
+    client.force_login(handler)
+    client.get(f"/staff/tasks/{task.pk}/package/download/")
+    task = AssistanceTask.objects.get(pk=task.pk)
+    response = client.post(
+        f"/staff/tasks/{task.pk}/act/reject/",
+        {"version": task.version, "reason": "Gesprekken ontbreken"},
+    )
+    assert f"Het resultaat van hulpvraag {task.number} is afgewezen" in told(response)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_package_built_without_a_broker_is_said_to_be_made(
+    client, handler, support, access_request
+):
+    """No broker: the build runs before the page answers, so the page says it is made."""
+    from tests.factories import a_register
+
+    a_register()
+    task = ask(client, handler, access_request)
+    client.force_login(support)
+    client.post(f"/staff/tasks/{task.pk}/act/start/", {"version": task.version})
+    response = client.post(f"/staff/tasks/{task.pk}/package/build/")
+    assert DataPackage.objects.filter(task=task).exists()
+    assert "Het gegevenspakket is gemaakt." in told(response)
+    assert "wordt gemaakt" not in told(response)
+
+
+def test_the_instruction_form_shows_only_what_belongs_to_its_kind(
+    client, handler, access_request, practice, patient
+):
+    client.force_login(handler)
+    page = client.get(f"/staff/requests/{access_request.reference}/").content.decode()
+    assert 'name="instruction"' in page
+    assert 'name="keep_categories"' not in page and 'name="keep_reason"' not in page
+    erasure_request = decided(practice, patient, handler, kind="erasure")
+    page = client.get(f"/staff/requests/{erasure_request.reference}/").content.decode()
+    assert page.count('name="keep_categories"') == 11 and 'name="keep_reason"' in page
+    assert "(alleen bij verwijdering)" not in page  # only an erasure here
+
+
+def test_the_certificate_reads_as_a_dutch_document(
+    client, handler, support, practice, patient, platform_db, providers
+):
+    from tests.factories import erased_with_certificate
+
+    item = decided(practice, patient, handler, kind="erasure")
+    task = erased_with_certificate(item, handler, support)
+    from requests_app.models import ErasureCertificate
+
+    certificate = ErasureCertificate.objects.get(task=task)
+    manifest = certificate.manifest
+    manifest["exceptions"]["categories"] = ["conversations"]
+    manifest["exceptions"]["reason"] = "Hoort bij het dossier"
+    issued = datetime.datetime(2026, 7, 1, 22, 30, tzinfo=datetime.UTC)
+    manifest["issued_at"] = issued.isoformat(timespec="seconds")
+    ErasureCertificate.objects.filter(pk=certificate.pk).update(manifest=manifest)
+
+    client.force_login(handler)
+    page = client.get(f"/staff/tasks/{task.pk}/certificate/").content.decode()
+    assert "Toegewezen" in page and ">granted<" not in page and "granted," not in page
+    assert "gesprekken – Hoort bij het dossier" in page and "conversations" not in page
+    assert "2 juli 2026 00:30" in page  # summer time in Amsterdam, not UTC
+    assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", page)  # no ISO times anywhere
+    json_page = client.get(f"/staff/tasks/{task.pk}/certificate.json")
+    assert b'"decision": "granted"' in json_page.content  # the manifest itself unchanged

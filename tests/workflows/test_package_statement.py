@@ -119,8 +119,16 @@ def test_the_dutch_page_names_exactly_the_recipients_and_categories_held(
     assert practice.dpo_phone in contact and practice.standin_email in contact
     # Readable column headings, not the platform's column names.
     conversations = page[page.index('id="platform-conversations"') :]
-    assert '<th scope="col">tekst</th><th scope="col">verzonden op</th>' in conversations
+    assert '<th scope="col">Tekst</th><th scope="col">Verzonden op</th>' in conversations
     assert not re.search(r"<th[^>]*>(sent_at|conversation_id|body|first_name)</th>", page)
+    # Cells in words and in Dutch local time; the machine-readable files keep the values.
+    cells = rows(conversations[: conversations.index("</table>")])
+    assert {row[1] for row in cells} == {"u", "uw praktijk"}
+    assert all(re.fullmatch(r"\d{1,2} [a-z]+ \d{4} \d\d:\d\d", row[3]) for row in cells), cells
+    (platform,) = [s for s in document["sources"] if s["key"] == "platform"]
+    (talks,) = [c for c in platform["categories"] if c["category"] == "conversations"]
+    senders = {record["sender"] for record in talks["records"]}
+    assert senders == {"patient", "practice"}
 
 
 def test_the_english_page_has_the_register_texts_in_english(
@@ -159,7 +167,7 @@ def test_the_english_page_has_the_register_texts_in_english(
     assert "at most 15 years" in section(page, "How long they are kept")
     assert "No decisions about you are taken by automated means alone" in page
     assert "Data protection officer (FG)" in page
-    assert '<th scope="col">text</th><th scope="col">sent on</th>' in page
+    assert '<th scope="col">Text</th><th scope="col">Sent on</th>' in page
 
 
 def test_the_portal_records_are_this_patients_at_this_practice_only(

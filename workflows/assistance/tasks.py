@@ -15,6 +15,8 @@ from requests_app.models import (
     AssistanceTask,
     AuditAction,
     AuditOutcome,
+    DataPackage,
+    ErasureCertificate,
     IdentifierState,
     ManualStep,
     Request,
@@ -128,7 +130,51 @@ def start(task: AssistanceTask, *, actor) -> AssistanceTask:
     return perform_task_transition(task, "start", actor=actor, by=actor)
 
 
+class WorkNotDone(TransitionRefused):
+    """The task cannot be delivered yet: `missing` says, in the reader's words, what is still
+    open (a step by hand, the package, the certificate, what was done)."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__("; ".join(missing))
+        self.missing = missing
+
+    def explain(self) -> str:
+        return " ".join(self.missing)
+
+
+def still_open(task: AssistanceTask) -> list[str]:
+    """What must be done before the task can be delivered, besides the delivery note: the page
+    offers delivery only when this is empty, and a refused delivery names it."""
+    missing = []
+    steps = [
+        step.subprocessor.name
+        for step in task.manual_steps.filter(done_at__isnull=True).select_related("subprocessor")
+    ]
+    if steps:
+        missing.append(_("Still open: %(steps)s.") % {"steps": ", ".join(steps)})
+    if task.kind == AssistanceKind.SUPPLY and not DataPackage.objects.filter(task=task).exists():
+        missing.append(_("The data package has not been built yet."))
+    if task.kind == AssistanceKind.ERASE:
+        certificate = ErasureCertificate.objects.filter(task=task).first()
+        if certificate is None:
+            missing.append(_("The certificate of erasure has not been issued yet."))
+        elif task.erasure_runs.filter(at__gt=certificate.issued_at).exists():
+            missing.append(
+                _("The erasure ran again after the certificate: issue the certificate again.")
+            )
+    return missing
+
+
 def deliver(task: AssistanceTask, *, actor, note: str = "", version: int | None = None):
+    missing = still_open(task) if task.state == TaskState.IN_PROGRESS else []
+    if (
+        task.state == TaskState.IN_PROGRESS
+        and task.kind in (AssistanceKind.RECTIFY, AssistanceKind.RESTRICT)
+        and not (note.strip() or task.delivery_note.strip())
+    ):
+        missing.append(_("Say what was changed, and where."))
+    if missing:
+        raise WorkNotDone(missing)
     with transaction.atomic():
         if note.strip():
             # What was done (rectify, restrict): part of the delivery, so saved before it.

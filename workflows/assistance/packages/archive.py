@@ -19,7 +19,7 @@ from django.conf import settings
 from django.template.loader import get_template, render_to_string
 
 from requests_app.models import DataCategory
-from workflows.assistance.packages.labels import heading
+from workflows.assistance.packages.labels import cell, heading
 from workflows.assistance.sealed_files import SealedReader, SealedWriter
 from workflows.csv_cells import safe_cell
 
@@ -157,8 +157,8 @@ def _write_page(out, statement: dict, spools: Spools, connectors: dict, labels: 
         headings = [heading(name) for name in fields]
         out.write(render_to_string("packages/section_start.html", section | {"headings": headings}))
         for row in spools.rows(key):
-            # The cell's text as it was exported; the template escapes it.
-            cells = ["" if row.get(name) is None else str(row.get(name)) for name in fields]
+            # Times and coded values in words (the CSV keeps them); the template escapes it.
+            cells = [cell(name, row.get(name)) for name in fields]
             out.write(row_template.render({"cells": zip(headings, cells, strict=True)}))
         out.write(render_to_string("packages/section_end.html"))
     out.write(render_to_string("packages/foot.html", {"s": page["s"]}))
