@@ -32,7 +32,7 @@ PATIENT_STATE = {
     S.AWAITING_PATIENT: gettext_lazy("Your practice is waiting for your answer"),
     S.AWAITING_FEE: gettext_lazy("Your practice asks a fee before it handles your request"),
     S.GRANTED: gettext_lazy("Your practice has granted your request"),
-    S.PARTIALLY_GRANTED: gettext_lazy("Your practice has granted part of your request"),
+    S.PARTIALLY_GRANTED: gettext_lazy("Your practice has partly granted your request"),
     S.REFUSED: gettext_lazy("Your practice has refused your request"),
     S.DECIDED: gettext_lazy("Your practice has decided on your complaint"),
     S.FULFILLED: gettext_lazy("Carried out"),
