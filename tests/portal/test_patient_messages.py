@@ -134,6 +134,12 @@ def test_after_a_refusal_the_patient_writes_to_the_practice_and_the_request_stay
     assert told.count() == before + 1 and told.last().recipient == practice.dpo_email
     assert "een bericht" in told.last().body
 
+    # The handler reads the message and finds it in the request's history, as the patient's.
+    client.force_login(handler)
+    staff = client.get(f"/staff/requests/{item.reference}/").content.decode()
+    assert "Ik begrijp de afwijzing niet." in staff
+    assert "Bericht van de patiënt</strong> – patiënt" in staff
+
 
 def test_three_months_after_the_decision_the_patient_can_no_longer_write(
     client, practice, patient, handler
