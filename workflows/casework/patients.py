@@ -59,6 +59,8 @@ class Question:
     paused: bool
     reason: str
     due: datetime.date | None
+    # The practice's message that holds it (the page shows it once, as the question).
+    message_id: int | None = None
 
 
 def open_question(request: Request) -> Question | None:
@@ -77,6 +79,7 @@ def open_question(request: Request) -> Question | None:
         paused=bool(wait and wait.stops_clock),
         reason=wait.clock_reason if wait else "",
         due=request.response_due,
+        message_id=message.pk if message else None,
     )
 
 
