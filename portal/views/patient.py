@@ -1,4 +1,5 @@
-"""The patient's own pages after signing in with a code: status, messages, answer, withdraw."""
+"""The patient's own pages after signing in with a code: status, messages, answer or write,
+withdraw."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -30,10 +31,10 @@ PATIENT_STATE = {
     S.INVESTIGATING: gettext_lazy("Your practice is handling it"),
     S.AWAITING_PATIENT: gettext_lazy("Your practice is waiting for your answer"),
     S.AWAITING_FEE: gettext_lazy("Your practice asks a fee before it handles your request"),
-    S.GRANTED: gettext_lazy("Decided"),
-    S.PARTIALLY_GRANTED: gettext_lazy("Decided"),
-    S.REFUSED: gettext_lazy("Decided"),
-    S.DECIDED: gettext_lazy("Decided"),
+    S.GRANTED: gettext_lazy("Your practice has granted your request"),
+    S.PARTIALLY_GRANTED: gettext_lazy("Your practice has partly granted your request"),
+    S.REFUSED: gettext_lazy("Your practice has refused your request"),
+    S.DECIDED: gettext_lazy("Your practice has decided on your complaint"),
     S.FULFILLED: gettext_lazy("Carried out"),
     S.CLOSED: gettext_lazy("Closed"),
     S.WITHDRAWN: gettext_lazy("Withdrawn by you"),
@@ -42,6 +43,21 @@ PATIENT_STATE = {
 
 def _mine(request: HttpRequest, reference: str):
     return get_object_or_404(selectors.requests_of_patient(request.user), reference=reference)
+
+
+def _card(item) -> dict:
+    """What the patient reads about one request: its state in plain words, the practice's open
+    question and whether the term stands still, and whether (until when) they may write."""
+    return {
+        "item": item,
+        "state_label": PATIENT_STATE[item.state],
+        "question": patients.open_question(item),
+        "paused": patients.term_paused(item),
+        "may_write": patients.may_write(item),
+        "writing_until": patients.writing_until(item),
+        # Refused or partly granted: only those decisions carry a legal ground.
+        "decided_against": bool(item.legal_ground) and item.state != S.WITHDRAWN,
+    }
 
 
 @login_required(login_url=CODE_LOGIN)
@@ -53,10 +69,7 @@ def track(request: HttpRequest) -> HttpResponse:
         request,
         "patient/track.html",
         {
-            "items": [
-                (item, PATIENT_STATE[item.state], item.state == RequestState.AWAITING_PATIENT)
-                for item in items
-            ],
+            "items": [_card(item) for item in items],
             "ready": selectors.released_package_references(request.user),
             "broker_linked": selectors.linked_identities(request.user).exists(),
             "reply_form": ReplyForm(),
@@ -70,11 +83,18 @@ def track(request: HttpRequest) -> HttpResponse:
 def reply(request: HttpRequest, reference: str) -> HttpResponse:
     item = _mine(request, reference)
     form = ReplyForm(request.POST)
-    if form.is_valid():
-        patients.reply(item, patient=request.user, body=form.cleaned_data["body"])
-        messages.success(request, _("Your answer has been sent to your practice."))
+    if not form.is_valid():
+        messages.error(request, _("Please write a message of at most 5000 characters."))
+        return redirect("patient:track")
+    try:
+        sent = patients.reply(item, patient=request.user, body=form.cleaned_data["body"])
+    except patients.WritingClosed:
+        messages.error(request, _("You can no longer write to your practice about this request."))
     else:
-        messages.error(request, _("Please write an answer of at most 5000 characters."))
+        if sent.answered:
+            messages.success(request, _("Your answer has been sent to your practice."))
+        else:
+            messages.success(request, _("Your message has been sent to your practice."))
     return redirect("patient:track")
 
 

@@ -617,6 +617,7 @@ ACTION_LABELS = {
     "decide_complaint": _("Complaint decided"),
     "close": _("Closed"),
     "withdraw": _("Withdrawn by the patient"),
+    "patient_message": _("Message from the patient"),
     "extend": _("Deadline extended"),
     "assign": _("Handler assigned"),
     "incident_reported": _("Incident reported to the practice"),

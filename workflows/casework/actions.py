@@ -88,7 +88,13 @@ def act(
         if action in ("resume", "record_fee_paid", "waive_fee", "refuse"):
             changed = end_wait(changed)
         if action in PATIENT_IS_TOLD:
-            tell_patient(changed, extended=action == "extend")
+            asked = action == "ask_patient"
+            tell_patient(
+                changed,
+                extended=action == "extend",
+                asked=asked,
+                paused=asked and stops_clock,
+            )
     return changed
 
 
@@ -143,18 +149,22 @@ def write_to_patient(request: Request, *, actor, body: str) -> RequestMessage:
     return message
 
 
-def tell_patient(request: Request, *, extended: bool = False) -> None:
+def tell_patient(
+    request: Request, *, extended: bool = False, asked: bool = False, paused: bool = False
+) -> None:
     """An e-mail that there is news, with a sign-in link; the news itself is on the portal.
     An extension is told in the e-mail too: the statute, its longest term and the new date
     (no health data), so the patient knows within the first term (GDPR art. 12(3), Wkkgz
-    art. 17(2)); the reasons are in the letter."""
-    context = {"reference": request.reference}
+    art. 17(2)); the reasons are in the letter. A question says that the practice waits for
+    the patient and whether the term stands still meanwhile (not the question itself)."""
+    context = {
+        "reference": request.reference,
+        "complaint": request.kind == RequestKind.COMPLAINT,
+    }
     if extended:
-        context |= {
-            "extended": True,
-            "complaint": request.kind == RequestKind.COMPLAINT,
-            "new_due": request.response_due,
-        }
+        context |= {"extended": True, "new_due": request.response_due}
+    elif asked:
+        context |= {"asked": True, "paused": paused}
     outbox.enqueue(
         [
             outbox.message(
