@@ -69,10 +69,8 @@ def open_question(request: Request) -> Question | None:
     if request.state != S.AWAITING_PATIENT:
         return None
     wait = request.waits.filter(ended_at__isnull=True).last()
-    asked = request.messages.filter(sender=Sender.PRACTICE)
-    if wait is not None:
-        asked = asked.filter(created_at__lte=wait.started_at)
-    message = asked.last()
+    # The practice's latest message: the question itself, or a later word on it while it waits.
+    message = request.messages.filter(sender=Sender.PRACTICE).last()
     return Question(
         text=message.body if message else "",
         asked_at=message.created_at if message else request.received_at,
