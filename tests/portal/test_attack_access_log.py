@@ -252,15 +252,26 @@ def test_other_methods_than_reading_are_refused_and_change_nothing(client, me, m
     assert client.head(url(mine.reference)).status_code == 200
 
 
-def test_an_erased_request_is_a_404_and_leaks_its_old_log_to_no_one(
-    client, me, mine, patient, handler
+def test_a_request_erased_by_retention_is_a_404_and_its_old_log_shows_nowhere(
+    client, me, practice, patient, handler, providers
 ):
+    import datetime
+
+    from django.utils import timezone
+
+    from workflows.housekeeping.retention import purge_expired
+
+    old = decided(practice, patient, handler, kind="access", grant=True)
     client.force_login(handler)
-    client.get(f"/staff/requests/{mine.reference}/")
-    reference = mine.reference
-    Request.objects.filter(pk=mine.pk).delete()  # as retention erases it
+    client.get(f"/staff/requests/{old.reference}/")
+    current = forwarded(submit(practice, patient))  # the account lives on with this one
+    later = timezone.now() + datetime.timedelta(days=366 * 30)
+    assert purge_expired(later) == [old.reference]
     as_patient(client, me)
-    assert client.get(url(reference)).status_code == 404
+    assert client.get(url(old.reference)).status_code == 404
+    page = client.get(url(current.reference)).content.decode()
+    assert old.reference not in page
+    assert [line for line in lines(page) if "bekeek" in line] == []
 
 
 # --- What must never reach the patient --------------------------------------------------------
@@ -502,3 +513,59 @@ def test_a_refused_act_without_an_account_is_not_shown_as_done(client, me, mine)
     [newest, *_rest] = lines(client.get(url(mine.reference)).content.decode())
     assert "downloadde de export van uw gegevens" not in newest or "geweigerd" in newest
     assert "Het systeem (automatisch)" not in newest
+
+
+def test_a_long_history_costs_no_query_per_step(client, me, mine, handler):
+    """The history is not paged: each step, message and letter must not cost a query."""
+    as_patient(client, me)
+    with CaptureQueriesContext(connection) as short:
+        client.get(url(mine.reference))
+    item = casework.act(mine, "acknowledge", actor=handler, version=mine.version)
+    item = casework.act(item, "verify_identity", actor=handler, version=item.version, how="ID")
+    for n in range(10):
+        casework.write_to_patient(item, actor=handler, body=f"Bericht {n}")
+    with CaptureQueriesContext(connection) as long:
+        response = client.get(url(item.reference))
+    assert response.status_code == 200
+    assert response.content.decode().count("Bericht van uw praktijk") == 10
+    assert len(long.captured_queries) <= len(short.captured_queries) + 2
+    assert "no-store" in response["Cache-Control"]
+
+
+def test_a_patient_whose_only_request_was_erased_has_no_session_left(
+    client, me, practice, patient, handler, providers
+):
+    import datetime
+
+    from django.utils import timezone
+
+    from workflows.housekeeping.retention import purge_expired
+
+    old = decided(practice, patient, handler, kind="access", grant=True)
+    as_patient(client, me)
+    assert client.get(url(old.reference)).status_code == 200
+    purge_expired(timezone.now() + datetime.timedelta(days=366 * 30))
+    # The account was retired with its last request: the open session reads nothing.
+    response = client.get(url(old.reference))
+    assert response.status_code == 302 and old.reference not in response.content.decode()
+
+
+def test_someone_who_left_the_practice_is_named_in_the_role_they_had_there(
+    client, me, mine, practice, other_practice
+):
+    """An administrator of the patient's practice who is also the FG of another practice looks,
+    then leaves the patient's practice: the look was the administrator's, not an FG's of the
+    patient's practice."""
+    from requests_app.models import Membership
+
+    admin = make_user("beheer@practice.example", "practice_admin", practice)
+    Membership.objects.create(user=admin, role="dpo", practice=other_practice)
+    admin.first_name, admin.last_name = "Bea", "Beheer"
+    admin.save()
+    audit.record("request.view", AuditAction.READ, user=admin, request=mine)
+    Membership.objects.filter(user=admin, practice=practice).delete()
+    as_patient(client, me)
+    page = client.get(url(mine.reference)).content.decode()
+    [look] = [line for line in lines(page) if "Bea" in line]
+    assert f"Praktijkbeheerder, {practice.name}" in look
+    assert "Functionaris" not in look

@@ -138,12 +138,20 @@ def _role(record, item: Request, held) -> str:
     at_the_time = {r for r in record.roles.split(",") if r}
     practice_id = record.practice_id_ref or item.practice_id
     processor = at_the_time & PROCESSOR_ROLES
-    # The role at this practice; one no longer held here is still named as it was then. Not
-    # so for someone then also at the processor: their practice roles may be another
-    # practice's, and the look was the processor's.
+    # The role at this practice; one no longer held here is still named as it was then, less
+    # the roles the person holds at other practices (those were theirs, not this one's). Not
+    # so for someone then also at the processor: the look was the processor's.
+    elsewhere = set().union(
+        *(
+            roles
+            for (user_id, other), roles in held.items()
+            if user_id == record.user_id and other not in (practice_id, None)
+        )
+    )
+    then = at_the_time - elsewhere or at_the_time
     here = PRACTICE_ROLES & (
         at_the_time & held.get((record.user_id, practice_id), set())
-        or (set() if processor else at_the_time)
+        or (set() if processor else then)
     )
     practice = item.practice.name if item.practice else ""
     for role in ROLE_ORDER:
