@@ -569,3 +569,12 @@ def test_someone_who_left_the_practice_is_named_in_the_role_they_had_there(
     [look] = [line for line in lines(page) if "Bea" in line]
     assert f"Praktijkbeheerder, {practice.name}" in look
     assert "Functionaris" not in look
+
+
+def test_the_404_does_not_tell_whether_someone_elses_reference_exists(client, me, mine, theirs):
+    as_patient(client, me)
+    taken = client.get(url(theirs.reference))
+    free = client.get(url("ZZZZZ-ZZZZZ"))
+    assert taken.status_code == free.status_code == 404
+    body = taken.content.decode().replace(theirs.reference, "ZZZZZ-ZZZZZ")
+    assert body == free.content.decode()
