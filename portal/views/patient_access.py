@@ -7,6 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import InvalidPage, Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from portal.views.audited import shown_to_patient
 from portal.views.common import fetch_or_404
@@ -18,6 +19,8 @@ CODE_LOGIN = "patient_signin"
 PER_PAGE = 25
 
 
+# A page to read: any other method is a 405 that neither shows nor records anything.
+@require_safe
 @login_required(login_url=CODE_LOGIN)
 def access_log(request: HttpRequest, reference: str) -> HttpResponse:
     item = fetch_or_404(

@@ -137,11 +137,22 @@ def _current_roles(records) -> dict[tuple[int, int | None], set[str]]:
 def _role(record, item: Request, held) -> str:
     at_the_time = {r for r in record.roles.split(",") if r}
     practice_id = record.practice_id_ref or item.practice_id
-    # The role at this practice; one no longer held here is still named as it was then.
-    here = PRACTICE_ROLES & (
-        at_the_time & held.get((record.user_id, practice_id), set()) or at_the_time
-    )
     processor = at_the_time & PROCESSOR_ROLES
+    # The role at this practice; one no longer held here is still named as it was then, less
+    # the roles the person holds at other practices (those were theirs, not this one's). Not
+    # so for someone then also at the processor: the look was the processor's.
+    elsewhere = set().union(
+        *(
+            roles
+            for (user_id, other), roles in held.items()
+            if user_id == record.user_id and other not in (practice_id, None)
+        )
+    )
+    then = at_the_time - elsewhere or at_the_time
+    here = PRACTICE_ROLES & (
+        at_the_time & held.get((record.user_id, practice_id), set())
+        or (set() if processor else then)
+    )
     practice = item.practice.name if item.practice else ""
     for role in ROLE_ORDER:
         if role in here and practice:
@@ -153,9 +164,9 @@ def _role(record, item: Request, held) -> str:
 
 def _entry(record, item: Request, held) -> Access:
     denied = record.outcome == AuditOutcome.DENIED
-    if denied and not record.patient_id:
-        # Someone without access to the request: nothing was shown, and who tried may be
-        # another patient, whose name is not ours to give.
+    if denied and not (record.patient_id and record.user_id):
+        # Someone without access to the request (or without an account): nothing was shown,
+        # and who tried may be another patient, whose name is not ours to give.
         return Access(
             record.at,
             _("Someone without access"),
