@@ -60,6 +60,8 @@ def test_before_the_identity_is_verified_only_its_refusal_is_offered(
     )
     assert response.status_code == 302
     assert Request.objects.get(pk=taken_on.pk).state == RequestState.REFUSED
+    decision = page_of(client, taken_on).split('id="h-decision"')[1]
+    assert "Geen geldig identiteitsbewijs getoond." in decision
 
 
 def test_refusing_on_another_ground_first_says_verify_and_keeps_the_reasons(
@@ -131,7 +133,7 @@ def test_the_legal_ground_starts_empty_and_must_be_chosen(client, named_handler,
         {"refuse-version": taken_on.version, "refuse-reason": "Niet vast te stellen."},
     )
     assert response.status_code == 400
-    assert "Kies de rechtsgrond." in response.content.decode()
+    assert "Kies de wettelijke grond." in response.content.decode()
     assert "Niet vast te stellen." in response.content.decode()
 
 
