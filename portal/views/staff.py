@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.forms import CharField
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
@@ -167,6 +168,8 @@ def _detail(
         "conversation": item.messages.select_related("author"),
         "waits": item.waits.all(),
         "packages": _packages(item, user),
+        # A page shown again after a step was posted: the language switch returns to the page.
+        "page_path": reverse("staff:detail", args=[item.reference]),
     }
     if works_here:
         context["actions"] = _action_forms(item, user, bound)

@@ -124,6 +124,24 @@ def test_a_step_refused_after_someone_else_acted_keeps_the_text_and_can_be_sent_
     assert client.post(url, typed | {"refuse-version": now.version}).status_code == 302
 
 
+def test_a_step_no_longer_offered_shows_what_was_typed(client, named_handler, taken_on):
+    shown = taken_on.version
+    casework.act(  # a colleague verified the identity meanwhile: that step is gone
+        taken_on, "verify_identity", actor=named_handler, version=shown, how="Paspoort"
+    )
+    client.force_login(named_handler)
+    response = client.post(
+        f"/staff/requests/{taken_on.reference}/act/verify_identity/",
+        {"verify_identity-version": shown, "verify_identity-how": "Rijbewijs aan de balie"},
+    )
+    page = response.content.decode()
+    assert response.status_code == 409
+    assert 'action="/staff/requests/' + taken_on.reference + '/act/verify_identity/"' not in page
+    assert f'name="next" type="hidden" value="/staff/requests/{taken_on.reference}/"' in page
+    assert "Niet opgeslagen" in page and "Rijbewijs aan de balie" in page
+    assert Request.objects.get(pk=taken_on.pk).identity_method == "Paspoort"
+
+
 def test_the_legal_ground_starts_empty_and_must_be_chosen(client, named_handler, taken_on):
     client.force_login(named_handler)
     form = refuse_form(page_of(client, taken_on))
