@@ -13,9 +13,12 @@ from requests_app.legal import ComplaintVerdict, LegalGround, grounds_for
 from requests_app.models import Practice, RequestKind
 from requests_app.validators import validate_text_direction
 
+# A select starts empty: a legal ground or a verdict is a choice the handler makes, never a
+# default that slips through.
+CHOOSE = ("", _("— choose —"))
+
 
 class ActionForm(forms.Form):
-    takes_kind = False  # True: the form is made for the kind of request (`kind=`)
     version = forms.IntegerField(widget=forms.HiddenInput)
     note = forms.CharField(
         label=_("Note for the history"),
@@ -24,6 +27,11 @@ class ActionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     label = _("Save")
+
+    @classmethod
+    def options_for(cls, item) -> dict:
+        """What the form needs to know of the request it is made for (keyword arguments)."""
+        return {}
 
     def action_fields(self) -> dict:
         return {}
@@ -99,19 +107,44 @@ class GrantForm(ActionForm):
         return {"reason": self.cleaned_data["reason"]}
 
 
+IDENTITY_FIRST = _(
+    "Verify the identity first: until then a request can only be refused because the identity "
+    "could not be established (GDPR art. 12(6))."
+)
+
+
 class GroundedDecisionForm(ActionForm):
     reason = forms.CharField(
         label=_("Reasons (shown to the patient)"),
         max_length=5000,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    legal_ground = forms.ChoiceField(label=_("Legal ground"), choices=LegalGround.choices)
-    takes_kind = True
+    legal_ground = forms.ChoiceField(
+        label=_("Legal ground"),
+        choices=[CHOOSE, *LegalGround.choices],
+        error_messages={"required": _("Choose the legal ground.")},
+    )
 
-    def __init__(self, *args, kind: str | None = None, **kwargs):
+    @classmethod
+    def options_for(cls, item) -> dict:
+        return {"kind": item.kind, "identity_verified": item.identity_verified_at is not None}
+
+    def __init__(
+        self, *args, kind: str | None = None, identity_verified: bool = True, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
+        field = self.fields["legal_ground"]
         if kind is not None:  # only the grounds that exist in law for this kind of request
-            self.fields["legal_ground"].choices = grounds_for(kind)
+            field.choices = [CHOOSE, *grounds_for(kind)]
+        if not identity_verified:
+            # Before the identity is verified the only possible refusal is that it could not be
+            # (GDPR art. 12(6)); other grounds would be refused by the request.
+            field.choices = [c for c in field.choices if c[0] in ("", LegalGround.IDENTITY)]
+            field.error_messages["invalid_choice"] = IDENTITY_FIRST
+            field.help_text = _(
+                "The identity has not been verified yet: a refusal can only say that it could "
+                "not be established. Verify the identity first to decide on other grounds."
+            )
 
     def action_fields(self) -> dict:
         return {
@@ -124,7 +157,6 @@ class FulfilForm(ActionForm):
     """Carried out; for a destruction of the medical file, with the record of what was destroyed,
     where and when (Civil Code art. 7:455)."""
 
-    takes_kind = True
     destroyed_what = forms.CharField(
         label=_("What was destroyed"),
         max_length=2000,
@@ -145,6 +177,10 @@ class FulfilForm(ActionForm):
     destroyed_on = forms.DateField(
         label=_("Destroyed on"), widget=forms.DateInput(attrs={"type": "date"})
     )
+
+    @classmethod
+    def options_for(cls, item) -> dict:
+        return {"kind": item.kind}
 
     def __init__(self, *args, kind: str | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -210,7 +246,11 @@ class ExtendForm(ActionForm):
 
 
 class ComplaintDecisionForm(ActionForm):
-    verdict = forms.ChoiceField(label=_("Verdict"), choices=ComplaintVerdict.choices)
+    verdict = forms.ChoiceField(
+        label=_("Verdict"),
+        choices=[CHOOSE, *ComplaintVerdict.choices],
+        error_messages={"required": _("Choose the verdict.")},
+    )
     reason = forms.CharField(
         label=_("Reasons (shown to the patient)"),
         max_length=5000,
@@ -271,11 +311,15 @@ class AssignForm(forms.Form):
     def __init__(self, *args, staff=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = staff
+        # People by name; the address only tells apart colleagues without a recorded name.
+        self.fields["assignee"].label_from_instance = lambda user: (
+            user.get_full_name().strip() or user.email
+        )
 
 
 class RouteForm(forms.Form):
     practice = forms.ModelChoiceField(
-        label=_("Practice"), queryset=Practice.objects.filter(active=True)
+        label=_("Practice"), queryset=Practice.objects.filter(active=True), empty_label=CHOOSE[1]
     )
     note = forms.CharField(
         label=_("Note"), max_length=1000, required=False, widget=forms.Textarea(attrs={"rows": 2})

@@ -37,3 +37,31 @@ def iso_date(value: str):
         return datetime.date.fromisoformat(value)
     except (TypeError, ValueError):
         return value
+
+
+# One way to write a date and one to write a moment on the staff pages ("29 november 2026",
+# "29 november 2026, 14:05" in local time), in the page's language.
+DAY = "j F Y"
+MOMENT = "j F Y, H:i"
+
+
+@register.filter(expects_localtime=True, is_safe=False)
+def day(value) -> str:
+    from django.template.defaultfilters import date
+
+    return date(value, DAY)
+
+
+@register.filter(expects_localtime=True, is_safe=False)
+def moment(value) -> str:
+    from django.template.defaultfilters import date
+
+    return date(value, MOMENT)
+
+
+@register.filter
+def person(user) -> str:
+    """A staff member by name, else by role; never the e-mail address."""
+    from requests_app.models.request import person_label
+
+    return person_label(user) if user else ""

@@ -5,8 +5,10 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.forms import CharField
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
@@ -15,8 +17,15 @@ from portal.forms.incidents import ClassifyForm
 from portal.forms.staff import ACTIONS, AssignForm, MessageForm, RouteForm
 from portal.forms.tasks import AskAssistanceForm
 from portal.views.audited import render_page, shown_list
-from portal.views.common import REFUSED, staff_required, tell_refused, visible_request
+from portal.views.common import (
+    REFUSED,
+    refusal,
+    staff_required,
+    tell_refused,
+    visible_request,
+)
 from requests_app import access, selectors
+from requests_app.errors import StaleRequest
 from requests_app.models import RequestKind, RequestState
 from requests_app.models.assistance import kinds_possible
 from requests_app.roles import Capability
@@ -85,13 +94,14 @@ def _shown_list(request: HttpRequest, response, event: str, page, filters: dict)
 
 
 def _for(form_class, item) -> dict:
-    """What a form needs to know of the request (the grounds offered and the record of a
-    destruction depend on its kind)."""
-    return {"kind": item.kind} if form_class.takes_kind else {}
+    """What a form needs to know of the request (the grounds offered depend on its kind and on
+    whether the identity is verified; the record of a destruction on its kind)."""
+    return form_class.options_for(item)
 
 
 def _action_forms(item, user, bound=None) -> list:
-    """The actions this user may take now, each with its form (one of them maybe bound)."""
+    """The actions this user may take now (django-fsm: the state, the conditions and the
+    user's permission), each with its form (one of them maybe bound)."""
     available = [t.name for t in item.get_available_user_state_transitions(user)]
     forms = []
     for name, (form_class, label) in ACTIONS.items():
@@ -105,6 +115,33 @@ def _action_forms(item, user, bound=None) -> list:
             )
         forms.append((name, label, form))
     return forms
+
+
+def _unsent(bound, shown: list) -> list:
+    """What was typed into a step that is no longer offered (someone else moved the request on):
+    shown once more so that no text is lost."""
+    if bound is None or any(form is bound for _name, _label, form in shown):
+        return []
+    return [
+        (field.label, value)
+        for name, field in bound.fields.items()
+        if name != "version"
+        and isinstance(value := bound.data.get(bound.add_prefix(name), ""), str)
+        and value.strip()
+        and isinstance(field, CharField)
+    ]
+
+
+def _packages(item, user) -> list:
+    """The data packages of the request's supply tasks, for the practice that releases them:
+    each with whether it can be released now or why not (the task page's release flow)."""
+    if not access.can(user, Capability.INSTRUCT_PROCESSOR, item.practice_id):
+        return []
+    tasks = selectors.tasks_visible_to(user).filter(request=item, package__isnull=False)
+    return [
+        {"task": task, "package": task.package, "refusal": task.package.release_refusal}
+        for task in tasks.select_related("package")
+    ]
 
 
 def _detail(
@@ -125,13 +162,18 @@ def _detail(
         "events": item.events.select_related("actor"),
         "route_form": route_form or (RouteForm() if can_route else None),
         "actions": [],
+        "unsent": [],
         "assign_form": None,
         "message_form": None,
         "conversation": item.messages.select_related("author"),
         "waits": item.waits.all(),
+        "packages": _packages(item, user),
+        # A page shown again after a step was posted: the language switch returns to the page.
+        "page_path": reverse("staff:detail", args=[item.reference]),
     }
     if works_here:
         context["actions"] = _action_forms(item, user, bound)
+        context["unsent"] = _unsent(bound, context["actions"])
         if item.is_open:
             context["message_form"] = message_form or MessageForm()
     if access.can(user, Capability.ASSIGN, item.practice_id):
@@ -175,10 +217,25 @@ def act(request: HttpRequest, reference: str, action: str) -> HttpResponse:
             **form.action_fields(),
         )
     except REFUSED as exc:
-        tell_refused(request, exc)
-    else:
-        messages.success(request, _("Saved: %(step)s.") % {"step": ACTIONS[action][1]})
+        return _refused(request, reference, form, exc)
+    messages.success(request, _("Saved: %(step)s.") % {"step": ACTIONS[action][1]})
     return redirect("staff:detail", reference=reference)
+
+
+def _refused(request: HttpRequest, reference: str, form, exc: Exception) -> HttpResponse:
+    """A step the request refused: the page as it is now, the real reason said at the top and
+    at the form, and everything typed kept. After someone else's change the form carries the
+    new version, so sending it again is a decision made on the page as it now is."""
+    item = visible_request(request, reference)
+    reason = refusal(exc)
+    data = request.POST.copy()
+    if isinstance(exc, StaleRequest):
+        data[form.add_prefix("version")] = str(item.version)
+    form = type(form)(data, prefix=form.prefix, **_for(type(form), item))
+    form.is_valid()
+    form.add_error(None, reason)
+    messages.error(request, reason)
+    return _detail(request, item, bound=form, status=409 if isinstance(exc, StaleRequest) else 400)
 
 
 @staff_required

@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
@@ -59,8 +60,15 @@ def package_download(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def package_release(request: HttpRequest, pk: int) -> HttpResponse:
     """Releasing is irreversible: a page says what the patient gets, and for how long, and the
-    practice ticks that it understands before the package is released."""
+    practice ticks that it understands before the package is released. Offered on the task page
+    and on the request page (`from=request`): the flow goes back to where it started."""
     task = visible_task(request, pk)
+    from_request = request.GET.get("from") == "request"
+    back = (
+        redirect(reverse("staff:detail", args=[task.request.reference]) + "#h-package")
+        if from_request
+        else redirect("staff:task", pk=pk)
+    )
     package = getattr(task, "package", None)
     if package is None:
         raise Http404
@@ -68,7 +76,7 @@ def package_release(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied
     if not package.releasable:
         messages.error(request, package.release_refusal)
-        return redirect("staff:task", pk=pk)
+        return back
     form = ConfirmForm(_posted(request), label=_(RELEASE_CONFIRM))
     if form.is_valid():
         try:
@@ -77,7 +85,7 @@ def package_release(request: HttpRequest, pk: int) -> HttpResponse:
             tell_refused(request, exc, otherwise=REFUSED_FOR_TASK)
         else:
             messages.success(request, _("The patient can now download the package."))
-        return redirect("staff:task", pk=pk)
+        return back
     context = {
         "task": task,
         "item": task.request,
@@ -89,6 +97,8 @@ def package_release(request: HttpRequest, pk: int) -> HttpResponse:
         "retention_days": settings.PACKAGE_RETENTION_DAYS,
         "mismatches": mismatch_texts(package, None),
         "documents_along": pending_documents(task.request),  # they go out in this release
+        "action": request.get_full_path() if from_request else "",
+        "back_url": back.url if from_request else "",
     }
     return render_task_page(
         request, task, "staff/confirm_release.html", context, status=400 if form.is_bound else 200

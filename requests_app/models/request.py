@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 from django_fsm import GET_STATE, FSMField, transition
 
@@ -92,8 +93,35 @@ DATA_REQUEST_STATES = [
 COMPLAINT_STATES = [*INTAKE_STATES, S.ACKNOWLEDGED, S.INVESTIGATING, S.DECIDED]
 
 
+ROLE_WORDS = {True: gettext_noop("processor support"), False: gettext_noop("practice staff member")}
+
+
+def person_label(user, *, untranslated: bool = False) -> str:
+    """How a staff member is named on a page: the full name, else a neutral word for the role;
+    never the e-mail address (the same person reads the same everywhere). `untranslated` gives
+    the role word as its msgid, for a history note that is translated when it is shown."""
+    name = user.get_full_name().strip()
+    if name:
+        return name
+    word = ROLE_WORDS[access.is_processor_support(user)]
+    return word if untranslated else gettext(word)
+
+
 class DecisionIncomplete(DomainError):
     """A decision lacks what the law requires it to state."""
+
+
+class IdentityNotVerified(DecisionIncomplete):
+    """A decision on other grounds than an unproven identity, before the identity is verified
+    (GDPR art. 12(6)): the handler is told exactly that, not that fields are missing."""
+
+    def explain(self) -> str:
+        return str(
+            _(
+                "Verify the identity first: until then a request can only be refused because "
+                "the identity could not be established (GDPR art. 12(6))."
+            )
+        )
 
 
 class Channel(models.TextChoices):
@@ -322,8 +350,7 @@ class Request(models.Model):
 
     @property
     def handler_name(self) -> str:
-        user = self.assigned_to
-        return (user.get_full_name() or user.email) if user else ""
+        return person_label(self.assigned_to) if self.assigned_to else ""
 
     @property
     def days_overdue(self) -> int:
@@ -431,7 +458,7 @@ class Request(models.Model):
         the only possible ground is that it could not be."""
         self._require_grounds(reason, legal_ground)
         if not identity_verified(self) and legal_ground != LegalGround.IDENTITY:
-            raise DecisionIncomplete("verify the identity before deciding on other grounds")
+            raise IdentityNotVerified("verify the identity before deciding on other grounds")
         self.manifestly_unfounded = legal_ground == LegalGround.MANIFESTLY_UNFOUNDED
         self._record_decision(S.REFUSED, reason, legal_ground)
 
@@ -586,7 +613,24 @@ class RequestEvent(models.Model):
 
     @property
     def actor_display(self) -> str:
+        if self.actor is not None:
+            return person_label(self.actor)
         return str(ACTOR_LABELS.get(self.actor_label, self.actor_label))
+
+    @property
+    def note_display(self) -> str:
+        """The note as read on the page; an assignment recorded before names were kept there
+        held the account's e-mail address: it reads as the person's name."""
+        if self.action == "assign" and "@" in self.note:
+            from django.contrib.auth import get_user_model
+
+            user = get_user_model().objects.filter(username=self.note).first()
+            return person_label(user) if user else ""
+        return self.note
+
+    @property
+    def changes_state(self) -> bool:
+        return bool(self.from_state) and self.from_state != self.to_state
 
     @property
     def action_label(self) -> str:
@@ -595,6 +639,15 @@ class RequestEvent(models.Model):
     @property
     def to_state_label(self) -> str:
         return RequestState(self.to_state).label if self.to_state in RequestState.values else ""
+
+    @property
+    def from_state_label(self) -> str:
+        return RequestState(self.from_state).label if self.from_state in RequestState.values else ""
+
+    @property
+    def names_its_state(self) -> bool:
+        """The event's own name is the state it led to ("Refused"): said once, not twice."""
+        return str(self.action_label) == str(self.to_state_label)
 
 
 ACTION_LABELS = {

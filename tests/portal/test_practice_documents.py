@@ -191,7 +191,7 @@ def test_release_waits_for_the_grant_and_then_asks_for_confirmation(
     url = f"/staff/requests/{item.reference}/"
     release = f"{url}documents/release/"
     page = client.get(url).content.decode()
-    assert f'action="{release}"' not in page and "toegewezen" in page  # the reason is shown
+    assert f'action="{release}"' not in page and "ingewilligd" in page  # the reason is shown
     assert client.get(release).status_code == 302
     granted(item, handler)
     assert f'action="{release}"' in client.get(url).content.decode()

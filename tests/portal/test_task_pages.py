@@ -82,7 +82,7 @@ def test_the_whole_way_to_the_patients_download(
     release = f"/staff/tasks/{task.pk}/package/release/"
     # Not before the practice's decision: the task page says why, the release page sends back.
     page = client.get(f"/staff/tasks/{task.pk}/").content.decode()
-    assert f'action="{release}"' not in page and "toegewezen" in page
+    assert f'action="{release}"' not in page and "ingewilligd" in page
     assert client.get(release).status_code == 302
     granted(access_request, handler)
     assert f'action="{release}"' in client.get(f"/staff/tasks/{task.pk}/").content.decode()

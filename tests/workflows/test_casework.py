@@ -60,6 +60,7 @@ def test_full_path_of_an_access_request(in_progress, handler):
         "submit",
         "forward",
         "acknowledge",
+        "assign",  # taking it on makes the handler its handler
         "verify_identity",
         "grant",
         "fulfil",
@@ -366,7 +367,7 @@ def test_each_staff_step_is_allowed_to_the_practice_and_refused_to_others(
     assert fresh(item).state == before.state and fresh(item).version == before.version
     done = do(item, action, handler, **fields)
     assert done.state == after
-    assert done.events.last().action == action and done.events.last().actor == handler
+    assert done.events.filter(action=action).last().actor == handler
 
 
 @pytest.mark.parametrize("action", ["fulfil", "close", "resume", "grant", "investigate"])

@@ -19,6 +19,7 @@ from requests_app.models import (
     Sender,
 )
 from requests_app.models.completion import WorkNotDone, open_work
+from requests_app.models.request import person_label
 from requests_app.roles import Capability
 from workflows.casework import deadlines
 from workflows.messaging import outbox
@@ -85,6 +86,10 @@ def act(
                 clock_reason=str(FEE_WAIT),
                 due_before=changed.response_due,
             )
+        if action == "acknowledge" and changed.assigned_to_id is None:
+            # "I am handling this request": whoever takes it on is its handler, unless someone
+            # was assigned already; the history says so in a row of its own.
+            changed = _assign(changed, actor=actor, assignee=actor)
         if action in ("resume", "record_fee_paid", "waive_fee", "refuse"):
             changed = end_wait(changed)
         if action in PATIENT_IS_TOLD:
@@ -207,13 +212,17 @@ def assign(request: Request, *, actor, version: int | None, assignee) -> Request
         assignee, Capability.WORK_REQUESTS, request.practice_id
     ):
         raise PermissionDenied("the handler does not work for this practice")
-    name = assignee.get_username() if assignee else None
+    return _assign(request, actor=actor, assignee=assignee, version=version)
+
+
+def _assign(request: Request, *, actor, assignee, version: int | None = None) -> Request:
+    """The history row names the handler as the page does; the audit record keeps the account."""
     return perform_change(
         request,
         "assign",
         actor=actor,
-        version=version,
+        version=request.version if version is None else version,
         changes={"assigned_to": assignee},
-        note=name or "",
-        audit_details={"assignee": name},
+        note=person_label(assignee, untranslated=True) if assignee else "",
+        audit_details={"assignee": assignee.get_username() if assignee else None},
     )
