@@ -379,11 +379,18 @@ def filtered_audit_records(
     if until:
         records = records.filter(at__date__lte=until)
     if user_label:
-        records = records.filter(user_label__icontains=user_label)
+        # The page names staff by name: the search finds them by it, or by the account.
+        records = records.filter(
+            Q(user_label__icontains=user_label)
+            | Q(user__first_name__icontains=user_label)
+            | Q(user__last_name__icontains=user_label)
+        )
     if patient:
         records = records.filter(patient_id__in=_patient_forms(patient))
     if reference:
-        records = records.filter(object_id=reference.strip().upper())
+        # A task's records name its request as their purpose; typed without the dash too.
+        wanted = normalise_reference(reference.strip().upper())
+        records = records.filter(Q(object_id=wanted) | Q(purpose=wanted))
     return records
 
 

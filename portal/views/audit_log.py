@@ -168,9 +168,14 @@ def object_label(entry) -> str:
     word = OBJECT_WORDS.get(entry.object_type)
     if word is None:
         return ""
-    shown = entry.details.get("shown") if isinstance(entry.details, dict) else None
+    details = entry.details if isinstance(entry.details, dict) else {}
+    shown, filters = details.get("shown"), details.get("filters")
     if entry.object_type == "list" and isinstance(shown, list):
-        return _("List of requests (%(n)s shown)") % {"n": len(shown)}
+        label = _("List of requests (%(n)s shown)") % {"n": len(shown)}
+        searched = filters.get("q") if isinstance(filters, dict) else None
+        if searched:  # a search for a patient tells whom the user looked for
+            label += ", " + _("searched for “%(text)s”") % {"text": searched}
+        return label
     return f"{word} {entry.object_id}".strip()
 
 
@@ -194,10 +199,17 @@ def _who(entry, patient_name: str) -> tuple[str, str]:
     """The person as the FG knows them: a staff member by name (or address), the patient as
     'the patient'; never the account name intake makes for a patient."""
     roles = [r for r in entry.roles.split(",") if r]
-    if roles == ["patient"]:
-        return (_("The patient") + (f" ({patient_name})" if patient_name else ""), "")
+    named = f" ({patient_name})" if patient_name else ""
+    if roles == ["patient"] or (entry.user is None and entry.user_label == "patient"):
+        return _("The patient") + named, ""
+    if entry.user is None and entry.user_label.startswith("api:"):
+        return _("The patient, through the app") + named, ""
     if entry.user is None:
-        return (_("The portal") if entry.user_label in ("", "system") else _("Not signed in"), "")
+        if entry.user_label in ("", "system"):
+            return _("The portal"), ""
+        if entry.user_label == "anonymous":
+            return _("Not signed in"), ""
+        return entry.user_label, ""  # a caller without an account, e.g. the patient app
     name = entry.user.get_full_name() or entry.user.email or entry.user_label
     role = ", ".join(str(Role(r).label) for r in roles if r in Role.values)
     return name, role
