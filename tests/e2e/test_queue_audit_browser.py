@@ -56,6 +56,15 @@ def busy_practice(practice, handler, n: int = 34) -> list[Request]:
     )
 
 
+def accessibility_violations(page) -> list[str]:
+    """What axe-core finds against WCAG 2.1 A and AA on the page as it stands."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
+    results = Axe().run(page, options=options)
+    return [v["id"] for v in results.response["violations"]]
+
+
 def document_width(page) -> int:
     return page.evaluate("document.documentElement.scrollWidth")
 
@@ -90,6 +99,7 @@ def test_the_queue_fits_a_phone_and_keeps_badges_on_one_line_at_a_desk(
         assert 900 / (sum(heights) / len(heights)) >= 16, language  # rows a screen
         page.set_viewport_size({"width": 390, "height": 900})
         assert document_width(page) <= 390, language
+        assert accessibility_violations(page) == [], language
     page.close()
 
 
@@ -117,4 +127,5 @@ def test_the_audit_log_pages_through_in_plain_words_and_fits_a_phone(
         for width in (1280, 390):
             page.set_viewport_size({"width": width, "height": 900})
             assert document_width(page) <= width, (language, width)
+            assert accessibility_violations(page) == [], (language, width)
     page.close()
