@@ -23,6 +23,8 @@ from requests_app.models import (
 )
 from requests_app.models.assistance import OPEN_TASK_STATES
 from requests_app.models.request import FINISHED_STATES, OPEN_STATES
+from requests_app.references import ALPHABET as REFERENCE_ALPHABET
+from requests_app.references import GROUP as REFERENCE_GROUP
 from requests_app.references import normalise_reference
 from requests_app.validators import canonical_email
 
@@ -89,10 +91,42 @@ def filtered_queue(
         queryset = queryset.filter(assigned_to__isnull=True)
     search = search.strip()
     if search:
-        queryset = queryset.filter(
-            Q(reference=normalise_reference(search)) | Q(patient_name__icontains=search)
-        )
+        queryset = queryset.filter(queue_search(search))
     return queryset.order_by(*QUEUE_ORDERS.get(order, QUEUE_ORDERS["due"]))
+
+
+# The ways a date of birth is typed: Dutch (17-05-1980, 17/5/1980, 17.05.1980) and ISO.
+BIRTH_DATE_FORMATS = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d")
+# Fewer characters of a reference match too many requests to be a search.
+SHORTEST_REFERENCE_PART = 3
+
+
+def queue_search(text: str) -> Q:
+    """What the queue's one search box finds: the patient's exact e-mail address (in its
+    canonical form, as stored), a date of birth, or else a reference by its start or either
+    block (with or without the dash, in any case), a patient number, or a part of the name.
+    An address or a date is only that, so its lookup uses its index within the practice
+    (requests_app.models.request); no lookup reads encrypted data."""
+    if "@" in text:
+        try:
+            return Q(patient_email=canonical_email(text))
+        except ValidationError:
+            return Q(pk__in=[])
+    for pattern in BIRTH_DATE_FORMATS:
+        with contextlib.suppress(ValueError):
+            return Q(patient_birth_date=datetime.datetime.strptime(text, pattern).date())
+    found = Q(patient_name__icontains=text)
+    if len(text) <= Request._meta.get_field("patient_number").max_length:
+        found |= Q(patient_number=text)
+    compact = "".join(c for c in text.upper() if c.isalnum())
+    if len(compact) < SHORTEST_REFERENCE_PART or not set(compact) <= set(REFERENCE_ALPHABET):
+        return found
+    if len(compact) >= 2 * REFERENCE_GROUP:
+        return found | Q(reference=normalise_reference(compact))
+    if len(compact) > REFERENCE_GROUP:
+        head, tail = compact[:REFERENCE_GROUP], compact[REFERENCE_GROUP:]
+        return found | Q(reference__startswith=f"{head}-{tail}")
+    return found | Q(reference__startswith=compact) | Q(reference__contains=f"-{compact}")
 
 
 def state_counts(user) -> dict[str, int]:
@@ -345,11 +379,18 @@ def filtered_audit_records(
     if until:
         records = records.filter(at__date__lte=until)
     if user_label:
-        records = records.filter(user_label__icontains=user_label)
+        # The page names staff by name: the search finds them by it, or by the account.
+        records = records.filter(
+            Q(user_label__icontains=user_label)
+            | Q(user__first_name__icontains=user_label)
+            | Q(user__last_name__icontains=user_label)
+        )
     if patient:
         records = records.filter(patient_id__in=_patient_forms(patient))
     if reference:
-        records = records.filter(object_id=reference.strip().upper())
+        # A task's records name its request as their purpose; typed without the dash too.
+        wanted = normalise_reference(reference.strip().upper())
+        records = records.filter(Q(object_id=wanted) | Q(purpose=wanted))
     return records
 
 

@@ -13,6 +13,16 @@ class AuditSearchForm(forms.Form):
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
     )
-    user = forms.CharField(label=_("User"), max_length=200, required=False)
-    patient = forms.CharField(label=_("Patient e-mail address"), max_length=254, required=False)
+    user = forms.CharField(
+        label=_("User"),
+        help_text=_("A staff member's name or e-mail address, or part of it"),
+        max_length=200,
+        required=False,
+    )
+    patient = forms.CharField(
+        label=_("Patient e-mail address"),
+        help_text=_("The whole address"),
+        max_length=254,
+        required=False,
+    )
     reference = forms.CharField(label=_("Request reference"), max_length=20, required=False)

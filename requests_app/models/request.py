@@ -313,6 +313,11 @@ class Request(models.Model):
             models.Index(fields=["state", "received_at"]),
             models.Index(fields=["practice", "response_due"]),
             models.Index(fields=["practice", "received_at"]),
+            # The queue's search (selectors.queue_search) looks these up within a practice; a
+            # reference's start is found through the index Django gives a unique text column.
+            models.Index(fields=["practice", "patient_email"]),
+            models.Index(fields=["practice", "patient_birth_date"]),
+            models.Index(fields=["practice", "patient_number"]),
         ]
         constraints = [
             models.UniqueConstraint(

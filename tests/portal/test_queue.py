@@ -82,6 +82,63 @@ def test_search_by_reference_or_patient_name(queue, practice):
     assert refs(queue(q=anna.reference.lower().replace("-", ""))) == [anna.reference]
 
 
+def with_reference(practice, reference: str, **fields) -> Request:
+    item = make(practice, **fields)[0]
+    Request.objects.filter(pk=item.pk).update(reference=reference)
+    return Request.objects.get(pk=item.pk)
+
+
+@pytest.mark.django_db
+def test_search_finds_a_reference_by_either_block_or_its_start(queue, practice, other_practice):
+    wanted = with_reference(practice, "S5ZVV-K7MNP")
+    near = with_reference(practice, "S5ZVW-K7MNQ")  # the same starts, other blocks
+    with_reference(other_practice, "S5ZVV-A2B3C")  # another practice's: never found
+    for typed in ("S5ZVV", "s5zvv", "S5ZVV-", "K7MNP", "k7mnp", "S5ZVV-K7", "s5zvvk7mnp"):
+        assert refs(queue(q=typed)) == [wanted.reference], typed
+    assert sorted(refs(queue(q="s5z"))) == sorted([wanted.reference, near.reference])
+    assert sorted(refs(queue(q="K7MN"))) == sorted([wanted.reference, near.reference])
+
+
+@pytest.mark.django_db
+def test_search_by_e_mail_birth_date_or_patient_number(queue, practice, other_practice):
+    jan = make(
+        practice,
+        patient_email="jan.jansen@example.com",
+        patient_birth_date=datetime.date(1980, 5, 17),
+        patient_number="P-00417",
+    )[0]
+    make(practice, patient_email="jan@example.com", patient_birth_date=datetime.date(1981, 5, 17))
+    make(
+        other_practice,
+        patient_email="jan.jansen@example.com",
+        patient_birth_date=datetime.date(1980, 5, 17),
+        patient_number="P-00417",
+    )
+    for typed in ("Jan.Jansen@EXAMPLE.com", " jan.jansen@example.com ", "17-05-1980",
+                  "17/5/1980", "1980-05-17", "P-00417"):
+        assert refs(queue(q=typed)) == [jan.reference], typed
+    # An e-mail address is matched whole, never a part of it.
+    assert refs(queue(q="jansen@example.com")) == []
+    assert refs(queue(q="31-02-1980")) == []  # no such date: nothing, and no error
+
+
+@pytest.mark.django_db
+def test_an_e_mail_search_is_an_index_lookup_within_the_practice(handler, practice):
+    for i in range(40):  # enough patients that the planner has a choice to make
+        make(practice, 10, patient_email=f"patient{i}@example.com")
+    from requests_app.selectors import filtered_queue
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE requests_app_request")
+
+    queryset = filtered_queue(handler, search="Patient7@example.com", state="all")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = queryset.explain()
+    conditions = [line for line in plan.splitlines() if "Index Cond" in line]
+    assert any("patient_email" in line and "practice_id" in line for line in conditions), plan
+
+
 @pytest.mark.django_db
 def test_counts_per_state_and_other_practices_invisible(queue, practice, other_practice):
     make(practice, 3)
