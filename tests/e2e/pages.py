@@ -1,10 +1,15 @@
 """Browser pages signed in as staff or as a patient, and screenshots of them."""
 
+import json
+import os
 from urllib.parse import urlsplit
 
 from tests.factories import totp_code
 
 WIDTHS = (1280, 390)
+PHONE = 390
+# WCAG 2.1 level A and AA, the standard the portal holds (not axe's best practices).
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
 
 
 def staff_page(browser, live_server, user, *, height: int = 900):
@@ -40,11 +45,71 @@ def use_language(page, language: str) -> None:
     page.reload()
 
 
-def snap(page, shots, name: str) -> None:
-    """The page as it is, at each width, in Dutch and then in English (back to Dutch after)."""
+def axe_violations(page) -> list[str]:
+    """What axe-core finds against WCAG 2.1 A and AA: one line per rule, with the elements."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    found = Axe().run(page, options=WCAG_AA).response["violations"]
+    return [
+        f"{rule['id']} ({rule['impact']}): {rule['help']} at "
+        + "; ".join(" ".join(node["target"]) for node in rule["nodes"])
+        for rule in found
+    ]
+
+
+def overflow(page, width: int) -> int:
+    """How far the page is wider than the window (a phone scrolls sideways when above 0)."""
+    return page.evaluate("document.documentElement.scrollWidth") - width
+
+
+def scripted_copy(page, width: int):
+    """The page's HTML in a page that runs scripts, for a test that browses without them (axe
+    and the width are measured by script). The copy loads the same stylesheet."""
+    copy = page.context.browser.new_page(viewport={"width": width, "height": 900})
+    base = f'<base href="{page.url}">'
+    copy.set_content(page.content().replace("<head>", "<head>" + base, 1))
+    return copy
+
+
+def check(page, name: str, language: str, width: int, *, scripts: bool = True) -> list[str]:
+    """The problems of the page as shown: axe's findings (wide only, once per language) and,
+    on a phone, a page wider than the screen."""
+    target = page if scripts else scripted_copy(page, width)
+    problems = []
+    if width == WIDTHS[0]:
+        problems += [f"{name} [{language}] {line}" for line in axe_violations(target)]
+    if width == PHONE and (extra := overflow(target, width)) > 0:
+        problems.append(f"{name} [{language}] is {extra}px wider than a {PHONE}px phone")
+    if not scripts:
+        target.close()
+    return problems
+
+
+def assert_accessible(problems: list[str]) -> None:
+    # A11Y_REPORT (a file) collects every finding instead of stopping at the first page.
+    if report := os.environ.get("A11Y_REPORT"):
+        with open(report, "a") as out:
+            out.writelines(json.dumps(line) + "\n" for line in problems)
+        return
+    assert not problems, "\n".join(problems)
+
+
+def shoot(page, shots, name: str, *, scripts: bool = True) -> list[str]:
+    """Screenshots of the page at each width, in Dutch and then in English (back to Dutch
+    after), and what is wrong with it (see `check`)."""
+    problems = []
     for language in ("nl", "en"):
         use_language(page, language)
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
             page.screenshot(path=str(shots / f"{name}-{language}-{width}.png"), full_page=True)
+            problems += check(page, name, language, width, scripts=scripts)
     use_language(page, "nl")
+    return problems
+
+
+def snap(page, shots, name: str, *, scripts: bool = True) -> None:
+    """The page as it is, at each width, in Dutch and then in English; each must pass axe-core's
+    WCAG 2.1 AA rules and fit a phone without sideways scrolling. `scripts=False` for a page in
+    a browser context without JavaScript."""
+    assert_accessible(shoot(page, shots, name, scripts=scripts))

@@ -6,36 +6,16 @@ English, wide and narrow) go to SCREENSHOTS_DIR."""
 import datetime
 import re
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 import pytest
 from django.utils import timezone
 
 from requests_app.models import Request
-from tests.e2e.pages import patient_page, staff_page
+from tests.e2e.pages import patient_page, snap, staff_page
 from tests.factories import decided
 from workflows.casework import actions as casework
 
 pytestmark = pytest.mark.e2e
-
-WIDTHS = (1280, 390)
-
-
-def snap(page, shots, name: str) -> None:
-    for language in ("nl", "en"):
-        use_language(page, language)
-        for width in WIDTHS:
-            page.set_viewport_size({"width": width, "height": 900})
-            page.screenshot(path=str(shots / f"{name}-{language}-{width}.png"), full_page=True)
-    use_language(page, "nl")
-
-
-def use_language(page, language: str) -> None:
-    host = urlsplit(page.url).hostname
-    cookie = {"name": "django_language", "value": language, "domain": host, "path": "/"}
-    page.context.add_cookies([cookie])
-    page.reload()
-
 
 def test_the_patient_reads_that_destruction_is_final_before_confirming(
     live_server, browser, providers, shots, transactional_db, practice
@@ -54,7 +34,7 @@ def test_the_patient_reads_that_destruction_is_final_before_confirming(
     page.get_by_role("button", name="Verder").click()
     warning = page.get_by_role("note")
     assert "Vernietiging is definitief" in warning.inner_text()
-    snap(page, shots, "intake-confirm-destruction")
+    snap(page, shots, "intake-confirm-destruction", scripts=False)
     context.close()
 
 

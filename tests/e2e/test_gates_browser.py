@@ -10,7 +10,7 @@ from django.utils import timezone
 from demo import platform as demo
 from requests_app.models import ExtraIdentifier, RecipientNotice, Request
 from requests_app.models.completion import register_recipients
-from tests.e2e.pages import patient_page, staff_page
+from tests.e2e.pages import assert_accessible, check, patient_page, staff_page
 from tests.factories import a_register, decided
 from workflows.assistance import tasks as assistance
 from workflows.casework import actions as casework
@@ -31,6 +31,7 @@ SECOND = "jan.werk@example.com"
 def snap(page, shots, name: str, selector: str) -> None:
     """The block at each width, in Dutch and then in English (back to Dutch after)."""
     host = urlsplit(page.url).hostname
+    problems = []
     for language in ("nl", "en"):
         cookie = {"name": "django_language", "value": language, "domain": host, "path": "/"}
         page.context.add_cookies([cookie])
@@ -38,8 +39,10 @@ def snap(page, shots, name: str, selector: str) -> None:
         for width in WIDTHS:
             page.set_viewport_size({"width": width, "height": 900})
             page.locator(selector).screenshot(path=str(shots / f"{name}-{language}-{width}.png"))
+            problems += check(page, name, language, width)
     page.context.add_cookies([{**cookie, "value": "nl"}])
     page.reload()
+    assert_accessible(problems)
 
 
 def test_the_practice_ticks_off_recipients_and_the_patient_reads_them(
