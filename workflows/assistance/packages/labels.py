@@ -100,5 +100,5 @@ def cell(field: str, value) -> str:
             return text
         if timezone.is_aware(when):
             when = timezone.localtime(when)
-        return formats.date_format(when, "j F Y H:i")
+        return formats.date_format(when, "j F Y, H:i")
     return text
