@@ -355,7 +355,10 @@ class Request(models.Model):
 
     @property
     def handler_name(self) -> str:
-        return person_label(self.assigned_to) if self.assigned_to else ""
+        # Only the practice's own staff are assigned: the role word needs no look-up per row.
+        if self.assigned_to is None:
+            return ""
+        return self.assigned_to.get_full_name().strip() or gettext(ROLE_WORDS[False])
 
     @property
     def days_overdue(self) -> int:
@@ -618,7 +621,8 @@ class RequestEvent(models.Model):
 
     @property
     def actor_display(self) -> str:
-        if self.actor is not None:
+        # A patient's own step carries their account too: they read as "patient", never as staff.
+        if self.actor is not None and self.actor_label not in ACTOR_LABELS:
             return person_label(self.actor)
         return str(ACTOR_LABELS.get(self.actor_label, self.actor_label))
 

@@ -17,6 +17,7 @@ from workflows.casework import actions as casework
 
 pytestmark = pytest.mark.e2e
 
+
 def test_the_patient_reads_that_destruction_is_final_before_confirming(
     live_server, browser, providers, shots, transactional_db, practice
 ):

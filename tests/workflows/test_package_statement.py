@@ -124,7 +124,7 @@ def test_the_dutch_page_names_exactly_the_recipients_and_categories_held(
     # Cells in words and in Dutch local time; the machine-readable files keep the values.
     cells = rows(conversations[: conversations.index("</table>")])
     assert {row[1] for row in cells} == {"u", "uw praktijk"}
-    assert all(re.fullmatch(r"\d{1,2} [a-z]+ \d{4} \d\d:\d\d", row[3]) for row in cells), cells
+    assert all(re.fullmatch(r"\d{1,2} [a-z]+ \d{4}, \d\d:\d\d", row[3]) for row in cells), cells
     (platform,) = [s for s in document["sources"] if s["key"] == "platform"]
     (talks,) = [c for c in platform["categories"] if c["category"] == "conversations"]
     senders = {record["sender"] for record in talks["records"]}
