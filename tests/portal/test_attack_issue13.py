@@ -191,8 +191,6 @@ def test_the_fg_sees_nothing_of_another_practice_not_even_through_a_shared_colle
         {"patient": "karel.elders@example.com"},
     ):
         response = client.get("/staff/audit/", params)
-        if "Karel" in response.content.decode():
-            open("/tmp/a2-page.html", "w").write(response.content.decode())
         for row in response.context["rows"]:
             assert row.reference != b_side.reference and "Karel" not in row.subject, params
         assert "Karel" not in response.content.decode(), params
@@ -243,9 +241,7 @@ def test_bad_filters_are_no_error_and_a_wildcard_finds_nothing_extra(client, fg,
         "\u00a0=1+1",
     ],
 )
-def test_no_csv_cell_starts_a_formula_from_a_name_or_a_search(
-    client, fg, handler, practice, evil
-):
+def test_no_csv_cell_starts_a_formula_from_a_name_or_a_search(client, fg, handler, practice, evil):
     handler.first_name = evil
     handler.save()
     make(practice, patient_name=f"{evil} Patiënt")
@@ -403,3 +399,43 @@ def test_parallel_acknowledges_by_two_handlers_assign_exactly_one(
     assert item.events.filter(action="acknowledge").count() == 1
     assign = item.events.get(action="assign")
     assert item.assigned_to == assign.actor
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_fg_of_one_practice_who_handles_at_another_cannot_acknowledge_at_her_own(
+    client, fg, practice, other_practice, patient, providers
+):
+    from requests_app.models import Membership
+
+    Membership.objects.create(user=fg, role=Role.HANDLER, practice=other_practice)
+    item = forwarded(submit(practice, patient))
+    client.force_login(fg)
+    page = client.get(f"/staff/requests/{item.reference}/").content.decode()
+    assert "/act/acknowledge/" not in page  # the step is not even offered
+    response = client.post(
+        f"/staff/requests/{item.reference}/act/acknowledge/", {"acknowledge-version": item.version}
+    )
+    assert 400 <= response.status_code < 500
+    item = Request.objects.get(pk=item.pk)
+    assert item.state == RequestState.FORWARDED and item.assigned_to is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_practices_handler_can_neither_acknowledge_nor_be_assigned(
+    client, handler, other_handler, practice, patient, providers
+):
+    item = forwarded(submit(practice, patient))
+    client.force_login(other_handler)
+    response = client.post(
+        f"/staff/requests/{item.reference}/act/acknowledge/", {"acknowledge-version": item.version}
+    )
+    assert response.status_code == 404
+    client.force_login(handler)
+    response = client.post(
+        f"/staff/requests/{item.reference}/assign/",
+        {"version": item.version, "assignee": other_handler.pk},
+    )
+    assert response.status_code == 400
+    item = Request.objects.get(pk=item.pk)
+    assert item.state == RequestState.FORWARDED and item.assigned_to is None
+    assert not item.events.filter(action__in=("acknowledge", "assign")).exists()
