@@ -216,13 +216,16 @@ def _who(entry, patient_name: str) -> tuple[str, str]:
 
 
 def describe(user, entries) -> list[Row]:
-    """The page's rows: each record in words, its request's patient named where the account
-    may see that request (its own practice's)."""
+    """The page's rows: each record in words, its request's patient named only where the
+    account reads that practice's audit log (a handler elsewhere learns no names here)."""
     entries = list(entries)
     references = {reference_of(e) for e in entries} - {""}
     names = dict(
         selectors.requests_visible_to(user)
-        .filter(reference__in=references)
+        .filter(
+            reference__in=references,
+            practice_id__in=access.practices_where(user, Capability.READ_AUDIT_LOG),
+        )
         .values_list("reference", "patient_name")
     )
     rows = []

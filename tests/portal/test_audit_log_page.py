@@ -137,3 +137,32 @@ def test_the_search_finds_a_staff_member_by_name_and_a_request_typed_without_its
     assert {viewed.seq, task.seq} <= found(reference=compact)
     page = client.get("/staff/audit/", {"user": "de boer"}).content.decode()
     assert "Anna de Boer" in page and "Behandelaar van verzoeken" in page
+
+
+def test_a_patient_of_a_practice_whose_log_the_fg_does_not_read_is_never_named(
+    client, fg, practice, patient
+):
+    """An FG who also handles requests at another practice sees that practice's requests, but its
+    patients are named only on the log of a practice whose log the account reads."""
+    import dataclasses
+
+    from requests_app.models import Membership
+    from tests.factories import make_practice
+
+    elsewhere = make_practice("07654321", name="Huisartsenpraktijk Elders")
+    Membership.objects.create(user=fg, role=Role.HANDLER, practice=elsewhere)
+    theirs = submit(elsewhere, dataclasses.replace(patient, name="Bea Anders"))
+    # A record of the FG's own practice that names the other practice's reference.
+    audit.record(
+        "request.view",
+        AuditAction.READ,
+        user=fg,
+        object_type="request",
+        object_id=theirs.reference,
+        practice_id=practice.pk,
+    )
+    client.force_login(fg)
+    page = client.get("/staff/audit/").content.decode()
+    assert theirs.reference in page and "Bea Anders" not in page
+    export = b"".join(client.get("/staff/audit/export.csv").streaming_content).decode()
+    assert theirs.reference in export and "Bea Anders" not in export
