@@ -75,6 +75,18 @@ def visible_request(request: HttpRequest, reference: str):
     )
 
 
+def patients_request(request: HttpRequest, reference: str):
+    """The signed-in patient's own request; another's is a recorded denied look and a 404."""
+    return fetch_or_404(
+        request,
+        selectors.requests_of_patient(request.user),
+        event="patient.view",
+        object_type="request",
+        object_id=reference,
+        reference=reference,
+    )
+
+
 def visible_task(request: HttpRequest, pk: int):
     return fetch_or_404(
         request,

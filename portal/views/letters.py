@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from portal.views.audited import shown, shown_to_patient
-from portal.views.common import fetch_or_404, not_found, staff_required
+from portal.views.common import fetch_or_404, not_found, patients_request, staff_required
 from requests_app import selectors
 from requests_app.models import Request
 from workflows.casework import letters
@@ -51,14 +51,7 @@ def _pdf(letter: letters.Letter) -> HttpResponse:
 
 # --- The patient -------------------------------------------------------------------------------
 def _patients_letter(request: HttpRequest, reference: str, key: str) -> letters.Letter:
-    item = fetch_or_404(
-        request,
-        selectors.requests_of_patient(request.user),
-        event="patient.view",
-        object_type="request",
-        object_id=reference,
-        reference=reference,
-    )
+    item = patients_request(request, reference)
     return _letter(request, item, key, "patient.view")
 
 

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from portal.forms.patient import DownloadCodeForm, ReplyForm, WithdrawForm
 from portal.views.audited import shown_to_patient
-from portal.views.common import document_response, zip_response
+from portal.views.common import document_response, patients_request, zip_response
 from requests_app import access, audit, selectors
 from requests_app.errors import TransitionRefused
 from requests_app.models import AuditAction, RequestState
@@ -39,10 +39,6 @@ PATIENT_STATE = {
     S.CLOSED: gettext_lazy("Closed"),
     S.WITHDRAWN: gettext_lazy("Withdrawn by you"),
 }
-
-
-def _mine(request: HttpRequest, reference: str):
-    return get_object_or_404(selectors.requests_of_patient(request.user), reference=reference)
 
 
 def _card(item) -> dict:
@@ -81,7 +77,7 @@ def track(request: HttpRequest) -> HttpResponse:
 @login_required(login_url=CODE_LOGIN)
 @require_POST
 def reply(request: HttpRequest, reference: str) -> HttpResponse:
-    item = _mine(request, reference)
+    item = patients_request(request, reference)
     form = ReplyForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Please write a message of at most 5000 characters."))
@@ -101,7 +97,7 @@ def reply(request: HttpRequest, reference: str) -> HttpResponse:
 @login_required(login_url=CODE_LOGIN)
 @require_POST
 def withdraw(request: HttpRequest, reference: str) -> HttpResponse:
-    item = _mine(request, reference)
+    item = patients_request(request, reference)
     if not WithdrawForm(request.POST).is_valid():
         messages.error(request, _("Tick the box to confirm that you withdraw the request."))
         return redirect("patient:track")

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from portal.views.audited import shown_to_patient
-from portal.views.common import fetch_or_404
+from portal.views.common import patients_request
 from requests_app import selectors
 from workflows.casework import access_log as log
 
@@ -23,14 +23,7 @@ PER_PAGE = 25
 @require_safe
 @login_required(login_url=CODE_LOGIN)
 def access_log(request: HttpRequest, reference: str) -> HttpResponse:
-    item = fetch_or_404(
-        request,
-        selectors.requests_of_patient(request.user),
-        event="patient.view",
-        object_type="request",
-        object_id=reference,
-        reference=reference,
-    )
+    item = patients_request(request, reference)
     paginator = Paginator(selectors.access_records_of_request(item, request.user), PER_PAGE)
     try:
         page = paginator.page(request.GET.get("page") or 1)

@@ -57,6 +57,11 @@ def axe_violations(page) -> list[str]:
     ]
 
 
+def fits(page) -> bool:
+    """No sideways scrolling: the page is no wider than the window."""
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
 def overflow(page, width: int) -> int:
     """How far the page is wider than the window (a phone scrolls sideways when above 0)."""
     return page.evaluate("document.documentElement.scrollWidth") - width

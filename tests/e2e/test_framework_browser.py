@@ -5,6 +5,7 @@ violations. Screenshots go to SCREENSHOTS_DIR when set."""
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
+from tests.e2e.pages import fits
 from tests.factories import totp_code
 
 pytestmark = pytest.mark.e2e
@@ -28,10 +29,6 @@ STAFF = {
     "reauthenticate-code": "/accounts/2fa/reauthenticate/",
     "sign-out": "/accounts/logout/",
 }
-
-
-def fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def check(page, shots, name: str, language: str) -> None:

@@ -5,16 +5,12 @@ import re
 
 import pytest
 
+from tests.e2e.pages import fits
 from tests.factories import submit
 
 pytestmark = pytest.mark.e2e
 
 WIDTHS = {"desktop": 1280, "phone": 390}
-
-
-def fits(page) -> bool:
-    """No sideways scrolling: the page is no wider than the window."""
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 @pytest.mark.parametrize("language", ["nl", "en"])

@@ -9,16 +9,12 @@ import pytest
 
 from demo import platform as demo
 from requests_app.models import AssistanceTask, DataPackage, Request
-from tests.e2e.pages import WIDTHS, snap, staff_page, use_language
+from tests.e2e.pages import WIDTHS, fits, snap, staff_page, use_language
 from tests.factories import a_register, decided
 from workflows.assistance import erasure, packages
 from workflows.assistance import tasks as assistance
 
 pytestmark = pytest.mark.e2e
-
-
-def fits(page) -> bool:
-    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
 
 def look(page, shots, name: str) -> None:

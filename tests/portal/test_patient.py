@@ -41,7 +41,15 @@ def test_patient_signs_in_with_a_code_and_sees_only_own_requests(
     sign_in_by_code(client, providers, patient.email)
     page = client.get("/track/").content.decode()
     assert mine.reference in page and other.reference not in page
+    before = fresh(other).state
     assert client.post(f"/track/{other.reference}/withdraw/", {"confirm": "on"}).status_code == 404
+    assert client.post(f"/track/{other.reference}/reply/", {"body": "Hallo"}).status_code == 404
+    # Both tries are on the audit log as denied looks (NEN 7513), and nothing changed.
+    from requests_app.models import AuditOutcome, AuditRecord
+
+    denied = AuditRecord.objects.filter(outcome=AuditOutcome.DENIED, object_id=other.reference)
+    assert denied.count() == 2
+    assert fresh(other).state == before and not fresh(other).messages.exists()
 
 
 def test_staff_cannot_sign_in_by_code(client, providers, handler):
