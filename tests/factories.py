@@ -1,8 +1,12 @@
 """Records the tests start from: practices, staff, submitted and decided requests, packages."""
 
-from django.contrib.auth import get_user_model
+import datetime
 
-from requests_app.models import Channel, Membership, Practice, Request
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from requests_app.models import Channel, Membership, Practice, Request, RequestState
+from requests_app.references import new_reference
 from requests_app.roles import Role
 from workflows.intake.submission import Submission, submit_request
 
@@ -208,3 +212,26 @@ def a_register() -> None:
             name=name,
             defaults={"service": service, "location": "NL", "categories": categories},
         )
+
+
+def queued_requests(practice: Practice, n: int = 1, **fields) -> list[Request]:
+    """Requests straight into a practice's queue, without intake's side effects: for queue tests."""
+    defaults = {
+        "kind": "access",
+        "patient_name": "Piet Pieters",
+        "patient_email": "piet@example.com",
+        "patient_birth_date": datetime.date(1970, 1, 1),
+        "description": "-",
+        "channel": "web",
+        "state": RequestState.FORWARDED,
+        "response_due": timezone.localdate() + datetime.timedelta(days=20),
+    }
+    defaults.update(fields)
+    return Request.objects.bulk_create(
+        [Request(practice=practice, reference=new_reference(), **defaults) for _ in range(n)]
+    )
+
+
+def queue_refs(response) -> list[str]:
+    """The references a queue page lists, in order."""
+    return [item.reference for item in response.context["page"].object_list]

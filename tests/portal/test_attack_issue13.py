@@ -12,8 +12,9 @@ import pytest
 from requests_app.models import AuditRecord, DataPackage, Request, RequestState
 from requests_app.roles import Role
 from tests.factories import decided, forwarded, granted, make_user, submit
+from tests.factories import queue_refs as refs
+from tests.factories import queued_requests as make
 from tests.live_http import Visitor
-from tests.portal.test_queue import make, refs
 from workflows.casework import actions as casework
 from workflows.intake.submission import PatientDetails
 

@@ -8,30 +8,10 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from requests_app.models import Request, RequestState
-from requests_app.references import new_reference
+from tests.factories import queue_refs as refs
+from tests.factories import queued_requests as make
 
 TODAY = timezone.localdate()
-
-
-def make(practice, n=1, **fields) -> list[Request]:
-    defaults = {
-        "kind": "access",
-        "patient_name": "Piet Pieters",
-        "patient_email": "piet@example.com",
-        "patient_birth_date": datetime.date(1970, 1, 1),
-        "description": "-",
-        "channel": "web",
-        "state": RequestState.FORWARDED,
-        "response_due": TODAY + datetime.timedelta(days=20),
-    }
-    defaults.update(fields)
-    return Request.objects.bulk_create(
-        [Request(practice=practice, reference=new_reference(), **defaults) for _ in range(n)]
-    )
-
-
-def refs(response) -> list[str]:
-    return [item.reference for item in response.context["page"].object_list]
 
 
 @pytest.fixture
