@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 
-from requests_app.models import AuditRecord
+from requests_app.models import AuditRecord, Request
 from requests_app.roles import Role
 from tests.factories import failed_message, make_user, submit
 from workflows.messaging import delivery, failures, outbox
@@ -148,3 +148,26 @@ def test_practice_staff_may_not_send_again(practice, patient, providers, handler
         failures.resend(failed.pk, actor=handler)
     failed.refresh_from_db()
     assert failed.resent_as is None
+
+
+def test_sending_the_practices_failed_message_again_forwards_the_request(
+    practice, patient, providers, support
+):
+    providers.fail_next(10, status=400)  # the practice's address refused, and the receipt
+    item = submit(practice, patient)
+    assert Request.objects.get(pk=item.pk).state == "received"
+    failed = failures.failed_notifications(purpose="practice_new_request", medium="email")
+    practice_mail = failed.get(recipient=practice.dpo_email)
+    providers.reset()
+    failures.resend(practice_mail.pk, actor=support)
+    item = Request.objects.get(pk=item.pk)
+    assert item.state == "forwarded" and item.forwarded_at is not None
+    assert [m.to for m in providers.emails()] == [[practice_mail.recipient]]
+
+
+def test_a_processor_administrator_may_send_again(practice, patient, providers):
+    admin = make_user("admin@processor.example", Role.PROCESSOR_ADMIN)
+    failed = failed_message(request=submit(practice, patient))
+    providers.reset()
+    fresh = failures.resend(failed.pk, actor=admin)
+    assert Notification.objects.get(pk=fresh.pk).status == Status.SENT
