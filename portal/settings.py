@@ -272,6 +272,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.tasks.watch_incidents",
         "schedule": crontab(minute="*/15"),
     },
+    # Support's operations: tasks past their turnaround, deadlines near, the decree days of the
+    # coming year (workflows/casework/escalations.py); each message once.
+    "escalate-operations": {
+        "task": "workflows.tasks.escalate_operations",
+        "schedule": crontab(hour=7, minute=15),
+    },
     "anchor-audit-log": {
         "task": "workflows.tasks.anchor_audit_log",
         "schedule": crontab(hour=0, minute=30),
@@ -302,6 +308,13 @@ AUDIT_ANCHOR_DIR = Path(os.environ.get("AUDIT_ANCHOR_DIR", BASE_DIR / "var" / "a
 # recorded, and of an open incident without an update for this many days; once per such period.
 INCIDENT_INCOMPLETE_HOURS = int(os.environ.get("INCIDENT_INCOMPLETE_HOURS", "4"))
 INCIDENT_STALE_DAYS = int(os.environ.get("INCIDENT_STALE_DAYS", "3"))
+
+# A request still unanswered this many working days before its legal deadline is escalated to
+# its handler (or the practice's handlers) and the practice's FG, once per deadline.
+DEADLINE_WARNING_WORKING_DAYS = int(os.environ.get("DEADLINE_WARNING_WORKING_DAYS", "5"))
+# From this day of the year (month-day), processor support and administrators hear once when the
+# table of days equated with public holidays has no day for the coming year.
+DECREE_DAYS_CHECK_FROM = os.environ.get("DECREE_DAYS_CHECK_FROM", "10-01")
 
 # A flood of new requests for one practice (more than this many within 10 minutes) is announced
 # to its contacts in one combined message per 10 minutes instead of one message per request.

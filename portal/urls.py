@@ -17,6 +17,7 @@ from portal.views import (
     intake,
     legal_orders,
     letters,
+    notifications,
     patient,
     patient_access,
     practice_documents,
@@ -55,6 +56,12 @@ staff_urls = (
             "incidents/<int:pk>/record/<str:step>/", incidents.incident_step, name="incident_step"
         ),
         path("audit/export.csv", audit_log.export, name="audit_export"),
+        path("notifications/failed/", notifications.failed_list, name="failed_notifications"),
+        path(
+            "notifications/failed/<int:pk>/resend/",
+            notifications.resend,
+            name="resend_notification",
+        ),
         path("subprocessors/", register.subprocessors, name="subprocessors"),
         path("register/", register.processing_register_start, name="processing_register_start"),
         path("register/<int:pk>/", register.processing_register, name="processing_register"),

@@ -235,3 +235,31 @@ def queued_requests(practice: Practice, n: int = 1, **fields) -> list[Request]:
 def queue_refs(response) -> list[str]:
     """The references a queue page lists, in order."""
     return [item.reference for item in response.context["page"].object_list]
+
+
+def failed_message(
+    *,
+    recipient: str = "jan@exampel.com",
+    request: Request | None = None,
+    practice: Practice | None = None,
+    purpose: str = "patient_update",
+    medium: str = "email",
+    error: str = "SendGrid answered 400: b'does not contain a valid address'",
+    scrub_after_send: bool = False,
+):
+    """An outbox row that failed for good, as delivery leaves one the provider refused."""
+    from workflows.models import Notification, Status
+
+    return Notification.objects.create(
+        request=request,
+        practice=practice,
+        purpose=purpose,
+        medium=medium,
+        recipient=recipient,
+        subject="Nieuws over uw privacyverzoek",
+        body="Er is nieuws over uw verzoek. Log in om het te lezen.",
+        status=Status.FAILED,
+        attempts=1,
+        last_error=error,
+        scrub_after_send=scrub_after_send,
+    )

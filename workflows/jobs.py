@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from requests_app.models import AssistanceTask
 from workflows.accounts import patient_signin, staff_accounts
 from workflows.assistance import erasure, packages
-from workflows.casework import incident_escalations, incidents, reminders
+from workflows.casework import escalations, incident_escalations, incidents, reminders
 from workflows.housekeeping import audit_checkpoints, retention
 from workflows.intake import submission as intake
 from workflows.messaging import delivery, outbox
@@ -43,6 +43,16 @@ def send_daily_digests() -> int:
 @shared_task(name="workflows.tasks.escalate_unacknowledged")
 def escalate_unacknowledged() -> int:
     return len(reminders.escalate_unacknowledged()) + len(reminders.escalate_not_forwarded())
+
+
+@shared_task(name="workflows.tasks.escalate_operations")
+def escalate_operations() -> int:
+    """Daily: tasks past their turnaround, deadlines near, the coming year's decree days."""
+    return (
+        len(escalations.escalate_overdue_tasks())
+        + len(escalations.warn_deadlines())
+        + len(escalations.check_decree_days())
+    )
 
 
 @shared_task(name="workflows.tasks.watch_incidents")

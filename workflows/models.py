@@ -68,6 +68,11 @@ class Notification(models.Model):
     provider_message_id = models.CharField(max_length=100, blank=True)
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # A row that failed for good and that support sent again: the fresh row that did
+    # (workflows.messaging.failures). One resend per failed row.
+    resent_as = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="resent_from"
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

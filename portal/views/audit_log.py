@@ -97,6 +97,8 @@ EVENT_LABELS = {
     "general_task.create": gettext_lazy("Question to the processor asked"),
     "charges.view": gettext_lazy("Viewed the charges"),
     "register.export": gettext_lazy("Register of processing given out"),
+    "notification.list": gettext_lazy("Viewed the messages that failed"),
+    "notification.resend": gettext_lazy("Sent a failed message again"),
     "audit.search": gettext_lazy("Searched the audit log"),
     "audit.export": gettext_lazy("Downloaded the audit log"),
     "audit.remove_segment": gettext_lazy("Audit records removed after their retention"),
