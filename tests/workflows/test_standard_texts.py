@@ -7,7 +7,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import strip_tags
 
 from requests_app.legal import LegalGround
@@ -216,7 +216,7 @@ def test_a_message_text_is_filled_in_for_the_request_in_the_patients_language(
     ],
 )
 def test_an_unknown_placeholder_is_refused_with_what_may_be_used(practice, admin, typed, said):
-    with pytest.raises(standard_texts.TextRefused) as refused:
+    with translation.override("en"), pytest.raises(standard_texts.TextRefused) as refused:
         standard_texts.write_text(
             practice, actor=admin, kind=TextKind.MESSAGE, title="Test", text_nl=typed
         )

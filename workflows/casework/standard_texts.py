@@ -29,6 +29,7 @@ from requests_app.models import (
     LetterSlot,
     Practice,
     Request,
+    RequestKind,
     StandardText,
     StandardTextVersion,
     TextKind,
@@ -125,7 +126,7 @@ def sample_values(practice: Practice, language: str) -> dict[str, str]:
         return {
             "patient_name": "J. de Vries",
             "reference": "K7M3Q-9XH4T",
-            "request_kind": _("access").lower(),
+            "request_kind": str(RequestKind.ACCESS.label).lower(),
             "received_date": _day(today),
             "due_date": _day(today + datetime.timedelta(days=30)),
             "practice_name": practice.name,
