@@ -222,7 +222,9 @@ def _picked_text(request: HttpRequest, item) -> MessageForm | None:
         object_id=pk,
         pk=int(pk) if pk.isascii() and pk.isdigit() else 0,
     )
-    return MessageForm(initial={"body": standard_texts.message_text(text, item)})
+    form = MessageForm(initial={"body": standard_texts.message_text(text, item)})
+    form.fields["body"].widget.attrs["rows"] = 8  # room to read the whole text before sending
+    return form
 
 
 @staff_required
