@@ -183,8 +183,12 @@ def text_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def text_remove(request: HttpRequest, pk: int) -> HttpResponse:
     text = _text(request, pk)
     _manager(request, text.practice_id)
-    standard_texts.remove_text(text, actor=request.user)
-    messages.success(request, _("Removed: %(title)s.") % {"title": text.title})
+    try:
+        standard_texts.remove_text(text, actor=request.user)
+    except standard_texts.TextRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Removed: %(title)s.") % {"title": text.title})
     return redirect("staff:standard_texts", practice=text.practice_id)
 
 

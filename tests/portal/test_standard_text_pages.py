@@ -220,3 +220,12 @@ def test_a_handler_cannot_pick_another_practices_text_on_the_request_page(
         response = client.get(base, {"text": value})
         assert response.status_code in (400, 404), value
         assert "Wij willen" not in response.content.decode()
+
+
+def test_a_nul_byte_or_an_overlong_text_is_refused_and_nothing_saved(client, practice, admin):
+    client.force_login(admin)
+    url = f"/staff/texts/{practice.pk}/new/message/"
+    for typed in ({"title": "T", "text_nl": "Beste\x00"}, {"title": "T", "text_nl": "x" * 5001}):
+        response = client.post(url, typed | {"save": "1"})
+        assert response.status_code == 400
+    assert not StandardText.objects.exists()

@@ -305,3 +305,13 @@ def test_the_defaults_use_only_known_placeholders():
     for default in standard_texts.DEFAULTS.values():
         assert standard_texts.problems(default.text_nl) == []
         assert standard_texts.problems(default.text_en) == []
+
+
+def test_a_text_removed_in_the_meantime_is_neither_changed_nor_removed_again(practice, admin):
+    text = standard_texts.adopt(practice, "clarify", actor=admin)
+    standard_texts.remove_text(text, actor=admin)
+    with pytest.raises(standard_texts.TextRefused):
+        standard_texts.change_text(text, actor=admin, title="Nieuw", text_nl="Nieuw.")
+    with pytest.raises(standard_texts.TextRefused):
+        standard_texts.remove_text(text, actor=admin)
+    assert text.versions.count() == 2

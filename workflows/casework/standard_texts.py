@@ -14,7 +14,7 @@ import re
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import dateformat, timezone, translation
 from django.utils.functional import Promise
 from django.utils.html import linebreaks
@@ -248,20 +248,33 @@ def write_text(
             )
     else:
         letter = slot = ""
-    with transaction.atomic():
-        text = StandardText.objects.create(
-            practice=practice,
-            kind=kind,
-            title=title,
-            letter=letter,
-            slot=slot,
-            text_nl=text_nl,
-            text_en=text_en,
-            origin=origin,
-            changed_by=actor,
-        )
-        _record(text, actor, "standard_text.create", AuditAction.CREATE)
+    try:
+        with transaction.atomic():
+            text = StandardText.objects.create(
+                practice=practice,
+                kind=kind,
+                title=title,
+                letter=letter,
+                slot=slot,
+                text_nl=text_nl,
+                text_en=text_en,
+                origin=origin,
+                changed_by=actor,
+            )
+            _record(text, actor, "standard_text.create", AuditAction.CREATE)
+    except IntegrityError:  # the same name or place, saved a moment ago by someone else
+        raise TextRefused(
+            _("The practice already has a text with this name or place."), "title"
+        ) from None
     return text
+
+
+def _locked(text: StandardText) -> StandardText:
+    """The text, locked; one removed in the meantime is refused."""
+    found = StandardText.objects.select_for_update().filter(pk=text.pk, active=True).first()
+    if found is None:
+        raise TextRefused(_("This text was removed in the meantime."))
+    return found
 
 
 def change_text(
@@ -269,12 +282,15 @@ def change_text(
 ) -> StandardText:
     _may_manage(actor, text.practice_id)
     _check(text.practice_id, title, text_nl, text_en, pk=text.pk)
-    with transaction.atomic():
-        text = StandardText.objects.select_for_update().get(pk=text.pk, active=True)
-        text.title, text.text_nl, text.text_en = title, text_nl, text_en
-        text.changed_at, text.changed_by = timezone.now(), actor
-        text.save()
-        _record(text, actor, "standard_text.change", AuditAction.UPDATE)
+    try:
+        with transaction.atomic():
+            text = _locked(text)
+            text.title, text.text_nl, text.text_en = title, text_nl, text_en
+            text.changed_at, text.changed_by = timezone.now(), actor
+            text.save()
+            _record(text, actor, "standard_text.change", AuditAction.UPDATE)
+    except IntegrityError:  # the same name, saved a moment ago by someone else
+        raise TextRefused(_("The practice already has a text with this name."), "title") from None
     return text
 
 
@@ -282,7 +298,7 @@ def remove_text(text: StandardText, *, actor) -> None:
     """Out of the lists and out of letters from now on; letters already sent keep it."""
     _may_manage(actor, text.practice_id)
     with transaction.atomic():
-        text = StandardText.objects.select_for_update().get(pk=text.pk, active=True)
+        text = _locked(text)
         text.active = False
         text.changed_at, text.changed_by = timezone.now(), actor
         text.save()
