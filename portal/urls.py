@@ -25,6 +25,7 @@ from portal.views import (
     register,
     signin,
     staff,
+    standard_texts,
     subprocessor_changes,
     task_results,
     tasks,
@@ -213,6 +214,24 @@ staff_urls = (
         path("orders/<int:pk>/act/<str:action>/", legal_orders.order_act, name="order_act"),
         path("charges/", charges.statement, name="statement"),
         path("charges/statement.csv", charges.statement_csv, name="statement_csv"),
+        path("texts/", standard_texts.start, name="standard_texts_start"),
+        path("texts/<int:practice>/", standard_texts.text_list, name="standard_texts"),
+        path(
+            "texts/<int:practice>/new/<str:kind>/",
+            standard_texts.text_new,
+            name="standard_text_new",
+        ),
+        path(
+            "texts/<int:practice>/adopt/<str:key>/",
+            standard_texts.adopt,
+            name="standard_text_adopt",
+        ),
+        path("texts/edit/<int:pk>/", standard_texts.text_detail, name="standard_text"),
+        path(
+            "texts/edit/<int:pk>/remove/",
+            standard_texts.text_remove,
+            name="standard_text_remove",
+        ),
     ],
     "staff",
 )

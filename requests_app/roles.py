@@ -41,6 +41,10 @@ class Capability(models.TextChoices):
         "ask_processor",
         _("ask the processor for help beyond a request (DPIA, breach, audit); see its charges"),
     )
+    MANAGE_STANDARD_TEXTS = (
+        "manage_standard_texts",
+        _("write the practice's standard texts for messages and letters"),
+    )
 
 
 C = Capability
@@ -67,6 +71,7 @@ ROLE_CAPABILITIES: dict[str, frozenset[Capability]] = {
             C.SEE_INCIDENTS,
             C.READ_PROCESSING_REGISTER,
             C.ANSWER_SUBPROCESSOR_CHANGES,
+            C.MANAGE_STANDARD_TEXTS,
         }
     ),
 }

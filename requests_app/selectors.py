@@ -519,3 +519,17 @@ def subprocessor_changes_of(user) -> QuerySet:
     return SubProcessorChange.objects.select_related(
         "subprocessor", "replaces", "announced_by"
     ).prefetch_related("answers__practice", "answers__answered_by")
+
+
+# --- Standard texts (requests_app/models/standard_text.py) -------------------------------------
+def standard_text_practices_of(user) -> QuerySet[Practice]:
+    """The practices whose standard texts the account reads: its own, in any practice role.
+    Processor support has none: the texts are the practice's own words."""
+    return Practice.objects.filter(pk__in=access.practice_ids(user))
+
+
+def standard_texts_of(user) -> QuerySet:
+    """The standard texts (in use) of the account's practices."""
+    from requests_app.models import StandardText
+
+    return StandardText.objects.filter(practice_id__in=access.practice_ids(user), active=True)

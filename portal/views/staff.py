@@ -15,10 +15,12 @@ from django_fsm import has_transition_perm
 
 from portal.forms.incidents import ClassifyForm
 from portal.forms.staff import ACTIONS, AssignForm, MessageForm, RouteForm
+from portal.forms.standard_texts import PickTextForm
 from portal.forms.tasks import AskAssistanceForm
 from portal.views.audited import render_page, shown_list
 from portal.views.common import (
     REFUSED,
+    fetch_or_404,
     refusal,
     staff_required,
     tell_refused,
@@ -26,10 +28,11 @@ from portal.views.common import (
 )
 from requests_app import access, selectors
 from requests_app.errors import StaleRequest
-from requests_app.models import RequestKind, RequestState
+from requests_app.models import RequestKind, RequestState, TextKind
 from requests_app.models.assistance import kinds_possible
 from requests_app.roles import Capability
 from workflows.casework import actions as casework
+from workflows.casework import standard_texts
 from workflows.intake.forwarding import route_request
 
 PAGE_SIZE = 50
@@ -176,6 +179,7 @@ def _detail(
         context["unsent"] = _unsent(bound, context["actions"])
         if item.is_open:
             context["message_form"] = message_form or MessageForm()
+            context["pick_form"] = _pick_form(request, item)
     if access.can(user, Capability.ASSIGN, item.practice_id):
         context["assign_form"] = assign_form or AssignForm(
             staff=selectors.handlers_of(item.practice_id),
@@ -192,9 +196,46 @@ def _detail(
     )
 
 
+def _message_texts(request: HttpRequest, item):
+    return selectors.standard_texts_of(request.user).filter(
+        practice_id=item.practice_id, kind=TextKind.MESSAGE
+    )
+
+
+def _pick_form(request: HttpRequest, item) -> PickTextForm | None:
+    """The practice's message texts to pick from (none: no choice shown)."""
+    texts = list(_message_texts(request, item))
+    if not texts:
+        return None
+    return PickTextForm(request.GET if "text" in request.GET else None, texts=texts)
+
+
+def _picked_text(request: HttpRequest, item) -> MessageForm | None:
+    """`?text=<pk>`: the message box holds that text of the practice, filled in for this
+    request. Another practice's text (or no such text) is a recorded 404."""
+    pk = request.GET["text"]
+    text = fetch_or_404(
+        request,
+        _message_texts(request, item),
+        event="standard_text.view",
+        object_type="standard_text",
+        object_id=pk,
+        pk=int(pk) if pk.isascii() and pk.isdigit() else 0,
+    )
+    form = MessageForm(initial={"body": standard_texts.message_text(text, item)})
+    form.fields["body"].widget.attrs["rows"] = 8  # room to read the whole text before sending
+    return form
+
+
 @staff_required
 def detail(request: HttpRequest, reference: str) -> HttpResponse:
-    return _detail(request, visible_request(request, reference))
+    item = visible_request(request, reference)
+    message_form = None
+    if "text" in request.GET and access.can(
+        request.user, Capability.WORK_REQUESTS, item.practice_id
+    ):
+        message_form = _picked_text(request, item)
+    return _detail(request, item, message_form=message_form)
 
 
 @staff_required

@@ -68,6 +68,12 @@ from requests_app.models.register import (
 )
 from requests_app.models.request import Channel, Request, RequestEvent, RequestKind, RequestState
 from requests_app.models.signin import PatientSignInCode
+from requests_app.models.standard_text import (
+    LetterSlot,
+    StandardText,
+    StandardTextVersion,
+    TextKind,
+)
 from requests_app.models.subprocessor import (
     DataCategory,
     SubProcessor,
@@ -156,7 +162,11 @@ __all__ = [
     "RequestMessage",
     "RequestState",
     "Sender",
+    "StandardText",
+    "StandardTextVersion",
     "StepKind",
+    "LetterSlot",
+    "TextKind",
     "SubProcessor",
     "SubProcessorApproval",
     "TransferMechanism",

@@ -7,7 +7,8 @@ with the practice's FG as contact. Nothing is stored twice: the letter is drawn 
 and its history whenever it is shown, as a page or as a PDF.
 
 A new letter is one entry in LETTERS and one body template, templates/letters/body/<name>.html,
-which receives `item` (the request) and `letter` (a Letter).
+which receives `item` (the request) and `letter` (a Letter). The practice may add its own
+paragraphs before and after the body (standard texts); the body is always printed whole.
 """
 
 import dataclasses
@@ -23,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from requests_app.models import Membership, Request, RequestEvent, RequestKind
 from requests_app.roles import Role
+from workflows.casework import standard_texts
 
 LETTER_CSS = Path(settings.BASE_DIR) / "static" / "css" / "letter.css"
 
@@ -144,6 +146,12 @@ class Letter:
     @property
     def practice(self):
         return self.item.practice
+
+    @property
+    def practice_paragraphs(self) -> dict:
+        """The practice's own paragraphs (opening, closing) as they stood on the letter's day:
+        around the body, never instead of it (workflows.casework.standard_texts)."""
+        return standard_texts.letter_paragraphs(self.item, self.name, self.event.at, self.language)
 
 
 def _roles_at(item: Request, events) -> dict[int, set[str]]:
