@@ -279,11 +279,15 @@ def accept(request: HttpRequest, token: str) -> HttpResponse:
 def _sign_in(request: HttpRequest, user) -> HttpResponse:
     """Signed in with the password just chosen; the second factor is set up next (the
     middleware allows nothing else)."""
-    from allauth.account.internal.flows.login import perform_password_login
+    from allauth.account.internal.flows.login import perform_password_login, record_authentication
     from allauth.account.models import Login
 
     login = Login(user=user, redirect_url=reverse("mfa_activate_totp"), email=user.email)
-    return perform_password_login(request, {"email": user.email}, login)
+    response = perform_password_login(request, {"email": user.email}, login)
+    # The password was typed in this very request: the set-up of the authenticator, next, need
+    # not ask for it again.
+    record_authentication(request, user, method="password", reauthenticated=True)
+    return response
 
 
 def _accept_existing(request: HttpRequest, token: str, invitation) -> HttpResponse:
