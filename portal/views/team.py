@@ -173,9 +173,10 @@ def revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request, invitation.practice_id)
 
 
-@require_POST
 @staff_required
+@require_http_methods(["GET", "POST"])
 def remove(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET: what removing the role does, and the button; POST: remove it."""
     scope = team.memberships_managed_by(request.user)
     if not (team.managed_practice_ids(request.user) or access.is_processor_admin(request.user)):
         raise PermissionDenied
@@ -183,6 +184,21 @@ def remove(request: HttpRequest, pk: int) -> HttpResponse:
     if membership is None:
         not_found(request, "staff.member_remove", "membership", str(pk))
     who = membership.user.get_full_name().strip() or membership.user.email
+    if request.method == "GET":
+        back = "review" if request.GET.get("back") == "review" else "team"
+        return render(
+            request,
+            "staff/team_remove.html",
+            {
+                "membership": membership,
+                "who": who,
+                "last_role": membership.user.memberships.count() == 1,
+                "back": back,
+                "back_url": reverse("staff:team_review")
+                if back == "review" or membership.practice_id is None
+                else reverse("staff:team", args=[membership.practice_id]),
+            },
+        )
     try:
         ended = team.remove_membership(membership, actor=request.user)
         request.user._membership_cache = None  # read the roles again

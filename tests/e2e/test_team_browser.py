@@ -100,3 +100,11 @@ def test_a_practice_gets_its_administrator_and_its_first_handler(
     admin_page.goto(f"{live_server.url}/staff/team/review/")
     assert "oud@practice.example" in admin_page.content()
     snap(admin_page, shots, "team-review")
+    admin_page.locator(
+        f"a[href='/staff/team/members/{stale.memberships.get().pk}/remove/?back=review']"
+    ).click()
+    assert "Dit is de enige rol" in admin_page.content()
+    snap(admin_page, shots, "team-remove")
+    admin_page.get_by_role("button", name="Rol wegnemen").click()
+    admin_page.wait_for_url(re.compile(r"/staff/team/review/$"))
+    assert "oud@practice.example heeft de rol" in admin_page.content()

@@ -229,6 +229,10 @@ def test_removal_ends_a_live_session_at_the_next_request(practice, admin):
     assert leaving.get("/staff/").status_code == 200
     admin_client.force_login(admin)
     membership = handler.memberships.get()
+    confirm = admin_client.get(f"/staff/team/members/{membership.pk}/remove/")
+    assert confirm.status_code == 200
+    assert "Dit is de enige rol van deze medewerker" in confirm.content.decode()
+    assert leaving.get("/staff/").status_code == 200  # nothing happens before the button
     assert admin_client.post(f"/staff/team/members/{membership.pk}/remove/").status_code == 302
     response = leaving.get("/staff/")
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")

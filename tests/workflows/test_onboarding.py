@@ -274,3 +274,30 @@ def test_an_invitation_of_someone_who_already_has_the_role_is_refused(practice, 
         invitations.invite(
             practice=practice, email=handler.email, name="Hans H", role="handler", actor=admin
         )
+
+
+def test_the_invitation_can_be_in_english(practice, admin):
+    invitations.invite(
+        practice=practice,
+        email="e@practice.example",
+        name="Emma English",
+        role="dpo",
+        actor=admin,
+        language="en",
+    )
+    mail = Notification.objects.get()
+    assert mail.subject == f"Invitation: privacy requests of {practice.name}"
+    assert "Dear Emma English," in mail.body and "expires after 72 hours" in mail.body
+
+
+def test_invitations_to_one_address_are_capped(practice, admin):
+    for _n in range(3):
+        invitations.invite(
+            practice=practice, email="n@practice.example", name="Nina N", role="dpo", actor=admin
+        )
+    with pytest.raises(invitations.InvitationRefused):
+        invitations.invite(
+            practice=practice, email="n@practice.example", name="Nina N", role="dpo", actor=admin
+        )
+    assert StaffInvitation.objects.count() == 3
+    assert invitations.open_invitations(practice).count() == 1

@@ -28,6 +28,7 @@ from requests_app.models import (
 )
 from requests_app.roles import PRACTICE_ROLES, Role
 from requests_app.validators import canonical_email, same_email
+from workflows import counters
 from workflows.messaging import outbox
 from workflows.models import Medium, Purpose
 
@@ -35,6 +36,10 @@ from workflows.models import Medium, Purpose
 # practice's administrator (who then builds their own team).
 PRACTICE_ADMIN_INVITES = (Role.HANDLER, Role.DPO, Role.PRACTICE_ADMIN)
 PROCESSOR_ADMIN_INVITES = (Role.PRACTICE_ADMIN,)
+# Invitations per practice: a team is invited in one sitting, never in thousands (a stolen
+# administrator's session must not turn the portal into a mailer). 3 to one address a day.
+INVITE_LIMITS = [(24 * 60 * 60, 100)]
+ADDRESS_LIMITS = [(24 * 60 * 60, 3)]
 
 
 class InvitationRefused(DomainError):
@@ -87,6 +92,10 @@ def invite(
     holder = existing_account(email)
     if holder and Membership.objects.filter(user=holder, practice=practice, role=role).exists():
         raise InvitationRefused(_("This address already has this role at the practice."))
+    if not counters.within("staff-invite", str(practice.pk), INVITE_LIMITS) or not (
+        counters.within("staff-invite-address", email, ADDRESS_LIMITS)
+    ):
+        raise InvitationRefused(_("Too many invitations today. Try again tomorrow."))
     token = secrets.token_urlsafe(32)
     now = timezone.now()
     with transaction.atomic():
