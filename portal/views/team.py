@@ -20,6 +20,9 @@ from requests_app.models import InvitationState, Practice, StaffInvitation
 from requests_app.roles import Role
 from workflows.onboarding import invitations, team
 
+# Practices without an administrator listed on the processor's invitation page (the rest counted).
+ADMINLESS_SHOWN = 50
+
 
 def _managed_practice(request: HttpRequest, pk: int) -> Practice:
     """A practice whose team the user manages; another practice is a recorded 404."""
@@ -132,10 +135,16 @@ def invite_admin(request: HttpRequest) -> HttpResponse:
         .select_related("practice", "invited_by")
     )
     status = 400 if form.is_bound and not form.is_valid() else 200
+    without = team.practices_without_administrator()
     return render(
         request,
         "staff/team_invite_admin.html",
-        {"form": form, "pending": pending},
+        {
+            "form": form,
+            "pending": pending,
+            "without": without[:ADMINLESS_SHOWN],
+            "without_count": without.count(),
+        },
         status=status,
     )
 

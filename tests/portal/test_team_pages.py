@@ -194,12 +194,20 @@ def test_other_roles_are_refused(client, practice, handler, support):
 
 
 def test_the_processor_administrator_invites_a_first_administrator(
-    client, practice, processor_admin
+    client, practice, other_practice, processor_admin
 ):
+    make_user("beheer@elders.example", Role.PRACTICE_ADMIN, other_practice)
     client.force_login(processor_admin)
     assert client.get("/staff/team/").status_code == 302
     page = client.get("/staff/team/invite-admin/")
     assert page.status_code == 200
+    # The practices still to onboard: this one, not the one with an administrator.
+    text = page.content.decode()
+    assert f'href="/staff/team/invite-admin/?agb={practice.agb_code}"' in text
+    assert f"?agb={other_practice.agb_code}" not in text
+    assert "1 actieve praktijk heeft nog geen beheerder." in text
+    prefilled = client.get(f"/staff/team/invite-admin/?agb={practice.agb_code}").content.decode()
+    assert f'value="{practice.agb_code}"' in prefilled
     form = {"agb": practice.agb_code, "name": "Bea Beheer", "email": "bea@practice.example"}
     form |= {"role": "practice_admin", "language": "nl"}
     assert client.post("/staff/team/invite-admin/", form | {"agb": "99999999"}).status_code == 400
@@ -209,7 +217,7 @@ def test_the_processor_administrator_invites_a_first_administrator(
     invitation = StaffInvitation.objects.get()
     assert (invitation.practice, invitation.role) == (practice, Role.PRACTICE_ADMIN)
     listed = client.get("/staff/team/invite-admin/").content.decode()
-    assert "bea@practice.example" in listed
+    assert "bea@practice.example" in listed and "uitnodiging staat open" in listed
     assert client.post(f"/staff/team/invitations/{invitation.pk}/revoke/").status_code == 302
     assert not StaffInvitation.objects.get().is_pending
 

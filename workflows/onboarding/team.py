@@ -70,6 +70,28 @@ def team_of(practice: Practice) -> list[TeamMember]:
     return list(members.values())
 
 
+def practices_without_administrator() -> QuerySet:
+    """Active practices nobody administers yet, with whether an invitation is open (`invited`):
+    the processor's list of practices still to onboard."""
+    from django.db.models import Exists, OuterRef
+
+    from requests_app.models import StaffInvitation
+
+    open_invitation = StaffInvitation.objects.filter(
+        practice=OuterRef("pk"),
+        role=Role.PRACTICE_ADMIN,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    )
+    return (
+        Practice.objects.filter(active=True)
+        .exclude(memberships__role=Role.PRACTICE_ADMIN)
+        .annotate(invited=Exists(open_invitation))
+        .order_by("invited", "name")
+    )
+
+
 def memberships_managed_by(user) -> QuerySet:
     """The roles `user` may remove: all of them for the processor's administrators, those of
     their own practices for a practice administrator, none for anyone else."""
