@@ -253,10 +253,12 @@ def _closed(request: HttpRequest, exc: invitations.InvitationRefused) -> HttpRes
             InvitationState.REVOKED: _("This invitation has been revoked."),
             InvitationState.EXPIRED: _("This invitation has expired."),
         }[exc.state]
-        status = 410
+        status, used = 410, exc.state == InvitationState.ACCEPTED
     else:
-        reason, status = _("This invitation link is not valid."), 404
-    return render(request, "staff/invitation_closed.html", {"reason": reason}, status=status)
+        reason, status, used = _("This invitation link is not valid."), 404, False
+    return render(
+        request, "staff/invitation_closed.html", {"reason": reason, "used": used}, status=status
+    )
 
 
 @require_http_methods(["GET", "POST"])
