@@ -288,3 +288,21 @@ def test_the_review_lists_stale_accounts_only(
     response = client.post(f"/staff/team/members/{membership.pk}/remove/", {"back": "review"})
     assert response["Location"] == "/staff/team/review/"
     assert not Membership.objects.filter(pk=membership.pk).exists()
+
+
+def test_an_existing_account_comes_back_to_the_invitation_after_signing_in(
+    client, practice, other_practice, other_admin
+):
+    handler = make_user("handler@practice.example", Role.HANDLER, practice)
+    path = invite(other_practice, other_admin, handler.email)
+    client.post(
+        f"/accounts/login/?next={path}",
+        {"login": handler.email, "password": "a-long-test-password", "next": path},
+    )
+    response = client.post("/accounts/2fa/authenticate/", {"code": totp_code()})
+    assert response.status_code == 302 and response["Location"] == path
+    page = client.get(path).content.decode()
+    assert "De rol wordt toegevoegd aan uw account handler@practice.example." in page
+    assert client.post(path)["Location"] == "/staff/"
+    assert handler.memberships.filter(practice=other_practice, role=Role.HANDLER).exists()
+    assert AuditRecord.objects.filter(event_type="staff.invite_accept", user=handler).exists()

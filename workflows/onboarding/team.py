@@ -158,7 +158,8 @@ def end_access(user) -> int:
 
 def end_sessions(user) -> int:
     """Delete the account's live sessions. Sessions last 15 minutes without a request, so the
-    live ones are few; each is decoded to find its account."""
+    live ones are few; each is decoded to find its account. (The new unusable password alone
+    would end them too: Django checks each session against a hash of the password.)"""
     mine = [
         session.pk
         for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
