@@ -1,5 +1,5 @@
 from requests_app import access
-from requests_app.roles import Capability
+from requests_app.roles import Capability, Role
 
 
 def staff_roles(request) -> dict:
@@ -14,6 +14,8 @@ def staff_roles(request) -> dict:
             access.practices_where(user, Capability.ANSWER_SUBPROCESSOR_CHANGES)
         ),
         "asks_processor": bool(access.practices_where(user, Capability.ASK_PROCESSOR)),
+        "manages_team": bool(access.practice_ids(user, roles={Role.PRACTICE_ADMIN}))
+        or access.is_processor_admin(user),
         "sees_charges": bool(
             access.practices_where(user, Capability.ASK_PROCESSOR)
             | access.practices_where(user, Capability.INSTRUCT_PROCESSOR)

@@ -193,6 +193,12 @@ MFA_TOTP_ISSUER = "Privacyverzoeken"
 MFA_TOTP_TOLERANCE = 1
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG  # the demo runs on http://127.0.0.1
 
+# Staff are invited by e-mail (workflows.onboarding.invitations): the link works once, for this
+# many hours. A practice administrator is reminded once a year, from this month on, to review who
+# has access to the practice (accounts not used for 90 days are listed).
+STAFF_INVITATION_HOURS = int(os.environ.get("STAFF_INVITATION_HOURS", "72"))
+ACCESS_REVIEW_MONTH = int(os.environ.get("ACCESS_REVIEW_MONTH", "1"))
+
 # Sessions end after 15 minutes without activity.
 SESSION_COOKIE_AGE = 15 * 60
 SESSION_SAVE_EVERY_REQUEST = True
@@ -277,6 +283,11 @@ CELERY_BEAT_SCHEDULE = {
     "escalate-operations": {
         "task": "workflows.tasks.escalate_operations",
         "schedule": crontab(hour=7, minute=15),
+    },
+    # The yearly access review: checked daily, sent once a year to each practice administrator.
+    "remind-access-review": {
+        "task": "workflows.tasks.remind_access_review",
+        "schedule": crontab(hour=8, minute=10),
     },
     "anchor-audit-log": {
         "task": "workflows.tasks.anchor_audit_log",

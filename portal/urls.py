@@ -29,6 +29,7 @@ from portal.views import (
     subprocessor_changes,
     task_results,
     tasks,
+    team,
 )
 
 intake_urls = (
@@ -99,6 +100,13 @@ staff_urls = (
             subprocessor_changes.answer_submit,
             name="subprocessor_change_answer_submit",
         ),
+        path("team/", team.team_start, name="team_start"),
+        path("team/practice/<int:pk>/", team.team_page, name="team"),
+        path("team/practice/<int:pk>/invite/", team.invite, name="team_invite"),
+        path("team/invite-admin/", team.invite_admin, name="team_invite_admin"),
+        path("team/invitations/<int:pk>/revoke/", team.revoke, name="team_revoke"),
+        path("team/members/<int:pk>/remove/", team.remove, name="team_remove"),
+        path("team/review/", team.review, name="team_review"),
         path("exits/", exits.exit_list, name="exits"),
         path("exits/start/<str:agb>/", exits.exit_start, name="exit_start"),
         path("exits/<int:pk>/", exits.exit_detail, name="exit"),
@@ -289,6 +297,9 @@ urlpatterns = [
     path("accounts/password/reset/", signin.password_reset, name="staff_password_reset"),
     path("accounts/password/set/", signin.not_for_patients(allauth_views.password_set)),
     path("accounts/password/change/", signin.not_for_patients(allauth_views.password_change)),
+    # The link of a staff invitation: a password (or signing in to an account one has), then the
+    # second factor.
+    path("accounts/invitation/<str:token>/", team.accept, name="staff_invitation"),
     path("accounts/", include("allauth.urls")),
     path("toegankelijkheid/", accessibility.statement, name="accessibility"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -12,6 +12,7 @@ from workflows.casework import escalations, incident_escalations, incidents, rem
 from workflows.housekeeping import audit_checkpoints, retention
 from workflows.intake import submission as intake
 from workflows.messaging import delivery, outbox
+from workflows.onboarding import team
 from workflows.register import changes as subprocessor_changes
 
 log = logging.getLogger(__name__)
@@ -109,3 +110,9 @@ def send_password_reset(address: str, language: str) -> int:
 def subprocessor_changes_take_effect() -> int:
     """Announced changes of sub-processors whose date has come (agreement art. 7.1)."""
     return len(subprocessor_changes.take_effect_due())
+
+
+@shared_task(name="workflows.tasks.remind_access_review")
+def remind_access_review() -> int:
+    """Daily; each practice administrator hears of the yearly access review once a year."""
+    return len(team.send_access_review_reminders())

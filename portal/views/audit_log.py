@@ -106,6 +106,11 @@ EVENT_LABELS = {
     "practice_exit.view": gettext_lazy("Viewed the end of the contract"),
     "practice_exit.certificate": gettext_lazy("Viewed the certificate of destruction"),
     "practice_exit.download": gettext_lazy("Archive downloaded"),
+    "staff.invite": gettext_lazy("Staff member invited"),
+    "staff.invite_accept": gettext_lazy("Invitation accepted"),
+    "staff.invite_revoke": gettext_lazy("Invitation revoked"),
+    "staff.member_remove": gettext_lazy("Role removed from an account"),
+    "staff.access_ended": gettext_lazy("Account closed: no roles left"),
 }
 # A transition is recorded as `<subject>.<transition>`: its label is the timeline's.
 TRANSITION_LABELS = {

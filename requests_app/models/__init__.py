@@ -47,6 +47,7 @@ from requests_app.models.incident import (
     PatientsState,
 )
 from requests_app.models.intake import PendingSubmission
+from requests_app.models.invitation import InvitationState, StaffInvitation
 from requests_app.models.legal_order import LegalOrder, LegalOrderEvent, OrderState
 from requests_app.models.practice import Membership, Practice
 from requests_app.models.practice_document import PracticeDocument
@@ -90,6 +91,8 @@ from requests_app.models.subprocessor_change import (
 )
 
 __all__ = [
+    "InvitationState",
+    "StaffInvitation",
     "ActivitySource",
     "AnswerState",
     "ChangeAnswer",

@@ -27,4 +27,5 @@ def test_a_fresh_web_process_knows_every_job_by_name():
         "workflows.tasks.run_erasure",
         "workflows.tasks.send_signin_code",
         "workflows.tasks.send_password_reset",
+        "workflows.tasks.remind_access_review",
     } <= set(names)
