@@ -8,7 +8,7 @@ from workflows.casework.bulk import MAX_ITEMS
 
 BULK_ACTIONS = [
     ("acknowledge", _("Acknowledge: I am handling these requests")),
-    ("assign", _("Assign to the handler below")),
+    ("assign", _("Assign to the handler")),
 ]
 
 
@@ -16,11 +16,7 @@ class BulkForm(forms.Form):
     max_items = MAX_ITEMS
     action = forms.ChoiceField(label=_("Step"), choices=[CHOOSE, *BULK_ACTIONS])
     assignee = forms.ModelChoiceField(
-        label=_("Handler"),
-        queryset=None,
-        required=False,
-        empty_label=CHOOSE[1],
-        help_text=_("Only when assigning: the requests go to this handler."),
+        label=_("Handler (when assigning)"), queryset=None, required=False, empty_label=CHOOSE[1]
     )
 
     def __init__(self, *args, staff=None, actions=(), **kwargs):
