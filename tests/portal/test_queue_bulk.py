@@ -267,6 +267,9 @@ def test_made_up_and_look_alike_references_are_refused(client, practice, handler
     for version in ("1; DROP", "\u00b2", "9" * 40):  # a superscript two is a digit too
         data[f"v-{item.reference}"] = version
         assert client.post(BULK, data).status_code == 400, version
+    data = tick(item, action="acknowledge")
+    data["pick"].append(item.reference + "\x00")
+    assert client.post(BULK, data).status_code == 400  # never stored, never looked up
     assert client.get(BULK).status_code == 405
     assert state(item) == RequestState.FORWARDED
 
