@@ -105,3 +105,28 @@ def test_a_step_without_a_handler_keeps_the_ticks_and_says_what_is_missing(
         problems += check(page, "queue-bulk-error", "nl", width)
     assert_accessible(problems)
     page.close()
+
+
+def test_the_bulk_step_works_without_javascript(
+    live_server, browser, shots, transactional_db, practice, handler
+):
+    from tests.factories import totp_code
+
+    items = a_morning(practice)
+    context = browser.new_context(java_script_enabled=False, locale="nl-NL")
+    page = context.new_page()
+    page.goto(live_server.url + "/accounts/login/")
+    page.get_by_label("E-mailadres").fill(handler.email)
+    page.get_by_label("Wachtwoord").fill("a-long-test-password")
+    page.get_by_role("button", name="Inloggen").click()
+    page.locator("input[name=code]").fill(totp_code())
+    page.locator("input[name=code]").press("Enter")
+    page.goto(live_server.url + "/staff/")
+    for item in items[:2]:
+        page.get_by_label(f"{item.reference} aanvinken").check()
+    page.get_by_label("Stap").select_option(label="Bevestigen: ik behandel deze verzoeken")
+    page.get_by_role("button", name="Uitvoeren voor de aangevinkte verzoeken").click()
+    page.locator(".messages").wait_for()
+    assert "Van 2 verzoeken de ontvangst bevestigd." in page.locator(".messages").inner_text()
+    assert [Request.objects.get(pk=i.pk).state for i in items[:2]] == [RequestState.IN_REVIEW] * 2
+    context.close()
