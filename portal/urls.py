@@ -21,6 +21,7 @@ from portal.views import (
     patient,
     patient_access,
     practice_documents,
+    queue_export,
     recipients,
     register,
     signin,
@@ -47,6 +48,8 @@ intake_urls = (
 staff_urls = (
     [
         path("", staff.queue, name="queue"),
+        path("bulk/", staff.queue_bulk, name="queue_bulk"),
+        path("export.csv", queue_export.queue_export, name="queue_export"),
         path("unrouted/", staff.unrouted, name="unrouted"),
         path("audit/", audit_log.search, name="audit"),
         path("incidents/", incidents.incident_list, name="incidents"),

@@ -95,6 +95,24 @@ def filtered_queue(
     return queryset.order_by(*QUEUE_ORDERS.get(order, QUEUE_ORDERS["due"]))
 
 
+# The queue page's parameters; its CSV export and its bulk steps take the same.
+QUEUE_FILTERS = ("state", "kind", "due", "assigned", "q", "order")
+
+
+def queue_as_chosen(user, chosen: dict[str, str]) -> QuerySet[Request]:
+    """The queue as the page shows it for its parameters (`QUEUE_FILTERS`, as typed): the one
+    reading of them that the page, the CSV export and the way back after a bulk step share."""
+    return filtered_queue(
+        user,
+        state=chosen.get("state", ""),
+        kind=chosen.get("kind", ""),
+        due=chosen.get("due", ""),
+        assigned=chosen.get("assigned", ""),
+        search=chosen.get("q", ""),
+        order=chosen.get("order", "") or "due",
+    )
+
+
 # The ways a date of birth is typed: Dutch (17-05-1980, 17/5/1980, 17.05.1980) and ISO.
 BIRTH_DATE_FORMATS = ("%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%Y-%m-%d")
 # Fewer characters of a reference match too many requests to be a search.
@@ -349,6 +367,24 @@ def handlers_of(practice_id: int | None) -> QuerySet:
             memberships__role__in=roles_with(Capability.WORK_REQUESTS),
         )
         .distinct()
+    )
+
+
+def assignable_handlers(user) -> QuerySet:
+    """Whom the account may give requests to in a bulk step: the handlers of every practice
+    where it may assign (each request still only to its own practice's handlers)."""
+    from django.contrib.auth import get_user_model
+
+    from requests_app.roles import Capability, roles_with
+
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__practice__in=access.practices_where(user, Capability.ASSIGN),
+            memberships__role__in=roles_with(Capability.WORK_REQUESTS),
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "email")
     )
 
 

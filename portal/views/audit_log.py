@@ -61,6 +61,7 @@ EVENT_LABELS = {
     "request.message": gettext_lazy("Message about the request"),
     "request.status": gettext_lazy("Status looked up in the app"),
     "queue.view": gettext_lazy("Viewed the list of requests"),
+    "queue.export": gettext_lazy("Downloaded the list of requests (CSV)"),
     "unrouted.view": gettext_lazy("Viewed the requests awaiting routing"),
     "patient.view": gettext_lazy("The patient viewed their request"),
     "patient.signin": gettext_lazy("The patient signed in"),

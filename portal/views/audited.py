@@ -130,10 +130,12 @@ def shown_list(
     key: Callable[[object], str],
     filters: dict | None = None,
     searched: Iterable[int] = (),
+    action: str = AuditAction.READ,
 ) -> HttpResponse:
     """A list shows patients' names: one record per practice (each practice's DPO finds it in
     their own log) naming what was shown and the search used. An empty search result is still
-    recorded, for every practice in `searched`."""
+    recorded, for every practice in `searched`. A list given out as a file (the queue's CSV) is
+    recorded the same way, as an export (`action`)."""
     by_practice: dict[int | None, list[str]] = {}
     for item in items:
         by_practice.setdefault(item.practice_id, []).append(key(item))
@@ -145,7 +147,7 @@ def shown_list(
             details["filters"] = {k: v for k, v in filters.items() if v}
         audit.record(
             event,
-            AuditAction.READ,
+            action,
             user=request.user,
             object_type="list",
             practice_id=practice_id,

@@ -40,8 +40,8 @@ def staff_required(view):
 
 
 # --- Scoped fetches: out of scope is a 404, and the look is recorded as denied ----------------
-def not_found(request: HttpRequest, event: str, object_type: str, object_id: str) -> NoReturn:
-    """A look at something out of the account's scope: logged as denied, answered with 404."""
+def record_denied(request: HttpRequest, event: str, object_type: str, object_id: str) -> None:
+    """A look at something out of the account's scope, logged as denied."""
     audit.record(
         event,
         AuditAction.READ,
@@ -50,6 +50,11 @@ def not_found(request: HttpRequest, event: str, object_type: str, object_id: str
         object_type=object_type,
         object_id=object_id[:20],
     )
+
+
+def not_found(request: HttpRequest, event: str, object_type: str, object_id: str) -> NoReturn:
+    """A look at something out of the account's scope: logged as denied, answered with 404."""
+    record_denied(request, event, object_type, object_id)
     raise Http404
 
 

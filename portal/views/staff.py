@@ -10,10 +10,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from django_fsm import has_transition_perm
 
 from portal.forms.incidents import ClassifyForm
+from portal.forms.queue import BulkForm
 from portal.forms.staff import ACTIONS, AssignForm, MessageForm, RouteForm
 from portal.forms.standard_texts import PickTextForm
 from portal.forms.tasks import AskAssistanceForm
@@ -21,6 +23,8 @@ from portal.views.audited import render_page, shown_list
 from portal.views.common import (
     REFUSED,
     fetch_or_404,
+    not_found,
+    record_denied,
     refusal,
     staff_required,
     tell_refused,
@@ -30,13 +34,14 @@ from requests_app import access, selectors
 from requests_app.errors import StaleRequest
 from requests_app.models import RequestKind, RequestState, TextKind
 from requests_app.models.assistance import kinds_possible
+from requests_app.models.request import person_label
 from requests_app.roles import Capability
 from workflows.casework import actions as casework
-from workflows.casework import standard_texts
+from workflows.casework import bulk, standard_texts
 from workflows.intake.forwarding import route_request
 
 PAGE_SIZE = 50
-FILTERS = ("state", "kind", "due", "assigned", "q", "order")
+FILTERS = selectors.QUEUE_FILTERS
 
 
 @staff_required
@@ -44,24 +49,27 @@ def queue(request: HttpRequest) -> HttpResponse:
     if not access.is_practice_staff(request.user):
         return redirect("staff:unrouted")  # processor support has no practice queue
     chosen = {name: request.GET.get(name, "") for name in FILTERS}
-    items = selectors.filtered_queue(
-        request.user,
-        state=chosen["state"],
-        kind=chosen["kind"],
-        due=chosen["due"],
-        assigned=chosen["assigned"],
-        search=chosen["q"],
-        order=chosen["order"] or "due",
-    )
-    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return _queue_page(request, chosen, request.GET.get("page"))
+
+
+def _queue_page(
+    request: HttpRequest, chosen: dict, page_number, *, bulk_form=None, picked=(), status=200
+) -> HttpResponse:
+    """The queue for the chosen filters; after a bulk step that could not start (no step or no
+    handler chosen), with its errors and the ticks as they were."""
+    items = selectors.queue_as_chosen(request.user, chosen)
+    page = Paginator(items, PAGE_SIZE).get_page(page_number)
     counts = selectors.state_counts(request.user)
+    if bulk_form is None and (steps := bulk.steps_allowed(request.user)):
+        bulk_form = BulkForm(staff=selectors.assignable_handlers(request.user), actions=steps)
+    query = urlencode({k: v for k, v in chosen.items() if v})
     response = render(
         request,
         "staff/queue.html",
         {
             "page": page,
             "chosen": chosen,
-            "query": urlencode({k: v for k, v in chosen.items() if v}),
+            "query": query,
             "states": [
                 (s, label, counts.get(s, 0))
                 for s, label in RequestState.choices
@@ -69,9 +77,86 @@ def queue(request: HttpRequest) -> HttpResponse:
             ],
             "kinds": RequestKind.choices,
             "total": sum(counts.values()),
+            "bulk_form": bulk_form,
+            "picked": set(picked),
+            "export_url": reverse("staff:queue_export") + (f"?{query}" if query else ""),
         },
+        status=status,
     )
     return _shown_list(request, response, "queue.view", page, chosen)
+
+
+@staff_required
+@require_POST
+def queue_bulk(request: HttpRequest) -> HttpResponse:
+    """Acknowledge or assign the ticked requests (workflows.casework.bulk). Another practice's
+    reference, or one that does not exist, refuses the whole step with a 404 and changes
+    nothing (the look is recorded as denied); more than MAX_ITEMS is a 400."""
+    user = request.user
+    steps = bulk.steps_allowed(user)
+    posted = request.POST.get("action", "")
+    if not steps or (posted in bulk.NEEDS and posted not in steps):
+        raise PermissionDenied
+    picked = list(dict.fromkeys(request.POST.getlist("pick")))
+    if len(picked) > bulk.MAX_ITEMS:
+        reason = _("At most %(n)s requests can be changed in one step.") % {"n": bulk.MAX_ITEMS}
+        return render(request, "400.html", {"reason": reason}, status=400)
+    versions = {}
+    for reference in picked:
+        version = request.POST.get(f"v-{reference}", "")
+        if version and not (version.isascii() and version.isdigit() and len(version) < 10):
+            reason = _("The form was not sent as the page made it.")
+            return render(request, "400.html", {"reason": reason}, status=400)
+        versions[reference] = int(version) if version else None
+    found = {
+        item.reference: item for item in selectors.practice_queue(user).filter(reference__in=picked)
+    }
+    unknown = [reference for reference in picked if reference not in found]
+    if unknown:
+        for reference in unknown[:-1]:
+            record_denied(request, "request.view", "request", reference)
+        not_found(request, "request.view", "request", unknown[-1])
+    chosen = {name: request.POST.get(name, "") for name in FILTERS}
+    form = BulkForm(request.POST, staff=selectors.assignable_handlers(user), actions=steps)
+    if not picked:
+        form.add_error(None, _("Tick the requests the step is for."))
+    if not form.is_valid():
+        page_number = request.POST.get("page")
+        return _queue_page(request, chosen, page_number, bulk_form=form, picked=picked, status=400)
+    ticked = [bulk.Ticked(found[reference], versions[reference]) for reference in picked]
+    step = form.cleaned_data["action"]
+    if step == "acknowledge":
+        outcomes = bulk.acknowledge_many(ticked, actor=user)
+    else:
+        outcomes = bulk.assign_many(ticked, actor=user, assignee=form.cleaned_data["assignee"])
+    _tell_outcomes(request, step, outcomes, form.cleaned_data.get("assignee"))
+    back = {k: v for k, v in chosen.items() if v}
+    if request.POST.get("page", "").isdigit():
+        back["page"] = request.POST["page"]
+    return redirect(reverse("staff:queue") + (f"?{urlencode(back)}" if back else ""))
+
+
+def _tell_outcomes(request: HttpRequest, step: str, outcomes: list, assignee) -> None:
+    """One line for what was done; one per reason, naming each request left as it was."""
+    done = sum(1 for outcome in outcomes if outcome.done)
+    if done and step == "acknowledge":
+        text = ngettext("%(n)s request acknowledged.", "%(n)s requests acknowledged.", done)
+        messages.success(request, text % {"n": done})
+    elif done:
+        text = ngettext(
+            "%(n)s request assigned to %(name)s.", "%(n)s requests assigned to %(name)s.", done
+        )
+        messages.success(request, text % {"n": done, "name": person_label(assignee)})
+    left: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        if not outcome.done:
+            left.setdefault(outcome.reason, []).append(outcome.reference)
+    for reason, references in left.items():
+        messages.error(
+            request,
+            _("Left as it was, %(reason)s: %(references)s.")
+            % {"reason": reason, "references": ", ".join(references)},
+        )
 
 
 @staff_required

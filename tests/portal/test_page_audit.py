@@ -234,6 +234,7 @@ READ_ONLY = {
     "staff:unrouted",
     "staff:audit",
     "staff:audit_export",
+    "staff:queue_export",  # recorded as an export (tests/portal/test_queue_export.py)
     "staff:incidents",
     "staff:incident",
     "staff:detail",
@@ -276,6 +277,10 @@ EXIT_ROUTES = {
     "staff:exit_certificate_json",
 }
 
+# The queue's bulk step: bad input shows the queue again, recorded as a list like the queue
+# (tests/portal/test_queue_bulk.py::test_a_bad_bulk_form_shows_the_queue_again_recorded).
+QUEUE_ROUTES = {"staff:queue_bulk"}
+
 
 def test_every_staff_route_is_accounted_for():
     """A new staff route must be added to one of the lists above (and so be tested here)."""
@@ -289,7 +294,7 @@ def test_every_staff_route_is_accounted_for():
         for _w, _t, url, _d in BAD_POSTS.values()
     }
     accounted = set(REDIRECTING) | set(PLAIN_REFUSAL) | set(NO_PATIENT) | READ_ONLY
-    assert names == posted | accounted | REGISTER_ROUTES | EXIT_ROUTES
+    assert names == posted | accounted | REGISTER_ROUTES | EXIT_ROUTES | QUEUE_ROUTES
 
 
 @pytest.mark.parametrize("name", NO_PATIENT)
