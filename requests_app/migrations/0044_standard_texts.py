@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('requests_app', '0040_queue_search_indexes'),
+        ('requests_app', '0042_staff_invitations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
