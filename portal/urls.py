@@ -20,6 +20,7 @@ from portal.views import (
     patient,
     patient_access,
     practice_documents,
+    practices,
     recipients,
     register,
     signin,
@@ -206,6 +207,30 @@ staff_urls = (
         path("orders/<int:pk>/act/<str:action>/", legal_orders.order_act, name="order_act"),
         path("charges/", charges.statement, name="statement"),
         path("charges/statement.csv", charges.statement_csv, name="statement_csv"),
+        # Practices: the processor administrator's list, form and CSV import; a practice
+        # administrator's own settings.
+        path("practices/", practices.practice_list, name="practices"),
+        path("practices/new/", practices.practice_new, name="practice_new"),
+        path("practices/import/", practices.practice_import, name="practice_import"),
+        path(
+            "practices/import/confirm/",
+            practices.practice_import_confirm,
+            name="practice_import_confirm",
+        ),
+        path(
+            "practices/import/report/",
+            practices.practice_import_report,
+            name="practice_import_report",
+        ),
+        path(
+            "practices/import/report.csv",
+            practices.practice_import_report_csv,
+            name="practice_import_report_csv",
+        ),
+        path("practices/<str:agb>/", practices.practice_detail, name="practice"),
+        path("practices/<str:agb>/edit/", practices.practice_edit, name="practice_edit"),
+        path("settings/", practices.own_settings_start, name="own_settings_start"),
+        path("settings/<str:agb>/", practices.own_settings, name="own_settings"),
     ],
     "staff",
 )
