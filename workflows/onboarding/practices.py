@@ -158,7 +158,6 @@ def _record(practice: Practice, action: AuditAction, *, actor, actor_label: str,
         user_label=actor_label,
         object_type="practice",
         object_id=practice.agb_code,
-        purpose=via,
         practice_id=practice.pk,
         details={"fields": list(fields), "via": via},
     )
