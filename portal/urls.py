@@ -213,6 +213,11 @@ staff_urls = (
         path("practices/new/", practices.practice_new, name="practice_new"),
         path("practices/import/", practices.practice_import, name="practice_import"),
         path(
+            "practices/import/preview/",
+            practices.practice_import_preview,
+            name="practice_import_preview",
+        ),
+        path(
             "practices/import/confirm/",
             practices.practice_import_confirm,
             name="practice_import_confirm",

@@ -10,12 +10,29 @@ from requests_app.models import Practice
 from workflows.onboarding import practices
 
 
+def _formfield(field, **kwargs):
+    """A website typed without its scheme is taken as https://."""
+    from django.db import models
+
+    if isinstance(field, models.URLField):
+        kwargs["assume_scheme"] = "https"
+    return field.formfield(**kwargs)
+
+
 class PracticeForm(forms.ModelForm):
     """Every field of a practice, for a processor administrator."""
 
     class Meta:
         model = Practice
-        fields = list(practices.ADMIN_FIELDS)
+        # In the page's order: the practice (and whether it is active), then its contacts.
+        fields = [
+            "name",
+            "agb_code",
+            *practices.ADMIN_FIELDS[2:5],
+            "active",
+            *practices.ADMIN_FIELDS[5:-1],
+        ]
+        formfield_callback = _formfield
         widgets = {
             "disputes_body_contact": forms.TextInput(),
         }
@@ -54,7 +71,7 @@ class PracticeSettingsForm(PracticeForm):
     """The practice administrator's own practice: not its AGB code, not whether it is active."""
 
     class Meta(PracticeForm.Meta):
-        fields = list(practices.SETTINGS_FIELDS)
+        fields = list(practices.SETTINGS_FIELDS)  # the same order, less two
 
 
 class PracticeSearchForm(forms.Form):

@@ -139,21 +139,42 @@ def practice_import(request: HttpRequest) -> HttpResponse:
         except practices.ImportRefused as exc:
             form.add_error("file", str(exc))
         else:
-            plan = practices.plan_import(rows)
-            token = secrets.token_urlsafe(24)
             request.session[SESSION_UPLOAD] = {
-                "token": token,
+                "token": secrets.token_urlsafe(24),
                 "rows": rows,
-                "shown": plan.fingerprint(),
+                "shown": "",
                 "file": upload.name[:200],
             }
-            return _preview(request, plan, token, upload.name)
+            return redirect("staff:practice_import_preview")
+    return _import_page(request, form, status=400 if form.is_bound else 200)
+
+
+def _import_page(request: HttpRequest, form, *, status: int, gone: bool = False):
     return render(
         request,
         "staff/practices/import.html",
-        {"form": form, "columns": practices.COLUMNS, "required": practices.REQUIRED_COLUMNS},
-        status=400 if form.is_bound else 200,
+        {
+            "form": form,
+            "columns": practices.COLUMNS,
+            "required": practices.REQUIRED_COLUMNS,
+            "gone": gone,
+        },
+        status=status,
     )
+
+
+@require_GET
+@staff_required
+def practice_import_preview(request: HttpRequest) -> HttpResponse:
+    """What the kept upload would do, judged now; what is shown is what a confirm must meet."""
+    _require_admin(request)
+    kept = request.session.get(SESSION_UPLOAD)
+    if not kept:
+        return _import_page(request, PracticeImportForm(), status=400, gone=True)
+    plan = practices.plan_import(kept["rows"])
+    kept["shown"] = plan.fingerprint()
+    request.session[SESSION_UPLOAD] = kept
+    return _preview(request, plan, kept["token"], kept["file"])
 
 
 def _preview(request, plan, token: str, name: str, *, status: int = 200, changed=False):
@@ -185,17 +206,7 @@ def practice_import_confirm(request: HttpRequest) -> HttpResponse:
         or not kept
         or not secrets.compare_digest(kept["token"], form.cleaned_data["token"])
     ):
-        return render(
-            request,
-            "staff/practices/import.html",
-            {
-                "form": PracticeImportForm(),
-                "columns": practices.COLUMNS,
-                "required": practices.REQUIRED_COLUMNS,
-                "gone": True,
-            },
-            status=400,
-        )
+        return _import_page(request, PracticeImportForm(), status=400, gone=True)
     plan = practices.plan_import(kept["rows"])
     if plan.fingerprint() != kept["shown"]:
         kept["shown"] = plan.fingerprint()

@@ -143,8 +143,8 @@ def test_upload_preview_confirm_and_report(client, practice, admin):
     )
     bad = "1234;<script>alert(1)</script>;Straat;9999 ZZ;Stad;Anna;fg@x.example"
     response = _upload(client, "\n".join([HEADER, NEW, changed, bad]))
-    assert response.status_code == 200
-    page = response.content.decode()
+    assert response.status_code == 302 and response.url == reverse("staff:practice_import_preview")
+    page = client.get(response.url).content.decode()
     assert "Nieuwe naam" in page and "Praktijk Nieuw" in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
     assert "Een AGB-code bestaat uit precies 8 cijfers." in page
@@ -171,6 +171,7 @@ def test_a_reimport_through_the_page_updates_and_never_duplicates(client, admin)
     client.force_login(admin)
     for _ in range(2):
         _upload(client, "\n".join([HEADER, NEW]))
+        client.get(reverse("staff:practice_import_preview"))
         token = client.session["practice_import"]["token"]
         client.post(reverse("staff:practice_import_confirm"), {"token": token})
     assert Practice.objects.filter(agb_code="12345678").count() == 1
@@ -180,6 +181,7 @@ def test_a_reimport_through_the_page_updates_and_never_duplicates(client, admin)
 def test_a_tampered_confirmation_changes_nothing(client, admin, practice):
     client.force_login(admin)
     _upload(client, "\n".join([HEADER, NEW]))
+    client.get(reverse("staff:practice_import_preview"))
     for token in ("", "forged-token", "x" * 64):
         response = client.post(reverse("staff:practice_import_confirm"), {"token": token})
         assert response.status_code == 400
@@ -208,10 +210,17 @@ def test_another_session_cannot_confirm_an_upload(client, admin, django_user_mod
     assert not Practice.objects.filter(agb_code="12345678").exists()
 
 
+def test_a_preview_without_an_upload_sends_back_to_the_upload(client, admin):
+    client.force_login(admin)
+    response = client.get(reverse("staff:practice_import_preview"))
+    assert response.status_code == 400 and "upload het bestand opnieuw" in response.content.decode()
+
+
 def test_a_confirm_after_a_change_meanwhile_shows_the_preview_again(client, admin, practice):
     client.force_login(admin)
     line = NEW.replace("12345678", practice.agb_code)
     _upload(client, "\n".join([HEADER, line]))
+    client.get(reverse("staff:practice_import_preview"))
     token = client.session["practice_import"]["token"]
     Practice.objects.filter(pk=practice.pk).update(name="Praktijk Nieuw")  # meanwhile
     response = client.post(reverse("staff:practice_import_confirm"), {"token": token})
