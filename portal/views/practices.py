@@ -69,11 +69,15 @@ def practice_new(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     form = PracticeForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
-        practice = practices.create_practice(form.values(), actor=request.user)
-        messages.success(
-            request, _("The practice %(name)s has been added.") % {"name": practice.name}
-        )
-        return redirect("staff:practice", agb=practice.agb_code)
+        try:
+            practice = practices.create_practice(form.values(), actor=request.user)
+        except practices.PracticeExists as exc:
+            form.add_error("agb_code", str(exc))
+        else:
+            messages.success(
+                request, _("The practice %(name)s has been added.") % {"name": practice.name}
+            )
+            return redirect("staff:practice", agb=practice.agb_code)
     return render(
         request,
         "staff/practices/form.html",
@@ -101,11 +105,15 @@ def practice_edit(request: HttpRequest, agb: str) -> HttpResponse:
     practice = _practice(request, agb)
     form = PracticeForm(request.POST if request.method == "POST" else None, instance=practice)
     if form.is_valid():
-        changed = practices.update_practice(
-            Practice.objects.get(pk=practice.pk), form.values(), actor=request.user
-        )
-        _tell_saved(request, changed)
-        return redirect("staff:practice", agb=form.values()["agb_code"])
+        try:
+            changed = practices.update_practice(
+                Practice.objects.get(pk=practice.pk), form.values(), actor=request.user
+            )
+        except practices.PracticeExists as exc:
+            form.add_error("agb_code", str(exc))
+        else:
+            _tell_saved(request, changed)
+            return redirect("staff:practice", agb=form.values()["agb_code"])
     return render(
         request,
         "staff/practices/form.html",
@@ -212,7 +220,11 @@ def practice_import_confirm(request: HttpRequest) -> HttpResponse:
         kept["shown"] = plan.fingerprint()
         request.session[SESSION_UPLOAD] = kept
         return _preview(request, plan, kept["token"], kept["file"], status=409, changed=True)
-    report = practices.import_practices(kept["rows"], actor=request.user)
+    try:
+        report = practices.import_practices(kept["rows"], actor=request.user)
+    except practices.ImportRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("staff:practice_import_preview")
     del request.session[SESSION_UPLOAD]
     request.session[SESSION_REPORT] = {
         "file": kept["file"],

@@ -55,6 +55,12 @@ def test_good_lines_are_created_with_normalised_values_and_audited():
         ("1234567;P;Straat 1;1234 AB;Stad;Anna;fg@p.example", "agb_code"),
         ("1234567X;P;Straat 1;1234 AB;Stad;Anna;fg@p.example", "exactly 8 digits"),
         ("12345678;P;Straat 1;0123 AB;Stad;Anna;fg@p.example", "postcode"),
+        # Look-alike digits (fullwidth, Arabic-Indic) are no AGB code or postcode.
+        (
+            "\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18;P;S 1;1234 AB;X;A;fg@p.example",
+            "8 digits",
+        ),
+        ("12345678;P;Straat 1;1\u0662\u0663\u0664 AB;Stad;Anna;fg@p.example", "postcode"),
         ("12345678;P;Straat 1;1234 AB;Stad;Anna;", "dpo_email"),
         ("12345678;P;Straat 1;1234 AB;Stad;Anna;not-an-address", "dpo_email"),
         ("12345678;P;Straat 1;1234 AB;Stad;Anna\u202e;fg@p.example", "invisible characters"),
@@ -165,3 +171,25 @@ def test_the_command_refuses_an_unreadable_file(tmp_path):
         call_command("import_practices", str(bad))
     with pytest.raises(CommandError, match="cannot read"):
         call_command("import_practices", str(tmp_path / "missing.csv"))
+
+
+@pytest.mark.parametrize("value", ["01234567\n", "０１２３４５６７", "0123456", "012345678"])
+def test_an_agb_code_is_exactly_eight_ascii_digits(value):
+    from django.core.exceptions import ValidationError
+
+    from requests_app.validators import validate_agb_code
+
+    with pytest.raises(ValidationError):
+        validate_agb_code(value)
+
+
+def test_a_practice_added_at_the_same_moment_is_a_refusal_not_a_crash():
+    cleaned, errors = practices.clean_values(
+        dict(zip(practices.REQUIRED_COLUMNS, GOOD.split(";"), strict=True))
+    )
+    assert not errors
+    practices.create_practice(cleaned, actor_label="first")
+    with pytest.raises(practices.PracticeExists):
+        practices.create_practice(cleaned, actor_label="second")  # its check came before the first
+    assert Practice.objects.count() == 1
+    assert AuditRecord.objects.filter(event_type="practice.create").count() == 1

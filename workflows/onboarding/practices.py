@@ -14,7 +14,7 @@ import io
 import json
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -62,6 +62,11 @@ IMPORT_MAX_ROWS = 5000
 
 class ImportRefused(DomainError):
     """The file as a whole cannot be read as a practice import; nothing was changed."""
+
+
+class PracticeExists(DomainError):
+    """Another change added a practice with this AGB code at the same moment; nothing was
+    changed."""
 
 
 # --- One rule set for every way in ---------------------------------------------------------------
@@ -163,8 +168,17 @@ def _record(practice: Practice, action: AuditAction, *, actor, actor_label: str,
     )
 
 
-@transaction.atomic
 def create_practice(cleaned: dict, *, actor=None, actor_label: str = "", via: str = "form"):
+    try:
+        with transaction.atomic():
+            return _create(cleaned, actor=actor, actor_label=actor_label, via=via)
+    except IntegrityError as exc:  # the same AGB code added at the same moment
+        raise PracticeExists(
+            _("A practice with this AGB code was added at the same moment; nothing was changed.")
+        ) from exc
+
+
+def _create(cleaned: dict, *, actor, actor_label: str, via: str) -> Practice:
     practice = Practice(**cleaned)
     practice.save()
     _record(
@@ -190,7 +204,13 @@ def update_practice(
         return []
     for field in fields:
         setattr(locked, field, cleaned[field])
-    locked.save()
+    try:
+        with transaction.atomic():
+            locked.save()
+    except IntegrityError as exc:  # a new AGB code taken at the same moment
+        raise PracticeExists(
+            _("A practice with this AGB code was added at the same moment; nothing was changed.")
+        ) from exc
     _record(
         locked, AuditAction.UPDATE, actor=actor, actor_label=actor_label, fields=fields, via=via
     )
@@ -387,6 +407,18 @@ def import_practices(
     """Validate the rows again and carry out what the plan says, in one transaction: new
     practices created, changed ones updated (each with its audit record), refused rows left out.
     The returned plan is the report."""
+    try:
+        return _carry_out(rows, actor=actor, actor_label=actor_label, via=via)
+    except PracticeExists as exc:
+        raise ImportRefused(
+            _(
+                "Another import or change added one of these practices at the same moment; "
+                "nothing was imported. Check the preview again."
+            )
+        ) from exc
+
+
+def _carry_out(rows: list[dict], *, actor, actor_label: str, via: str) -> ImportPlan:
     with transaction.atomic():
         # Practices locked in AGB order: two imports at once wait, never half-apply each other.
         agbs = sorted({(r.get("agb_code") or "").strip() for r in rows} - {""})

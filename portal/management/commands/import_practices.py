@@ -54,9 +54,12 @@ class Command(BaseCommand):
             plan = practices.plan_import(rows)
             self.stdout.write(f"Dry run of {path.name}: nothing is changed.")
         else:
-            plan = practices.import_practices(
-                rows, actor=actor, actor_label="" if actor else "manage.py import_practices"
-            )
+            try:
+                plan = practices.import_practices(
+                    rows, actor=actor, actor_label="" if actor else "manage.py import_practices"
+                )
+            except practices.ImportRefused as exc:
+                raise CommandError(str(exc)) from exc
             self.stdout.write(f"Imported {path.name}.")
         for row in plan.rows:
             name = row.name or "-"
