@@ -276,6 +276,22 @@ EXIT_ROUTES = {
     "staff:exit_certificate_json",
 }
 
+# Practices: their settings and the CSV import, no patient's data
+# (tests/portal/test_practice_pages.py tests their allowed and refused paths).
+PRACTICE_ROUTES = {
+    "staff:practices",
+    "staff:practice_new",
+    "staff:practice_import",
+    "staff:practice_import_preview",
+    "staff:practice_import_confirm",
+    "staff:practice_import_report",
+    "staff:practice_import_report_csv",
+    "staff:practice",
+    "staff:practice_edit",
+    "staff:own_settings_start",
+    "staff:own_settings",
+}
+
 
 def test_every_staff_route_is_accounted_for():
     """A new staff route must be added to one of the lists above (and so be tested here)."""
@@ -289,7 +305,7 @@ def test_every_staff_route_is_accounted_for():
         for _w, _t, url, _d in BAD_POSTS.values()
     }
     accounted = set(REDIRECTING) | set(PLAIN_REFUSAL) | set(NO_PATIENT) | READ_ONLY
-    assert names == posted | accounted | REGISTER_ROUTES | EXIT_ROUTES
+    assert names == posted | accounted | REGISTER_ROUTES | EXIT_ROUTES | PRACTICE_ROUTES
 
 
 @pytest.mark.parametrize("name", NO_PATIENT)

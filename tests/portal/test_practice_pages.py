@@ -56,6 +56,15 @@ def test_only_a_processor_administrator_reaches_the_practice_pages(
         for url in urls:
             assert client.get(url).status_code == 403, (who, url)
         assert client.post(reverse("staff:practice_new"), {"name": "X"}).status_code == 403
+        for name in (
+            "practice_import_preview",
+            "practice_import_report",
+            "practice_import_report_csv",
+        ):
+            assert client.get(reverse(f"staff:{name}")).status_code == 403
+        confirm = client.post(reverse("staff:practice_import_confirm"), {"token": "x"})
+        assert confirm.status_code == 403
+        assert _upload(client, "\n".join([HEADER, NEW])).status_code == 403
     client.force_login(admin)
     for url in urls:
         assert client.get(url).status_code == 200
