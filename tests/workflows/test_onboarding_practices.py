@@ -193,3 +193,11 @@ def test_a_practice_added_at_the_same_moment_is_a_refusal_not_a_crash():
         practices.create_practice(cleaned, actor_label="second")  # its check came before the first
     assert Practice.objects.count() == 1
     assert AuditRecord.objects.filter(event_type="practice.create").count() == 1
+
+
+def test_a_file_of_too_many_practices_is_refused_whole(monkeypatch):
+    monkeypatch.setattr(practices, "IMPORT_MAX_ROWS", 2)
+    three = [GOOD.replace("12345678", f"1234567{n}") for n in range(3)]
+    with pytest.raises(practices.ImportRefused, match="more than 2 practices"):
+        practices.read_csv(_csv(*three))
+    assert len(practices.read_csv(_csv(*three[:2]))) == 2
