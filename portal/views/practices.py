@@ -229,6 +229,7 @@ def practice_import_confirm(request: HttpRequest) -> HttpResponse:
     request.session[SESSION_REPORT] = {
         "file": kept["file"],
         "rows": practices.plan_to_session(report),
+        "uploaded": kept["rows"],
     }
     return redirect("staff:practice_import_report")
 
@@ -237,7 +238,11 @@ def _kept_report(request: HttpRequest):
     kept = request.session.get(SESSION_REPORT)
     if not kept:
         not_found(request, "practice.import_report", "practice_import", "report")
-    return kept, practices.plan_from_session(kept["rows"])
+    report = practices.plan_from_session(kept["rows"])
+    # The reasons of refused lines in the page's language: the lines were left out, so judging
+    # them again gives the same reasons.
+    practices.reword_refusals(report, kept.get("uploaded") or [])
+    return kept, report
 
 
 @require_GET

@@ -166,6 +166,9 @@ def test_upload_preview_confirm_and_report(client, practice, admin):
     assert Practice.objects.count() == 2
     report = client.get(response.url).content.decode()
     assert "Importverslag" in report and "geweigerd" in report
+    client.cookies["django_language"] = "en"  # the reasons follow the page's language
+    english = client.get(response.url).content.decode()
+    assert "An AGB code has exactly 8 digits." in english and "precies" not in english
     download = client.get(reverse("staff:practice_import_report_csv"))
     text = download.content.decode()
     assert download["Content-Type"].startswith("text/csv")

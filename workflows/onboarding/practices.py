@@ -458,6 +458,16 @@ def report_csv(plan: ImportPlan) -> str:
     return out.getvalue()
 
 
+def reword_refusals(report: ImportPlan, rows: list[dict]) -> None:
+    """The reasons of the report's refused lines as the active language words them, from the
+    uploaded rows judged again (a refused line changed nothing, so its reasons stand)."""
+    again = {row.line: row for row in plan_import(rows).rows} if rows else {}
+    for row in report.rows:
+        fresh = again.get(row.line)
+        if row.outcome == REFUSED and fresh is not None and fresh.outcome == REFUSED:
+            row.reasons = fresh.reasons
+
+
 def plan_to_session(plan: ImportPlan) -> list[dict]:
     return [dataclasses.asdict(row) for row in plan.rows]
 
