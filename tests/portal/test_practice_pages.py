@@ -159,15 +159,17 @@ def test_upload_preview_confirm_and_report(client, practice, admin):
     assert "Een AGB-code bestaat uit precies 8 cijfers." in page
     assert not Practice.objects.filter(agb_code="12345678").exists()  # a preview changes nothing
     token = client.session["practice_import"]["token"]
+    client.cookies["django_language"] = "en"  # another language between preview and confirm
     response = client.post(reverse("staff:practice_import_confirm"), {"token": token})
     assert response.status_code == 302
+    client.cookies["django_language"] = "nl"
     assert Practice.objects.get(agb_code="12345678").name == "Praktijk Nieuw"
     assert Practice.objects.get(pk=practice.pk).name == "Nieuwe naam"
     assert Practice.objects.count() == 2
     report = client.get(response.url).content.decode()
     assert "Importverslag" in report and "geweigerd" in report
     client.cookies["django_language"] = "en"  # the reasons follow the page's language
-    english = client.get(response.url).content.decode()
+    english = client.get(reverse("staff:practice_import_report")).content.decode()
     assert "An AGB code has exactly 8 digits." in english and "precies" not in english
     download = client.get(reverse("staff:practice_import_report_csv"))
     text = download.content.decode()

@@ -355,7 +355,8 @@ class ImportPlan:
 
     def fingerprint(self) -> str:
         """What the preview showed, so a confirm can tell whether it still holds."""
-        shown = [dataclasses.astuple(row) for row in self.rows]
+        # Not the reasons' words, which follow the page's language.
+        shown = [(r.line, r.agb_code, r.name, r.outcome, r.fields) for r in self.rows]
         return hashlib.sha256(json.dumps(shown, default=str).encode()).hexdigest()
 
 
