@@ -8,6 +8,8 @@ def staff_roles(request) -> dict:
     return {
         "is_practice_staff": access.is_practice_staff(user),
         "is_processor_support": access.is_processor_support(user),
+        "is_processor_admin": access.is_processor_admin(user),
+        "is_practice_admin": bool(access.practice_ids(user, {Role.PRACTICE_ADMIN})),
         "is_dpo": bool(access.practices_where(user, Capability.READ_AUDIT_LOG)),
         "sees_incidents": bool(access.practices_where(user, Capability.SEE_INCIDENTS)),
         "answers_subprocessor_changes": bool(

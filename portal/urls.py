@@ -21,6 +21,7 @@ from portal.views import (
     patient,
     patient_access,
     practice_documents,
+    practices,
     queue_export,
     recipients,
     register,
@@ -243,6 +244,35 @@ staff_urls = (
             standard_texts.text_remove,
             name="standard_text_remove",
         ),
+        # Practices: the processor administrator's list, form and CSV import; a practice
+        # administrator's own settings.
+        path("practices/", practices.practice_list, name="practices"),
+        path("practices/new/", practices.practice_new, name="practice_new"),
+        path("practices/import/", practices.practice_import, name="practice_import"),
+        path(
+            "practices/import/preview/",
+            practices.practice_import_preview,
+            name="practice_import_preview",
+        ),
+        path(
+            "practices/import/confirm/",
+            practices.practice_import_confirm,
+            name="practice_import_confirm",
+        ),
+        path(
+            "practices/import/report/",
+            practices.practice_import_report,
+            name="practice_import_report",
+        ),
+        path(
+            "practices/import/report.csv",
+            practices.practice_import_report_csv,
+            name="practice_import_report_csv",
+        ),
+        path("practices/<str:agb>/", practices.practice_detail, name="practice"),
+        path("practices/<str:agb>/edit/", practices.practice_edit, name="practice_edit"),
+        path("settings/", practices.own_settings_start, name="own_settings_start"),
+        path("settings/<str:agb>/", practices.own_settings, name="own_settings"),
     ],
     "staff",
 )

@@ -9,12 +9,14 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-AGB_RE = re.compile(r"^\d{8}$")
-POSTCODE_RE = re.compile(r"^[1-9]\d{3} ?[A-Z]{2}$")
+# ASCII digits only, the whole value: "\d" alone also takes fullwidth and Arabic-Indic digits
+# (a look-alike AGB code), and "$" a trailing newline.
+AGB_RE = re.compile(r"\d{8}", re.ASCII)
+POSTCODE_RE = re.compile(r"[1-9]\d{3} ?[A-Z]{2}", re.ASCII)
 
 
 def validate_agb_code(value: str) -> None:
-    if not AGB_RE.match(value or ""):
+    if not AGB_RE.fullmatch(value or ""):
         raise ValidationError(_("An AGB code has exactly 8 digits."), code="agb")
 
 
@@ -24,7 +26,7 @@ def normalise_postcode(value: str) -> str:
 
 
 def validate_postcode(value: str) -> None:
-    if not POSTCODE_RE.match(value or ""):
+    if not POSTCODE_RE.fullmatch(value or ""):
         raise ValidationError(_("Enter a Dutch postcode such as 3511 AB."), code="postcode")
 
 

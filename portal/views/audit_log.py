@@ -112,6 +112,8 @@ EVENT_LABELS = {
     "staff.invite_revoke": gettext_lazy("Invitation revoked"),
     "staff.member_remove": gettext_lazy("Role removed from an account"),
     "staff.access_ended": gettext_lazy("Account closed: no roles left"),
+    "practice.create": gettext_lazy("Practice added"),
+    "practice.update": gettext_lazy("Practice settings changed"),
 }
 # A transition is recorded as `<subject>.<transition>`: its label is the timeline's.
 TRANSITION_LABELS = {
@@ -169,6 +171,7 @@ OBJECT_WORDS = {
     "practice_exit": gettext_lazy("End of the contract"),
     "audit_log": gettext_lazy("Audit log"),
     "list": gettext_lazy("List of requests"),
+    "practice": gettext_lazy("Practice"),
 }
 
 
@@ -184,6 +187,12 @@ def object_label(entry) -> str:
         if searched:  # a search for a patient tells whom the user looked for
             label += ", " + _("searched for “%(text)s”") % {"text": searched}
         return label
+    fields = details.get("fields")
+    if entry.object_type == "practice" and isinstance(fields, list):  # which settings changed
+        return _("Practice %(agb)s: %(fields)s") % {
+            "agb": entry.object_id,
+            "fields": ", ".join(str(f) for f in fields),
+        }
     return f"{word} {entry.object_id}".strip()
 
 

@@ -280,6 +280,21 @@ EXIT_ROUTES = {
 # The queue's bulk step: bad input shows the queue again, recorded as a list like the queue
 # (tests/portal/test_queue_bulk.py::test_a_bad_bulk_form_shows_the_queue_again_recorded).
 QUEUE_ROUTES = {"staff:queue_bulk"}
+# Practices: their settings and the CSV import, no patient's data
+# (tests/portal/test_practice_pages.py tests their allowed and refused paths).
+PRACTICE_ROUTES = {
+    "staff:practices",
+    "staff:practice_new",
+    "staff:practice_import",
+    "staff:practice_import_preview",
+    "staff:practice_import_confirm",
+    "staff:practice_import_report",
+    "staff:practice_import_report_csv",
+    "staff:practice",
+    "staff:practice_edit",
+    "staff:own_settings_start",
+    "staff:own_settings",
+}
 
 
 def test_every_staff_route_is_accounted_for():
@@ -294,7 +309,9 @@ def test_every_staff_route_is_accounted_for():
         for _w, _t, url, _d in BAD_POSTS.values()
     }
     accounted = set(REDIRECTING) | set(PLAIN_REFUSAL) | set(NO_PATIENT) | READ_ONLY
-    assert names == posted | accounted | REGISTER_ROUTES | EXIT_ROUTES | QUEUE_ROUTES
+    assert names == (
+        posted | accounted | REGISTER_ROUTES | EXIT_ROUTES | QUEUE_ROUTES | PRACTICE_ROUTES
+    )
 
 
 @pytest.mark.parametrize("name", NO_PATIENT)
