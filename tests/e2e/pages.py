@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 from urllib.parse import urlsplit
 
 from tests.factories import totp_code
@@ -118,3 +119,34 @@ def snap(page, shots, name: str, *, scripts: bool = True) -> None:
     WCAG 2.1 AA rules and fit a phone without sideways scrolling. `scripts=False` for a page in
     a browser context without JavaScript."""
     assert_accessible(shoot(page, shots, name, scripts=scripts))
+
+
+# The password an invited staff member chooses in the browser tests.
+PASSWORD = "een-lang-wachtwoord-42"
+
+
+def link_in_mail(providers, address: str) -> str:
+    """The invitation link in the last mail to the address (from the fake SendGrid)."""
+    mail = providers.wait_for(lambda calls: any(c.to == [address] for c in calls))[-1]
+    return re.search(r"(http\S+/accounts/invitation/\S+/)", mail.text)[1]
+
+
+def accept_and_enrol(browser, link: str, name: str, shots=None):
+    """Open the invitation, choose a password, set up the authenticator app."""
+    page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="nl-NL")
+    page.goto(link)
+    if shots:
+        snap(page, shots, "team-invitation-accept")
+    page.get_by_label("Volledige naam").fill(name)
+    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
+    page.get_by_label("Wachtwoord (nogmaals)").fill(PASSWORD)
+    page.get_by_role("button", name="Wachtwoord opslaan en verder").click()
+    page.wait_for_url(re.compile(r"/accounts/2fa/totp/activate/$"))
+    # Nothing else before the second factor.
+    page.goto(link.split("/accounts/")[0] + "/staff/")
+    page.wait_for_url(re.compile(r"/accounts/2fa/totp/activate/$"))
+    secret = page.locator("code.digest").inner_text().strip()
+    page.locator("input[name=code]").fill(totp_code(secret))
+    page.locator("input[name=code]").press("Enter")
+    page.wait_for_url(lambda url: "/totp/activate/" not in url)
+    return page

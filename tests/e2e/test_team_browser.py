@@ -11,38 +11,10 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from requests_app.roles import Role
-from tests.e2e.pages import snap, staff_page
-from tests.factories import make_user, submit, totp_code
+from tests.e2e.pages import accept_and_enrol, link_in_mail, snap, staff_page
+from tests.factories import make_user, submit
 
 pytestmark = pytest.mark.e2e
-
-PASSWORD = "een-lang-wachtwoord-42"
-
-
-def link_in_mail(providers, address: str) -> str:
-    mail = providers.wait_for(lambda calls: any(c.to == [address] for c in calls))[-1]
-    return re.search(r"(http\S+/accounts/invitation/\S+/)", mail.text)[1]
-
-
-def accept_and_enrol(browser, link: str, name: str, shots=None):
-    """Open the invitation, choose a password, set up the authenticator app."""
-    page = browser.new_page(viewport={"width": 1100, "height": 900}, locale="nl-NL")
-    page.goto(link)
-    if shots:
-        snap(page, shots, "team-invitation-accept")
-    page.get_by_label("Volledige naam").fill(name)
-    page.get_by_label("Wachtwoord", exact=True).fill(PASSWORD)
-    page.get_by_label("Wachtwoord (nogmaals)").fill(PASSWORD)
-    page.get_by_role("button", name="Wachtwoord opslaan en verder").click()
-    page.wait_for_url(re.compile(r"/accounts/2fa/totp/activate/$"))
-    # Nothing else before the second factor.
-    page.goto(link.split("/accounts/")[0] + "/staff/")
-    page.wait_for_url(re.compile(r"/accounts/2fa/totp/activate/$"))
-    secret = page.locator("code.digest").inner_text().strip()
-    page.locator("input[name=code]").fill(totp_code(secret))
-    page.locator("input[name=code]").press("Enter")
-    page.wait_for_url(lambda url: "/totp/activate/" not in url)
-    return page
 
 
 def test_a_practice_gets_its_administrator_and_its_first_handler(
