@@ -11,7 +11,7 @@ from portal.forms.duplicates import KeepSeparateForm, MergeForm
 from portal.views.audited import render_page
 from portal.views.common import REFUSED, refusal, staff_required, visible_request
 from requests_app import access, audit
-from requests_app.models import AuditAction
+from requests_app.models import AuditAction, Request
 from requests_app.models.request import duplicate_of_open_request
 from requests_app.roles import Capability
 from workflows.casework import duplicates
@@ -55,8 +55,10 @@ def compare(request: HttpRequest, reference: str) -> HttpResponse:
 def _refused(request, item, first, exc, **forms) -> HttpResponse:
     """Someone acted first, or the first request closed: the page as it is now, with why."""
     messages.error(request, refusal(exc))
-    item.refresh_from_db()
-    return _page(request, item, first, status=409, **forms)
+    item = Request.objects.get(pk=item.pk)
+    if item.duplicate_of is None:  # kept separate meanwhile: nothing left to decide here
+        return redirect("staff:detail", reference=item.reference)
+    return _page(request, item, item.duplicate_of, status=409, **forms)
 
 
 @staff_required

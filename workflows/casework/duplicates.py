@@ -15,7 +15,6 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext, gettext_lazy
 
 from requests_app import access
@@ -135,7 +134,8 @@ def merge(request: Request, *, actor, version: int | None) -> Request:
         merged = perform_transition(
             request, "merge", actor=actor, version=version, note=first.reference
         )
-        received = date_format(timezone.localtime(merged.received_at), "j F Y, H:i")
+        # In figures: the note is read in either language.
+        received = timezone.localtime(merged.received_at).strftime("%d-%m-%Y %H:%M")
         description = merged.description[:DESCRIPTION_IN_HISTORY]
         log_event(
             first,
