@@ -148,3 +148,20 @@ def test_the_api_names_the_request_it_duplicates_only_when_the_client_made_both(
     assert api_status(client, other_key, third)["duplicate_of"] is None
     with translation.override("nl"):
         assert api_status(client, api_key, again)["state"] in ("received", "forwarded")
+
+
+def test_the_patient_reads_that_the_later_request_was_added_to_the_earlier_one(
+    client, handler, pair, patient
+):
+    from workflows.casework import duplicates, patients
+
+    first, again = pair
+    duplicates.merge(again, actor=handler, version=again.version)
+    client.force_login(patients.account_for(patient.email))
+    track = client.get("/track/").content.decode()
+    assert "Toegevoegd aan uw eerdere verzoek over hetzelfde" in track
+    history = client.get(f"/track/{again.reference}/access/").content.decode()
+    assert "Uw verzoek is toegevoegd aan uw eerdere verzoek over hetzelfde" in history
+    # The merged request takes no messages: the patient writes on the first one.
+    assert f"/track/{again.reference}/reply/" not in track
+    assert f"/track/{first.reference}/reply/" in track
