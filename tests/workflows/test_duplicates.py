@@ -231,3 +231,17 @@ def test_a_stale_form_changes_nothing(first, practice, patient, handler):
     with pytest.raises(StaleRequest):
         duplicates.merge(again, actor=handler, version=again.version - 1)
     assert fresh(again).state == S.FORWARDED
+
+
+def test_a_request_with_help_from_the_processor_under_way_is_not_merged(
+    first, practice, patient, handler
+):
+    from workflows.assistance import tasks as assistance
+
+    again = forwarded(submit(practice, patient))
+    perform_transition(again, "acknowledge", actor=handler)
+    again = perform_transition(fresh(again), "verify_identity", actor=handler, how="Aan de balie")
+    assistance.request_assistance(again, actor=handler, kind="supply", instruction="Alles")
+    with pytest.raises(duplicates.HelpStillAsked):
+        duplicates.merge(fresh(again), actor=handler, version=None)
+    assert fresh(again).state == S.IN_PROGRESS and not news(again).exists()

@@ -18,10 +18,11 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_lazy
 
 from requests_app import access
-from requests_app.errors import DomainError, TransitionRefused
+from requests_app.errors import TransitionRefused
 from requests_app.lifecycle import perform_change, perform_transition
-from requests_app.models import AuditAction, Request
-from requests_app.models.request import OPEN_STATES, person_label
+from requests_app.models import AssistanceTask, AuditAction, Request
+from requests_app.models.assistance import OPEN_TASK_STATES
+from requests_app.models.request import OPEN_STATES, DecisionIncomplete, person_label
 from requests_app.roles import Capability
 from requests_app.timeline import log_event
 from workflows.messaging import outbox
@@ -32,11 +33,22 @@ from workflows.models import Medium, Purpose
 DESCRIPTION_IN_HISTORY = 2000
 
 
-class ReasonRequired(DomainError):
+class ReasonRequired(DecisionIncomplete):
     """Keeping a possible duplicate separate needs the handler's reason."""
 
     def explain(self) -> str:
         return gettext("Say why the two requests are handled separately.")
+
+
+class HelpStillAsked(TransitionRefused):
+    """The later request has help from the processor under way: merged, that work would hang
+    from a request that is no longer handled."""
+
+    def explain(self) -> str:
+        return gettext(
+            "This request has help from the processor under way: wait for it, or withdraw it, "
+            "before merging; or keep the requests separate."
+        )
 
 
 def comparable_name(name: str) -> str:
@@ -131,6 +143,8 @@ def merge(request: Request, *, actor, version: int | None) -> Request:
             raise TransitionRefused(f"{request} is not flagged as a duplicate")
         # The first request is locked too, so that it cannot close while this one joins it.
         first = Request.objects.select_for_update().get(pk=request.duplicate_of_id)
+        if AssistanceTask.objects.filter(request=request, state__in=OPEN_TASK_STATES).exists():
+            raise HelpStillAsked(str(request))
         merged = perform_transition(
             request, "merge", actor=actor, version=version, note=first.reference
         )
