@@ -3,12 +3,12 @@
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from portal.forms.duplicates import KeepSeparateForm, MergeForm
-from portal.views.audited import render_page
+from portal.views.audited import shown
 from portal.views.common import REFUSED, refusal, staff_required, visible_request
 from requests_app import access, audit
 from requests_app.models import AuditAction, Request
@@ -39,10 +39,13 @@ def _page(request, item, first, *, merge_form=None, keep_form=None, status=200) 
         "keep_form": keep_form
         or KeepSeparateForm(initial={"version": item.version}, prefix="keep"),
     }
-    # The page shows the first request's patient data too: that look is recorded as well.
-    audit.record("request.view", AuditAction.READ, user=request.user, request=first)
-    return render_page(
-        request, "staff/duplicate.html", context, event="request.view", item=item, status=status
+    # The page shows the first request's patient data too: one record names both when they
+    # are the same address; a first request under another address has a record of its own.
+    if first.patient_email != item.patient_email:
+        audit.record("request.view", AuditAction.READ, user=request.user, request=first)
+    response = render(request, "staff/duplicate.html", context, status=status)
+    return shown(
+        request, response, event="request.view", item=item, details={"with": first.reference}
     )
 
 
