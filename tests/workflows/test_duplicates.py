@@ -245,3 +245,14 @@ def test_a_request_with_help_from_the_processor_under_way_is_not_merged(
     with pytest.raises(duplicates.HelpStillAsked):
         duplicates.merge(fresh(again), actor=handler, version=None)
     assert fresh(again).state == S.IN_PROGRESS and not news(again).exists()
+
+
+def test_a_request_routed_by_hand_that_came_first_is_the_first(practice, patient, support):
+    unrouted = submit(None, patient, practice_given="Dokter in Utrecht")
+    direct = forwarded(submit(practice, patient))
+    assert direct.duplicate_of is None  # the unrouted one has no practice yet
+    routed = route_request(unrouted, practice, actor=support)
+    # The earlier receipt starts the term: the later, direct request is the possible duplicate.
+    assert routed.duplicate_of is None
+    assert fresh(direct).duplicate_of == routed
+    assert routed.events.filter(action="duplicate_received", note=direct.reference).exists()
