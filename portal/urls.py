@@ -9,6 +9,7 @@ from portal.views import (
     api,
     audit_log,
     charges,
+    duplicates,
     exits,
     general_tasks,
     identifiers,
@@ -129,6 +130,9 @@ staff_urls = (
         path("requests/<str:reference>/assign/", staff.assign, name="assign"),
         path("requests/<str:reference>/message/", staff.message, name="message"),
         path("requests/<str:reference>/route/", staff.route, name="route"),
+        path("requests/<str:reference>/duplicate/", duplicates.compare, name="duplicate"),
+        path("requests/<str:reference>/duplicate/merge/", duplicates.merge, name="duplicate_merge"),
+        path("requests/<str:reference>/duplicate/keep/", duplicates.keep, name="duplicate_keep"),
         path("requests/<str:reference>/incident/", incidents.classify, name="classify"),
         path("requests/<str:reference>/assist/", tasks.ask, name="ask"),
         path(

@@ -51,7 +51,19 @@ def _as_json(item: Request, *, with_forwarded: bool = False) -> dict:
     }
     if with_forwarded:
         data["forwarded_at"] = item.forwarded_at.isoformat() if item.forwarded_at else None
+        data["duplicate_of"] = _duplicate_of(item)
     return data
+
+
+def _duplicate_of(item: Request) -> str | None:
+    """The reference of the request this one is linked to as a possible duplicate (or was
+    merged into); None when there is none. Only a request the same client submitted is named:
+    another's reference (from the web form or another app) would tell this client of a request
+    it did not make, and is a handle to that request."""
+    first = item.duplicate_of
+    if first is None or first.api_client_id is None or first.api_client_id != item.api_client_id:
+        return None
+    return first.reference
 
 
 def _flatten(body: dict) -> tuple[dict, dict]:

@@ -38,6 +38,7 @@ PATIENT_STATE = {
     S.FULFILLED: gettext_lazy("Carried out"),
     S.CLOSED: gettext_lazy("Closed"),
     S.WITHDRAWN: gettext_lazy("Withdrawn by you"),
+    S.MERGED: gettext_lazy("Added to your earlier request for the same thing"),
 }
 
 

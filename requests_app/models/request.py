@@ -52,6 +52,8 @@ class RequestState(models.TextChoices):
     DECIDED = "decided", _("Decided")
     CLOSED = "closed", _("Closed")
     WITHDRAWN = "withdrawn", _("Withdrawn")
+    # The same patient's same request, while the first was open: merged into that first one.
+    MERGED = "merged", _("Merged into an earlier request")
 
 
 S = RequestState
@@ -77,9 +79,19 @@ PRACTICE_OPEN_STATES = [
     S.ACKNOWLEDGED,
     S.INVESTIGATING,
 ]
-FINISHED_STATES = [S.CLOSED, S.WITHDRAWN]
+FINISHED_STATES = [S.CLOSED, S.WITHDRAWN, S.MERGED]
+# A possible duplicate can be merged from the moment a practice has it until its decision.
+MERGEABLE_STATES = [S.RECEIVED, *PRACTICE_OPEN_STATES]
 # Which states each kind of request passes through (used to draw the diagrams).
-INTAKE_STATES = [S.RECEIVED, S.UNROUTED, S.FORWARDED, S.AWAITING_PATIENT, S.CLOSED, S.WITHDRAWN]
+INTAKE_STATES = [
+    S.RECEIVED,
+    S.UNROUTED,
+    S.FORWARDED,
+    S.AWAITING_PATIENT,
+    S.CLOSED,
+    S.WITHDRAWN,
+    S.MERGED,
+]
 DATA_REQUEST_STATES = [
     *INTAKE_STATES,
     S.IN_REVIEW,
@@ -186,6 +198,18 @@ def work_carried_out(request: "Request") -> bool:
     """An erasure, rectification or restriction: the processor's part and the recipients to be
     told (GDPR art. 19) are done. Other kinds, and refused requests, have no such work."""
     return not any(check(request) for check in OPEN_WORK_CHECKS)
+
+
+def duplicate_of_open_request(request: "Request") -> bool:
+    """Flagged as the same patient's same request as another of its practice, which is still
+    open: only then can it be merged into that one (workflows.casework.duplicates)."""
+    first = request.duplicate_of
+    return (
+        first is not None
+        and first.is_open
+        and first.practice_id == request.practice_id
+        and first.kind == request.kind
+    )
 
 
 def complaint_settings_complete(request: "Request") -> bool:
@@ -303,6 +327,19 @@ class Request(models.Model):
     fee_paid_at = models.DateTimeField(_("fee paid"), null=True, blank=True)
     fee_waived_at = models.DateTimeField(_("fee waived"), null=True, blank=True)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # A possible duplicate: an open request of the same patient (canonical e-mail address, or
+    # name and date of birth), of the same kind, at the same practice, received earlier. Set at
+    # intake or routing (workflows.casework.duplicates); cleared when the handler keeps the two
+    # apart, kept (and the state 'merged') when merged.
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("possible duplicate of"),
+    )
+    duplicate_kept_reason = models.TextField(_("why kept separate"), blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -345,6 +382,11 @@ class Request(models.Model):
     @property
     def is_open(self) -> bool:
         return self.state in OPEN_STATES
+
+    @property
+    def duplicate_flagged(self) -> bool:
+        """Flagged as a possible duplicate, and not yet merged or kept separate."""
+        return self.duplicate_of_id is not None and self.state != S.MERGED
 
     @property
     def days_left(self) -> int | None:
@@ -563,6 +605,18 @@ class Request(models.Model):
 
     @transition(
         field=state,
+        source=MERGEABLE_STATES,
+        target=S.MERGED,
+        permission=by_practice_staff,
+        conditions=[duplicate_of_open_request],
+    )
+    def merge(self) -> None:
+        """The same patient's same request while the first is open: it ends here, and the first
+        (with the deadline from its own, earlier receipt) answers both."""
+        self.closed_at = timezone.now()
+
+    @transition(
+        field=state,
         source=PRACTICE_OPEN_STATES,
         target=GET_STATE(lambda r, *a, **k: r.state, states=PRACTICE_OPEN_STATES),
         permission=by_practice_staff,
@@ -688,6 +742,11 @@ ACTION_LABELS = {
     "recipient_added": _("Recipient added (GDPR art. 19)"),
     "recipient_tell": _("Recipient told (GDPR art. 19)"),
     "recipient_mark_impossible": _("Recipient cannot be told (GDPR art. 19)"),
+    "duplicate_flagged": _("Flagged as a possible duplicate"),
+    "duplicate_received": _("A possible duplicate of this request arrived"),
+    "merge": _("Merged into an earlier request"),
+    "duplicate_merged": _("A later request was merged into this one"),
+    "duplicate_kept": _("Kept separate from a possible duplicate"),
 }
 
 ACTOR_LABELS = {"system": _("portal"), "patient": _("patient")}

@@ -102,6 +102,14 @@ BAD_POSTS = {
         {"nature": "\x00"},
     ),
     "incident closed without a note": ("support", "incident", "/staff/incidents/{pk}/close/", {}),
+    # The incident's request is the same patient's second access request: a possible duplicate.
+    "keep separate without a reason": (
+        "handler",
+        "incident",
+        REQ + "duplicate/keep/",
+        {"keep-version": 0},
+    ),
+    "merge without a version": ("handler", "incident", REQ + "duplicate/merge/", {}),
     "AP decision without a reason": (
         "dpo",
         "incident",
@@ -247,6 +255,7 @@ READ_ONLY = {
     "staff:subprocessors",  # the register: configuration, no patient data
     "staff:letter",
     "staff:letter_pdf",
+    "staff:duplicate",
 }
 
 # The register of processing and announced changes of sub-processors: configuration and the

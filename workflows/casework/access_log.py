@@ -229,6 +229,11 @@ HAPPENED = {
     "fulfil": gettext_lazy("Your request was carried out"),
     "close": gettext_lazy("Your request was closed"),
     "withdraw": gettext_lazy("You withdrew your request"),
+    "merge": gettext_lazy("Your request was added to your earlier request for the same thing"),
+    "duplicate_merged": gettext_lazy("Your later request for the same thing was added to this one"),
+    "duplicate_kept": gettext_lazy(
+        "Your practice handles this request separately from your earlier one"
+    ),
 }
 PACKAGE_RELEASED = gettext_lazy("Your data are ready to download")
 FROM_PRACTICE = gettext_lazy("Message from your practice")

@@ -44,6 +44,7 @@ S = RequestState
 TERM_STARTS = {
     S.CLOSED: "closed_at",
     S.WITHDRAWN: "closed_at",
+    S.MERGED: "closed_at",
     S.FULFILLED: "fulfilled_at",
     S.REFUSED: "decided_at",
     S.DECIDED: "decided_at",  # a complaint's decision (Wkkgz art. 17)

@@ -10,7 +10,7 @@ from django.utils import timezone
 from requests_app.errors import TransitionRefused
 from requests_app.lifecycle import perform_transition
 from requests_app.models import Incident, Practice, Request, RequestState
-from workflows.casework import incidents
+from workflows.casework import duplicates, incidents
 from workflows.messaging import delivery, outbox
 from workflows.models import Medium, Notification, Purpose
 
@@ -125,6 +125,8 @@ def route_request(request: Request, practice: Practice, *, actor, note: str = ""
     incident it is (agreement art. 1.1 e i) then concerns that practice too, which is told."""
     with transaction.atomic():
         routed = perform_transition(request, "route", actor=actor, note=note, practice=practice)
+        # Now that it has a practice, it may turn out to be a request sent twice.
+        routed = duplicates.flag(routed, actor=actor)
         # The receipt promised the patient word once the practice was found (no practice
         # name: e-mails say as little as they can).
         told = outbox.message(

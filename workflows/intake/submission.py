@@ -22,7 +22,7 @@ from requests_app.models.intake import DRAFT_TTL, CodeCheck
 from requests_app.timeline import log_event
 from requests_app.validators import canonical_email
 from workflows import counters
-from workflows.casework import deadlines, incidents, patients
+from workflows.casework import deadlines, duplicates, incidents, patients
 from workflows.intake import forwarding
 from workflows.messaging import outbox
 from workflows.models import Medium, Purpose
@@ -165,6 +165,9 @@ def submit_request(
         )
         if request.practice_id is None:
             request = perform_transition(request, "hold_unrouted", actor=None)
+        else:
+            # The same patient's same request while the first is open: flagged and linked.
+            request = duplicates.flag(request)
     return request
 
 

@@ -225,7 +225,13 @@ SECTIONS: list[Section] = [
             C("extension_reason", "reasons for the extension"),
             C("identity_verified_at", "identity verified"),
             C("identity_method", "how the identity was verified"),
-            C("closed_at", "closed or withdrawn"),
+            C("closed_at", "closed, withdrawn or merged"),
+            C(
+                "duplicate_of",
+                "the earlier request it was linked to as a possible duplicate, or merged into",
+                "duplicate_of__reference",
+            ),
+            C("duplicate_kept_reason", "why the practice kept it apart from a possible duplicate"),
         ],
     ),
     model_section(
