@@ -305,6 +305,31 @@ PRACTICE_ROUTES = {
     "staff:own_settings",
 }
 
+# The practice's team and invitations: staff addresses and roles, no patient's data
+# (tests/portal/test_team_pages.py tests their allowed and refused paths).
+TEAM_ROUTES = {
+    "staff:team_start",
+    "staff:team",
+    "staff:team_invite",
+    "staff:team_invite_admin",
+    "staff:team_revoke",
+    "staff:team_remove",
+    "staff:team_review",
+}
+# The practice's standard texts: its own words with placeholders, no patient's data
+# (tests/portal/test_standard_text_pages.py).
+TEXT_ROUTES = {
+    "staff:standard_texts_start",
+    "staff:standard_texts",
+    "staff:standard_text_new",
+    "staff:standard_text_adopt",
+    "staff:standard_text",
+    "staff:standard_text_remove",
+}
+# Messages that failed for good: patients' addresses, recorded per practice as a list
+# (tests/portal/test_failed_messages_page.py).
+NOTIFICATION_ROUTES = {"staff:failed_notifications", "staff:resend_notification"}
+
 
 def test_every_staff_route_is_accounted_for():
     """A new staff route must be added to one of the lists above (and so be tested here)."""
@@ -318,9 +343,8 @@ def test_every_staff_route_is_accounted_for():
         for _w, _t, url, _d in BAD_POSTS.values()
     }
     accounted = set(REDIRECTING) | set(PLAIN_REFUSAL) | set(NO_PATIENT) | READ_ONLY
-    assert names == (
-        posted | accounted | REGISTER_ROUTES | EXIT_ROUTES | QUEUE_ROUTES | PRACTICE_ROUTES
-    )
+    own_tests = QUEUE_ROUTES | PRACTICE_ROUTES | TEAM_ROUTES | TEXT_ROUTES | NOTIFICATION_ROUTES
+    assert names == posted | accounted | REGISTER_ROUTES | EXIT_ROUTES | own_tests
 
 
 @pytest.mark.parametrize("name", NO_PATIENT)
