@@ -22,6 +22,7 @@ from portal.views import (
     practice_documents,
     recipients,
     register,
+    reports,
     signin,
     staff,
     subprocessor_changes,
@@ -206,6 +207,14 @@ staff_urls = (
         path("orders/<int:pk>/act/<str:action>/", legal_orders.order_act, name="order_act"),
         path("charges/", charges.statement, name="statement"),
         path("charges/statement.csv", charges.statement_csv, name="statement_csv"),
+        path("reports/", reports.practice_report, name="report"),
+        path("reports/<slug:table>.csv", reports.practice_report_csv, name="report_csv"),
+        path("reports/processor/", reports.processor_report, name="processor_report"),
+        path(
+            "reports/processor/<slug:table>.csv",
+            reports.processor_report_csv,
+            name="processor_report_csv",
+        ),
     ],
     "staff",
 )
