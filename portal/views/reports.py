@@ -12,7 +12,7 @@ from portal.views.common import bad_form, not_found, staff_required
 from requests_app import access, audit
 from requests_app.models import AuditAction
 from workflows.reports import charts, downloads
-from workflows.reports.figures import build_report, practices_reported_to
+from workflows.reports.figures import cached_report, practices_reported_to
 
 MAX_ID = 2**31 - 1  # beyond a practice's key: no such practice (and no query that overflows)
 
@@ -51,7 +51,7 @@ def _chosen(request: HttpRequest, *, processor: bool):
         object_id=f"{period.first:%Y-%m}/{period.last:%Y-%m}",
         practice_id=practice.pk if practice else None,
     )
-    return build_report(period, practice), form
+    return cached_report(period, practice), form
 
 
 def _page(request: HttpRequest, *, processor: bool) -> HttpResponse:

@@ -224,7 +224,7 @@ def test_the_processor_report_adds_every_practice_and_lists_them(figures, other_
         2,
         1,
     )
-    assert first.answer_p50 == D(days=29, hours=9, minutes=30)
+    assert (first.answered, first.late_share) == (3, 33)
     assert (second.practice_id, second.received, second.answered, second.late) == (
         other_practice.pk,
         1,

@@ -119,7 +119,7 @@ def _practices(report: Report) -> list[list]:
             _("Answered late"),
             _("Open now"),
             _("Overdue now"),
-            _("Median days to the answer"),
+            _("Share answered late (%)"),
         ]
     ]
     for p in report.practices or []:
@@ -132,7 +132,7 @@ def _practices(report: Report) -> list[list]:
                 p.late,
                 p.open_now,
                 p.overdue_now,
-                _in(DAY, p.answer_p50),
+                "" if p.late_share is None else p.late_share,
             ]
         )
     return rows

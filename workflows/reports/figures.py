@@ -11,9 +11,11 @@ run of whole months; requests and tasks count in the month they were received or
 import dataclasses
 import datetime
 
-from django.db.models import Aggregate, Count, DurationField, F, Max, Q, QuerySet, Value
-from django.db.models.functions import TruncMonth
-from django.utils import timezone
+from django.contrib.postgres.fields import ArrayField
+from django.core.cache import cache
+from django.db.models import Aggregate, Count, F, FloatField, Func, Q, QuerySet, Value
+from django.db.models.functions import Cast, TruncMonth
+from django.utils import timezone, translation
 
 from requests_app import access
 from requests_app.legal import LegalGround
@@ -26,29 +28,51 @@ from requests_app.roles import Capability
 MAX_MONTHS = 36
 
 
-class Percentile(Aggregate):
-    """PostgreSQL's `percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)`, the fraction
-    passed as a query parameter; NULLs (a step not taken yet) are left out, as by any aggregate.
-    On an interval it gives an interval."""
+class Percentiles(Aggregate):
+    """PostgreSQL's `percentile_cont(fractions) WITHIN GROUP (ORDER BY expression)`: several
+    percentiles from one sort, the fractions passed as a query parameter (an array); NULLs (a
+    step not taken yet) are left out, as by any aggregate. The result is a list, one value per
+    fraction; 1.0 gives the largest."""
 
     function = "percentile_cont"
-    # The two source expressions are the fraction and the ordering: joined into the SQL above.
+    # The two source expressions are the fractions and the ordering: joined into the SQL above.
     template = "%(function)s(%(expressions)s)"
     arg_joiner = ") WITHIN GROUP (ORDER BY "
     allow_distinct = False
 
-    def __init__(self, fraction: float, expression, **extra) -> None:
-        if not 0 <= fraction <= 1:
+    def __init__(self, fractions: tuple[float, ...], expression, **extra) -> None:
+        if not all(0 <= f <= 1 for f in fractions):
             raise ValueError("a percentile's fraction lies between 0 and 1")
-        super().__init__(Value(float(fraction)), expression, **extra)
+        array = ArrayField(FloatField())
+        super().__init__(
+            Cast(Value([float(f) for f in fractions]), array),
+            expression,
+            output_field=array,
+            **extra,
+        )
 
     def as_sqlite(self, compiler, connection, **extra):
         """The embedded development database has no percentiles: they read as not known."""
         return "NULL", []
 
 
-def _since(end: str, start: str):
-    return F(end) - F(start)
+class SecondsBetween(Func):
+    """Seconds from `start` to `end` as a double (date_part, not EXTRACT, which gives a slower
+    numeric): what the percentiles sort. NULL while `end` is not reached."""
+
+    template = "date_part('epoch', %(expressions)s)"
+    arg_joiner = " - "
+    output_field = FloatField()
+
+    def __init__(self, end: str, start: str) -> None:
+        super().__init__(F(end), F(start))
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return "NULL", []
+
+
+# Median, 95th percentile and the longest, from one sort.
+SPREAD = (0.5, 0.95, 1.0)
 
 
 # --- The period -------------------------------------------------------------------------------
@@ -160,7 +184,10 @@ class PracticeRow:
     late: int
     open_now: int
     overdue_now: int
-    answer_p50: datetime.timedelta | None
+
+    @property
+    def late_share(self) -> int | None:
+        return round(100 * self.late / self.answered) if self.answered else None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,6 +210,7 @@ class Report:
     grounds: list[GroundRow]
     tasks: list[TaskRow]
     practices: list[PracticeRow] | None  # per practice, in the processor's report of all
+    computed_at: datetime.datetime
 
     @property
     def has_requests(self) -> bool:
@@ -209,11 +237,8 @@ def build_report(
         requests = requests.filter(practice=practice)
         tasks = tasks.filter(practice=practice)
     received = requests.filter(received_at__gte=period.start, received_at__lt=period.end)
-    totals = received.aggregate(
-        received=Count("pk"),
-        answered=Count("pk", filter=_answered()),
-        on_time=Count("pk", filter=_answered() & _in_term()),
-        extended=Count("pk", filter=Q(extended_at__isnull=False)),
+    counts = _counts(received, period)
+    spread = received.aggregate(
         **_duration_aggregates("forwarding", "forwarded_at"),
         **_duration_aggregates("acknowledgement", "acknowledged_at"),
         **_duration_aggregates("answer", "decided_at"),
@@ -225,22 +250,49 @@ def build_report(
         period=period,
         practice=practice,
         today=today,
-        months=_months(received, period),
-        kinds=_kinds(received),
-        received=totals["received"],
-        forwarding=_durations(totals, "forwarding"),
-        acknowledgement=_durations(totals, "acknowledgement"),
-        answer=_durations(totals, "answer"),
-        answered=totals["answered"],
-        on_time=totals["on_time"],
-        late=totals["answered"] - totals["on_time"],
-        extended=totals["extended"],
+        months=counts.months,
+        kinds=counts.kinds,
+        received=counts.received,
+        forwarding=_durations(spread, "forwarding"),
+        acknowledgement=_durations(spread, "acknowledgement"),
+        answer=_durations(spread, "answer"),
+        answered=counts.answered,
+        on_time=counts.on_time,
+        late=counts.answered - counts.on_time,
+        extended=counts.extended,
         open_now=now["open"],
         overdue_now=now["overdue"],
-        grounds=_grounds(received),
+        grounds=counts.grounds,
         tasks=_tasks(tasks, period, today),
         practices=_practices(period, today) if practice is None else None,
+        computed_at=timezone.now(),
     )
+
+
+# A report is read, not worked from: its figures may be a few minutes old (the page says when
+# they were counted), so a reader who changes the months and back, or many staff of the processor
+# reading at once, cost the database one count.
+CACHE_SECONDS = 300
+
+
+def cached_report(period: Period, practice: Practice | None) -> Report:
+    """The report as counted at most CACHE_SECONDS ago (per practice, months, day, language)."""
+    today = timezone.localdate()
+    key = ":".join(
+        [
+            "report",
+            str(practice.pk if practice else "all"),
+            f"{period.first:%Y-%m}",
+            f"{period.last:%Y-%m}",
+            today.isoformat(),
+            translation.get_language() or "",
+        ]
+    )
+    found = cache.get(key)
+    if found is None:
+        found = build_report(period, practice, today=today)
+        cache.set(key, found, CACHE_SECONDS)
+    return found
 
 
 def _answered() -> Q:
@@ -256,75 +308,93 @@ def _in_term() -> Q:
 
 
 def _duration_aggregates(name: str, reached: str) -> dict:
-    """Count, median, 95th percentile and longest time from receipt to the moment `reached`."""
-    took = _since(reached, "received_at")
+    """Count, and median, 95th percentile and longest time from receipt to `reached`."""
     return {
         f"{name}_count": Count(reached),
-        f"{name}_p50": Percentile(0.5, took, output_field=DurationField()),
-        f"{name}_p95": Percentile(0.95, took, output_field=DurationField()),
-        f"{name}_max": Max(took, output_field=DurationField()),
+        f"{name}_spread": Percentiles(SPREAD, SecondsBetween(reached, "received_at")),
     }
 
 
+def _seconds(value: float | None) -> datetime.timedelta | None:
+    return None if value is None else datetime.timedelta(seconds=value)
+
+
+def _spread(count: int, spread: list[float] | None) -> Durations:
+    p50, p95, longest = spread or (None, None, None)
+    return Durations(count, _seconds(p50), _seconds(p95), _seconds(longest))
+
+
 def _durations(values: dict, name: str) -> Durations:
-    return Durations(
-        count=values[f"{name}_count"],
-        p50=values[f"{name}_p50"],
-        p95=values[f"{name}_p95"],
-        max=values[f"{name}_max"],
-    )
+    return _spread(values[f"{name}_count"], values[f"{name}_spread"])
 
 
-def _months(received: QuerySet, period: Period) -> list[MonthRow]:
-    counts: dict[datetime.date, dict[str, int]] = {m: {} for m in period.months}
-    answered: dict[datetime.date, tuple[int, int]] = {}
+@dataclasses.dataclass
+class _Counts:
+    """What one GROUP BY over the period's requests gives, folded per month, kind and ground."""
+
+    months: list[MonthRow]
+    kinds: list[tuple[str, str, int]]
+    grounds: list[GroundRow]
+    received: int
+    answered: int
+    on_time: int
+    extended: int
+
+
+def _counts(received: QuerySet, period: Period) -> _Counts:
+    """One query for every count of the period: per month, kind, decision and ground."""
     rows = (
         received.annotate(month=TruncMonth("received_at"))
-        .values("month", "kind")
+        .values("month", "kind", "decision", "legal_ground")
         .annotate(
             n=Count("pk"),
             answered=Count("pk", filter=_answered()),
             on_time=Count("pk", filter=_answered() & _in_term()),
+            extended=Count("pk", filter=Q(extended_at__isnull=False)),
         )
         .order_by()
     )
+    per_month: dict[datetime.date, dict[str, int]] = {m: {} for m in period.months}
+    in_term: dict[datetime.date, list[int]] = {m: [0, 0] for m in period.months}
+    per_kind: dict[str, int] = {}
+    per_ground: dict[str, dict[str, int]] = {}
+    totals = {"n": 0, "answered": 0, "on_time": 0, "extended": 0}
     for row in rows:
-        month = timezone.localtime(row["month"]).date() if row["month"] else None
-        if month not in counts:
+        month = timezone.localtime(row["month"]).date()
+        if month not in per_month:
             continue
-        counts[month][row["kind"]] = row["n"]
-        done, in_term = answered.get(month, (0, 0))
-        answered[month] = (done + row["answered"], in_term + row["on_time"])
-    result = []
-    for month, by_kind in counts.items():
-        done, in_term = answered.get(month, (0, 0))
-        result.append(
-            MonthRow(
-                month=month,
-                by_kind=by_kind,
-                total=sum(by_kind.values()),
-                on_time=in_term,
-                late=done - in_term,
-            )
+        kind, n = row["kind"], row["n"]
+        per_month[month][kind] = per_month[month].get(kind, 0) + n
+        per_kind[kind] = per_kind.get(kind, 0) + n
+        in_term[month][0] += row["answered"]
+        in_term[month][1] += row["on_time"]
+        for name in totals:
+            totals[name] += row[name]
+        if row["decision"] in (RequestState.REFUSED, RequestState.PARTIALLY_GRANTED):
+            found = per_ground.setdefault(row["legal_ground"], {})
+            found[row["decision"]] = found.get(row["decision"], 0) + n
+    months = [
+        MonthRow(
+            month=month,
+            by_kind=kinds,
+            total=sum(kinds.values()),
+            on_time=in_term[month][1],
+            late=in_term[month][0] - in_term[month][1],
         )
-    return result
-
-
-def _kinds(received: QuerySet) -> list[tuple[str, str, int]]:
-    found = dict(received.values_list("kind").annotate(n=Count("pk")).order_by())
-    return [(kind, str(label), found[kind]) for kind, label in RequestKind.choices if kind in found]
-
-
-def _grounds(received: QuerySet) -> list[GroundRow]:
-    rows = (
-        received.filter(decision__in=[RequestState.REFUSED, RequestState.PARTIALLY_GRANTED])
-        .values_list("legal_ground", "decision")
-        .annotate(n=Count("pk"))
-        .order_by()
+        for month, kinds in per_month.items()
+    ]
+    return _Counts(
+        months=months,
+        kinds=[(k, str(label), per_kind[k]) for k, label in RequestKind.choices if k in per_kind],
+        grounds=_grounds(per_ground),
+        received=totals["n"],
+        answered=totals["answered"],
+        on_time=totals["on_time"],
+        extended=totals["extended"],
     )
-    counts: dict[str, dict[str, int]] = {}
-    for ground, decision, n in rows:
-        counts.setdefault(ground, {})[decision] = n
+
+
+def _grounds(counts: dict[str, dict[str, int]]) -> list[GroundRow]:
     labels = dict(LegalGround.choices)
     result = [
         GroundRow(
@@ -341,7 +411,7 @@ def _grounds(received: QuerySet) -> list[GroundRow]:
 def _tasks(tasks: QuerySet, period: Period, today: datetime.date) -> list[TaskRow]:
     asked = Q(requested_at__gte=period.start, requested_at__lt=period.end)
     delivered = asked & Q(delivered_at__isnull=False)
-    took = _since("delivered_at", "requested_at")
+    took = SecondsBetween("delivered_at", "requested_at")
     rows = {
         row["kind"]: row
         for row in tasks.values("kind")
@@ -351,9 +421,7 @@ def _tasks(tasks: QuerySet, period: Period, today: datetime.date) -> list[TaskRo
             on_time=Count("pk", filter=delivered & Q(delivered_at__date__lte=F("due"))),
             open_now=Count("pk", filter=Q(state__in=OPEN_TASK_STATES)),
             overdue_now=Count("pk", filter=Q(state__in=CLOCK_STATES, due__lt=today)),
-            p50=Percentile(0.5, took, filter=asked, output_field=DurationField()),
-            p95=Percentile(0.95, took, filter=asked, output_field=DurationField()),
-            longest=_max_filtered(took, asked),
+            spread=Percentiles(SPREAD, took, filter=asked),
         )
         .order_by()
     }
@@ -371,14 +439,10 @@ def _tasks(tasks: QuerySet, period: Period, today: datetime.date) -> list[TaskRo
                 delivered_late=row["delivered"] - row["on_time"],
                 open_now=row["open_now"],
                 overdue_now=row["overdue_now"],
-                delivery=Durations(row["delivered"], row["p50"], row["p95"], row["longest"]),
+                delivery=_spread(row["delivered"], row["spread"]),
             )
         )
     return result
-
-
-def _max_filtered(expression, condition: Q):
-    return Max(expression, filter=condition, output_field=DurationField())
 
 
 def _practices(period: Period, today: datetime.date) -> list[PracticeRow]:
@@ -395,11 +459,8 @@ def _practices(period: Period, today: datetime.date) -> list[PracticeRow]:
             on_time=Count("pk", filter=answered & _in_term()),
             open_now=Count("pk", filter=Q(state__in=OPEN_STATES)),
             overdue_now=Count("pk", filter=Q(state__in=OPEN_STATES, response_due__lt=today)),
-            answer_p50=Percentile(
-                0.5,
-                _since("decided_at", "received_at"),
-                filter=in_period,
-                output_field=DurationField(),
+            answer=Percentiles(
+                (0.5,), SecondsBetween("decided_at", "received_at"), filter=in_period
             ),
         )
         .order_by()
@@ -417,7 +478,6 @@ def _practices(period: Period, today: datetime.date) -> list[PracticeRow]:
                 late=found.get("answered", 0) - found.get("on_time", 0),
                 open_now=found.get("open_now", 0),
                 overdue_now=found.get("overdue_now", 0),
-                answer_p50=found.get("answer_p50"),
             )
         )
     return sorted(rows, key=lambda r: (-r.overdue_now, -r.late, r.name.casefold(), r.agb_code))
