@@ -166,7 +166,8 @@ def test_no_data_yet(client, handler):
     page = response.content.decode()
     assert response.status_code == 200
     assert "No requests were received in these months yet." in page
-    assert "No refusals in these months." in page and "NaN" not in page
+    assert "No assistance was asked for in these months." in page and "NaN" not in page
+    assert "<svg" not in page  # no chart of nothing but zeros
     for table in ("summary", "months", "durations", "tasks", "grounds", "in_term", "kinds"):
         assert client.get(f"/staff/reports/{table}.csv").status_code == 200
 

@@ -18,11 +18,11 @@ from django.utils.translation import gettext as _
 from workflows.reports.figures import Report
 
 WIDTH = 400
-FONT = 14
-LINE = 18  # height of one line of label text
+FONT = 15
+LINE = 20  # height of one line of label text
 BAR = 16
 GAP = 12  # between one row and the next
-WRAP = 40  # characters of label on one line
+WRAP = 38  # characters of label on one line
 INK = "#1b1b1b"
 ON_TIME = "#00558c"  # the portal's accent: 7.5:1 on white
 LATE = "#a4262c"  # 6.9:1 on white; hatched too
