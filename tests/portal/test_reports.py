@@ -177,3 +177,19 @@ def test_the_navigation_links_to_the_reports(client, handler, support):
     assert 'href="/staff/reports/"' in client.get("/staff/").content.decode()
     client.force_login(support)
     assert 'href="/staff/reports/processor/"' in client.get("/staff/tasks/").content.decode()
+
+
+def test_a_time_taken_reads_in_the_unit_a_reader_thinks_in():
+    from django.utils import translation
+
+    from portal.templatetags.report_tags import took
+
+    D = datetime.timedelta
+    with translation.override("nl"):
+        assert took(None) == "–"
+        assert took(D(seconds=45)) == "45 s"
+        assert took(D(minutes=12, seconds=20)) == "12 min"
+        assert took(D(hours=5, minutes=30)) == "5,5 uur"
+        assert took(D(days=12, hours=8)) == "12,3 dagen"
+    with translation.override("en"):
+        assert took(D(days=2)) == "2.0 days"
