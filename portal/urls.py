@@ -26,6 +26,7 @@ from portal.views import (
     queue_export,
     recipients,
     register,
+    reports,
     signin,
     staff,
     standard_texts,
@@ -277,6 +278,14 @@ staff_urls = (
         path("practices/<str:agb>/edit/", practices.practice_edit, name="practice_edit"),
         path("settings/", practices.own_settings_start, name="own_settings_start"),
         path("settings/<str:agb>/", practices.own_settings, name="own_settings"),
+        path("reports/", reports.practice_report, name="report"),
+        path("reports/<slug:table>.csv", reports.practice_report_csv, name="report_csv"),
+        path("reports/processor/", reports.processor_report, name="processor_report"),
+        path(
+            "reports/processor/<slug:table>.csv",
+            reports.processor_report_csv,
+            name="processor_report_csv",
+        ),
     ],
     "staff",
 )

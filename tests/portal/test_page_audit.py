@@ -329,6 +329,13 @@ TEXT_ROUTES = {
 # Messages that failed for good: patients' addresses, recorded per practice as a list
 # (tests/portal/test_failed_messages_page.py).
 NOTIFICATION_ROUTES = {"staff:failed_notifications", "staff:resend_notification"}
+# Reports: counts and times, no patient's data; each view recorded (tests/portal/test_report_pages.py).
+REPORT_ROUTES = {
+    "staff:report",
+    "staff:report_csv",
+    "staff:processor_report",
+    "staff:processor_report_csv",
+}
 
 
 def test_every_staff_route_is_accounted_for():
@@ -343,7 +350,14 @@ def test_every_staff_route_is_accounted_for():
         for _w, _t, url, _d in BAD_POSTS.values()
     }
     accounted = set(REDIRECTING) | set(PLAIN_REFUSAL) | set(NO_PATIENT) | READ_ONLY
-    own_tests = QUEUE_ROUTES | PRACTICE_ROUTES | TEAM_ROUTES | TEXT_ROUTES | NOTIFICATION_ROUTES
+    own_tests = (
+        QUEUE_ROUTES
+        | PRACTICE_ROUTES
+        | TEAM_ROUTES
+        | TEXT_ROUTES
+        | NOTIFICATION_ROUTES
+        | REPORT_ROUTES
+    )
     assert names == posted | accounted | REGISTER_ROUTES | EXIT_ROUTES | own_tests
 
 
