@@ -329,7 +329,8 @@ TEXT_ROUTES = {
 # Messages that failed for good: patients' addresses, recorded per practice as a list
 # (tests/portal/test_failed_messages_page.py).
 NOTIFICATION_ROUTES = {"staff:failed_notifications", "staff:resend_notification"}
-# Reports: counts and times, no patient's data; each view recorded (tests/portal/test_report_pages.py).
+# Reports: counts and times, no patient's data; each view recorded
+# (tests/portal/test_reports.py).
 REPORT_ROUTES = {
     "staff:report",
     "staff:report_csv",
