@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
-from django_fsm import has_transition_perm
+from django_fsm import can_proceed, has_transition_perm
 
 from portal.forms.incidents import ClassifyForm
 from portal.forms.staff import ACTIONS, AssignForm, MessageForm, RouteForm
@@ -66,6 +66,7 @@ def queue(request: HttpRequest) -> HttpResponse:
             ],
             "kinds": RequestKind.choices,
             "total": sum(counts.values()),
+            "may_enter": bool(access.practices_where(request.user, Capability.WORK_REQUESTS)),
         },
     )
     return _shown_list(request, response, "queue.view", page, chosen)
@@ -168,6 +169,8 @@ def _detail(
         "conversation": item.messages.select_related("author"),
         "waits": item.waits.all(),
         "packages": _packages(item, user),
+        # Not the patient's practice: the way back to processor support (staff_entry.send_back).
+        "may_send_back": works_here and can_proceed(item.send_back),
         # A page shown again after a step was posted: the language switch returns to the page.
         "page_path": reverse("staff:detail", args=[item.reference]),
     }
