@@ -202,9 +202,10 @@ def letters_of(item: Request) -> list[Letter]:
     if item.practice_id is None:
         return []
     by_action = _letters_by_action()
-    events = list(
-        _written_by_this_practice(item).filter(action__in=list(by_action)).select_related("actor")
-    )
+    # One query: the steps that write letters and any send-back, which ends the letters before.
+    found = list(item.events.filter(action__in=[*by_action, "send_back"]).select_related("actor"))
+    backs = [i for i, event in enumerate(found) if event.action == "send_back"]
+    events = found[backs[-1] + 1 :] if backs else found
     roles = _roles_at(item, events)
     return [
         letter for event in events for letter in _letters_of_event(item, event, by_action, roles)
