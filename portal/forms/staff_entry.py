@@ -5,15 +5,26 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from portal.forms.intake import RequestDetailsForm
+from portal.forms.intake import BirthDateField, RequestDetailsForm
 from requests_app.models import Channel, Practice
 from requests_app.models.request import STAFF_CHANNELS
-from requests_app.validators import no_mailbox_address, validate_text_direction
+from requests_app.validators import (
+    no_mailbox_address,
+    validate_birth_date,
+    validate_text_direction,
+)
 from workflows.intake.staff_entry import Entry, receipt_problem
 from workflows.intake.submission import PatientDetails, Submission
 
 
 class StaffEntryForm(RequestDetailsForm):
+    # Day, month and year in three boxes, as on the patient's form (a date picker follows the
+    # browser's locale).
+    birth_date = BirthDateField(
+        label=_("Date of birth"),
+        validators=[validate_birth_date],
+        help_text=_("For example 17 5 1980."),
+    )
     practice = forms.ModelChoiceField(label=_("Practice"), queryset=Practice.objects.none())
     channel = forms.ChoiceField(
         label=_("How did the request come in?"),

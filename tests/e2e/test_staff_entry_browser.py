@@ -29,7 +29,8 @@ def test_a_letter_is_entered_and_answered_by_post(
     page.get_by_label("Ontvangen op").fill(received.isoformat())
     page.get_by_label("Soort verzoek").select_option("access")
     page.get_by_label("Volledige naam van de patiënt").fill("Grietje Bakker")
-    page.get_by_label("Geboortedatum").fill("1950-02-01")
+    for box, value in (("0", "1"), ("1", "2"), ("2", "1950")):
+        page.locator(f"input[name=birth_date_{box}]").fill(value)
     page.get_by_label("Postadres").fill("Kerkstraat 5\n1234 AB Ergens")
     page.get_by_label("Het verzoek, in de woorden van de patiënt").fill(
         "Ik wil graag zien welke gegevens u over mij heeft."
