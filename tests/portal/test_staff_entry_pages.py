@@ -146,3 +146,32 @@ def test_a_closed_request_cannot_be_sent_back(client, handler, practice, patient
     response = client.post(url, {"version": item.version, "reason": "Niet van ons"})
     assert response.status_code == 400
     assert Request.objects.get(pk=item.pk).state == RequestState.CLOSED
+
+
+def test_the_handler_records_a_withdrawal_only_of_a_request_the_practice_entered(
+    client, handler, practice, patient, providers
+):
+    client.force_login(handler)
+    client.post(URL, _form(practice))
+    entered = Request.objects.get()
+    web = forwarded(submit(practice, patient))
+    step = "/staff/requests/{}/act/withdraw/"
+    assert (
+        step.format(web.reference)
+        not in client.get(f"/staff/requests/{web.reference}/").content.decode()
+    )
+    response = client.post(
+        step.format(web.reference), {"withdraw-version": web.version, "withdraw-note": "Gebeld"}
+    )
+    assert response.status_code == 403  # the patient's own step
+    assert Request.objects.get(pk=web.pk).state == RequestState.FORWARDED
+    page = client.get(f"/staff/requests/{entered.reference}/").content.decode()
+    assert step.format(entered.reference) in page
+    response = client.post(
+        step.format(entered.reference),
+        {"withdraw-version": entered.version, "withdraw-note": "Per telefoon ingetrokken"},
+    )
+    assert response.status_code == 302
+    done = Request.objects.get(pk=entered.pk)
+    assert done.state == RequestState.WITHDRAWN
+    assert done.events.last().note == "Per telefoon ingetrokken"
