@@ -73,8 +73,23 @@ def test_a_patient_without_e_mail_is_never_mailed_and_gets_letters_by_post(
     assert not Notification.objects.filter(request=item, medium="email").exists()
     receipt = letters.letters_of(item)[0]
     page = letters.render_document(receipt)
-    assert "Dorpsstraat 1" in page and "per post" in page
+    assert "Dorpsstraat 1" in page
+    assert (
+        "U gaf ons geen e-mailadres; daarom sturen wij onze brieven over dit verzoek per post."
+        in page
+    )
+    assert "U bereikt ons per brief, per telefoon of aan onze balie" in page
     assert "/track/" not in page
+    # A question goes by post too, and asks for the answer the same way.
+    from workflows.casework import actions
+
+    item = actions.act(item, "acknowledge", actor=handler, version=item.version)
+    actions.act(item, "ask_patient", actor=handler, version=item.version, note="Welke periode?")
+    question = letters.letters_of(Request.objects.get(pk=item.pk))[-1]
+    page = letters.render_document(question)
+    assert "Antwoord ons alstublieft per brief, per telefoon of aan onze balie" in page
+    assert "/track/" not in page
+    assert not Notification.objects.filter(request=item, medium="email").exists()
     # No sign-in account for an address nobody reads.
     from django.contrib.auth import get_user_model
 
