@@ -79,6 +79,13 @@ def test_a_patient_without_e_mail_is_never_mailed_and_gets_letters_by_post(
         in page
     )
     assert "U bereikt ons per brief, per telefoon of aan onze balie" in page
+    Request.objects.filter(pk=item.pk).update(language="en")
+    english = letters.render_document(letters.letters_of(Request.objects.get(pk=item.pk))[0])
+    assert (
+        "You gave us no e-mail address, so we send our letters about this request by post."
+        in english
+    )
+    Request.objects.filter(pk=item.pk).update(language="nl")
     assert "/track/" not in page
     # A question goes by post too, and asks for the answer the same way.
     from workflows.casework import actions
