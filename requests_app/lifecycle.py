@@ -48,6 +48,8 @@ def _recorder(prefix: str, purpose: Callable[..., str] | None = None):
             audit_as=(f"{prefix}.{name}", AuditAction.UPDATE),
             purpose=purpose(locked) if purpose else "",
             audit_details={"from": source, "to": locked.state},
+            # A request sent back has no practice now: the act stays in the sender's log.
+            practice_id=getattr(locked, "sent_back_from_id", None) if name == "send_back" else None,
         )
 
     return record

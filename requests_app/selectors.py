@@ -46,7 +46,11 @@ def practice_queue(user) -> QuerySet[Request]:
 
 
 def unrouted_queue(user) -> QuerySet[Request]:
-    return requests_visible_to(user).filter(state=RequestState.UNROUTED)
+    return (
+        requests_visible_to(user)
+        .filter(state=RequestState.UNROUTED)
+        .select_related("sent_back_from")
+    )
 
 
 QUEUE_ORDERS = {
@@ -569,3 +573,30 @@ def standard_texts_of(user) -> QuerySet:
     from requests_app.models import StandardText
 
     return StandardText.objects.filter(practice_id__in=access.practice_ids(user), active=True)
+
+
+# --- Requests entered by practice staff (letter, telephone, desk) ------------------------------
+def practices_entering_for(user) -> QuerySet[Practice]:
+    """The active practices for which the account handles requests, and so may enter them."""
+    from requests_app.roles import Capability
+
+    ids = access.practices_where(user, Capability.WORK_REQUESTS)
+    return Practice.objects.filter(pk__in=ids, active=True).order_by("name")
+
+
+def handlers_of_practices(practice_ids) -> QuerySet:
+    """Who a request entered for one of these practices may be given to: their handlers (the
+    workflow checks that the handler works for the very practice chosen)."""
+    from django.contrib.auth import get_user_model
+
+    from requests_app.roles import Capability, roles_with
+
+    return (
+        get_user_model()
+        .objects.filter(
+            memberships__practice__in=list(practice_ids),
+            memberships__role__in=roles_with(Capability.WORK_REQUESTS),
+        )
+        .distinct()
+        .order_by("last_name", "first_name", "email")
+    )

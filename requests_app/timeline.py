@@ -46,6 +46,7 @@ def log_event(
     object_id: str = "",
     purpose: str = "",
     audit_details: dict | None = None,
+    practice_id: int | None = None,
 ) -> RequestEvent | TaskEvent:
     """Write the row `action` on the subject's timeline and, with `audit_as` (event type,
     action), the audit record of the same act: both or neither.
@@ -54,7 +55,8 @@ def log_event(
     states default to the subject's own (an act that changes none). `details` are kept on a
     task's row and, unless `audit_details` is given, in the audit record. The record names the
     subject (the request, or the task within its request) unless `object_type`, `object_id` or
-    `purpose` say otherwise.
+    `purpose` say otherwise; `practice_id` names the practice whose log holds it when the
+    request no longer does (sent back by that practice).
     """
     actor_label = actor_label or label_for(actor)
     row = {
@@ -65,7 +67,6 @@ def log_event(
         "to_state": subject.state if to_state is None else to_state,
         "note": note,
     }
-    practice_id = None
     if isinstance(subject, AssistanceTask):
         request = subject.request
         object_type = object_type or "assistance_task"

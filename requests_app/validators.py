@@ -138,6 +138,23 @@ def _refuse_hidden(value: str, message) -> None:
         )
 
 
+# A patient without an e-mail address (who wrote, phoned or came to the desk) is keyed by an
+# address in a domain that never resolves (RFC 6761: ".invalid"), one per request, so every rule
+# that finds a patient's records by address (their access log, their package, retention) finds
+# this request alone and never another patient without an address. Nothing is ever sent there.
+NO_MAILBOX_DOMAIN = "no-email.invalid"
+
+
+def no_mailbox_address() -> str:
+    import secrets
+
+    return f"post-{secrets.token_hex(12)}@{NO_MAILBOX_DOMAIN}"
+
+
+def has_mailbox(address: str) -> bool:
+    return bool(address) and not address.endswith(f"@{NO_MAILBOX_DOMAIN}")
+
+
 def validate_person_name(value: str) -> None:
     """A name staff read and compare must look as it is stored: "Jan Jansen" written with a
     right-to-left override shows reversed, and a zero-width space makes two names look alike."""

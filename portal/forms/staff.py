@@ -282,6 +282,18 @@ class ComplaintDecisionForm(ActionForm):
         }
 
 
+class WithdrawForm(ActionForm):
+    """A request the practice entered, withdrawn by the patient by letter, telephone or at the
+    desk: the history records how."""
+
+    note = forms.CharField(
+        label=_("How did the patient withdraw the request?"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example: by telephone on 3 May, spoke to the patient."),
+    )
+
+
 # action -> (form, button label)
 ACTIONS = {
     "acknowledge": (SimpleAction, _("Acknowledge: I am handling this request")),
@@ -299,6 +311,7 @@ ACTIONS = {
     "decide_complaint": (ComplaintDecisionForm, _("Record the decision")),
     "close": (SimpleAction, _("Close")),
     "extend": (ExtendForm, _("Extend the deadline")),
+    "withdraw": (WithdrawForm, _("Record the patient's withdrawal")),
 }
 
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
-from django_fsm import has_transition_perm
+from django_fsm import can_proceed, has_transition_perm
 
 from portal.forms.incidents import ClassifyForm
 from portal.forms.queue import BulkForm
@@ -80,6 +80,7 @@ def _queue_page(
             "bulk_form": bulk_form,
             "picked": set(picked),
             "export_url": reverse("staff:queue_export") + (f"?{query}" if query else ""),
+            "may_enter": bool(access.practices_where(request.user, Capability.WORK_REQUESTS)),
         },
         status=status,
     )
@@ -256,6 +257,8 @@ def _detail(
         "conversation": item.messages.select_related("author"),
         "waits": item.waits.all(),
         "packages": _packages(item, user),
+        # Not the patient's practice: the way back to processor support (staff_entry.send_back).
+        "may_send_back": works_here and can_proceed(item.send_back),
         # A page shown again after a step was posted: the language switch returns to the page.
         "page_path": reverse("staff:detail", args=[item.reference]),
     }

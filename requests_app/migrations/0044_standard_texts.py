@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('requests_app', '0042_staff_invitations'),
+        ('requests_app', '0043_staff_entered'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -18,7 +18,12 @@ from requests_app.models.api_client import ApiClient
 from requests_app.models.practice import Practice
 from requests_app.references import new_reference
 from requests_app.roles import Capability
-from requests_app.validators import mask_bsn, validate_person_name
+from requests_app.validators import (
+    has_mailbox,
+    mask_bsn,
+    validate_person_name,
+    validate_text_direction,
+)
 
 
 class RequestKind(models.TextChoices):
@@ -82,6 +87,9 @@ PRACTICE_OPEN_STATES = [
 FINISHED_STATES = [S.CLOSED, S.WITHDRAWN, S.MERGED]
 # A possible duplicate can be merged from the moment a practice has it until its decision.
 MERGEABLE_STATES = [S.RECEIVED, *PRACTICE_OPEN_STATES]
+# From which a practice may send a request back as not its own: before any decision, and not
+# while it waits for the patient or a fee (it goes on first, so no waiting period stays open).
+SEND_BACK_STATES = [S.FORWARDED, S.IN_REVIEW, S.IN_PROGRESS, S.ACKNOWLEDGED, S.INVESTIGATING]
 # Which states each kind of request passes through (used to draw the diagrams).
 INTAKE_STATES = [
     S.RECEIVED,
@@ -139,6 +147,14 @@ class IdentityNotVerified(DecisionIncomplete):
 class Channel(models.TextChoices):
     WEB = "web", _("Website")
     APP = "app", _("Patient app")
+    # Entered by the practice's staff for a patient who wrote, phoned or came to the desk.
+    LETTER = "letter", _("Letter")
+    PHONE = "phone", _("Telephone")
+    DESK = "desk", _("At the desk")
+
+
+# The channels through which a request reaches the practice itself, entered by its staff.
+STAFF_CHANNELS = (Channel.LETTER, Channel.PHONE, Channel.DESK)
 
 
 # --- Who may make each transition (django-fsm permission callables) ---------------------------
@@ -159,6 +175,14 @@ def by_processor_support(request: "Request", user) -> bool:
 def by_patient(request: "Request", user) -> bool:
     """The patient, signed in with a code sent to the request's e-mail address."""
     return access.is_patient_of(user, request.patient_email)
+
+
+def by_patient_or_for_them(request: "Request", user) -> bool:
+    """The patient; for a request the practice entered (a letter, a call, the desk), also its
+    handler, who records a withdrawal the patient made the same way."""
+    if by_patient(request, user):
+        return True
+    return request.channel in STAFF_CHANNELS and by_practice_staff(request, user)
 
 
 def by_practice_staff_or_system(request: "Request", user) -> bool:
@@ -235,7 +259,13 @@ class Request(models.Model):
 
     patient_name = models.CharField(_("name"), max_length=200, validators=[validate_person_name])
     patient_birth_date = models.DateField(_("date of birth"))
+    # A patient without an e-mail address (a request entered by the practice) has a key address
+    # in the reserved .invalid domain instead (validators.no_mailbox_address): never mailed.
     patient_email = models.EmailField(_("e-mail address"))
+    # Where the practice posts its letters to a patient without an e-mail address.
+    postal_address = models.TextField(
+        _("postal address"), max_length=300, blank=True, validators=[validate_text_direction]
+    )
     patient_phone = models.CharField(_("mobile number"), max_length=20, blank=True)
     patient_number = models.CharField(_("patient number"), max_length=50, blank=True)
     # Only ever supplied by the app; never asked for on the web form (data minimisation).
@@ -340,6 +370,12 @@ class Request(models.Model):
         verbose_name=_("possible duplicate of"),
     )
     duplicate_kept_reason = models.TextField(_("why kept separate"), blank=True)
+    # A practice that was not the patient's sent the request back to processor support, with
+    # its reason (shown in the unrouted queue until support routes it again).
+    sent_back_from = models.ForeignKey(
+        Practice, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    sent_back_reason = models.TextField(_("why it was sent back"), blank=True)
 
     class Meta:
         ordering = ["-received_at"]
@@ -378,6 +414,15 @@ class Request(models.Model):
     @property
     def bsn_masked(self) -> str:
         return mask_bsn(self.bsn)
+
+    @property
+    def has_mailbox(self) -> bool:
+        """Whether the patient gave an e-mail address: else every answer goes by post."""
+        return has_mailbox(self.patient_email)
+
+    @property
+    def entered_by_staff(self) -> bool:
+        return self.channel in STAFF_CHANNELS
 
     @property
     def is_open(self) -> bool:
@@ -426,6 +471,23 @@ class Request(models.Model):
     @transition(field=state, source=S.UNROUTED, target=S.RECEIVED, permission=by_processor_support)
     def route(self, practice: Practice) -> None:
         self.practice = practice
+
+    @transition(
+        field=state, source=SEND_BACK_STATES, target=S.UNROUTED, permission=by_practice_staff
+    )
+    def send_back(self, reason: str) -> None:
+        """Not this practice's patient: back to processor support, which routes it again. What
+        the practice did belongs to it alone (its handler, acknowledgement, the identity it
+        verified); the clock runs on from receipt by the processor (docs/legal.md)."""
+        if not reason.strip():
+            raise DecisionIncomplete("say why the request is sent back")
+        self.sent_back_from = self.practice
+        self.sent_back_reason = reason.strip()
+        self.practice = None
+        self.assigned_to = None
+        self.acknowledged_at = None
+        self.identity_verified_at = None
+        self.identity_method = ""
 
     @transition(
         field=state,
@@ -599,7 +661,9 @@ class Request(models.Model):
     def close(self) -> None:
         self.closed_at = timezone.now()
 
-    @transition(field=state, source=OPEN_STATES, target=S.WITHDRAWN, permission=by_patient)
+    @transition(
+        field=state, source=OPEN_STATES, target=S.WITHDRAWN, permission=by_patient_or_for_them
+    )
     def withdraw(self) -> None:
         self.closed_at = timezone.now()
 
@@ -718,6 +782,7 @@ ACTION_LABELS = {
     "hold_unrouted": _("Held for routing"),
     "forward": _("Forwarded to the practice"),
     "route": _("Routed to a practice"),
+    "send_back": _("Sent back to processor support"),
     "acknowledge": _("Acknowledged"),
     "verify_identity": _("Identity verified"),
     "ask_patient": _("Asked the patient"),

@@ -196,13 +196,24 @@ def _letters_of_event(item: Request, event: RequestEvent, by_action, roles) -> l
     return letters
 
 
+def _written_by_this_practice(item: Request):
+    """The request's history since it came to its practice: the letters of a practice that sent
+    it back were not this practice's (they would show its name as sender) and are not its own
+    to show (workflows/intake/send_back.py)."""
+    last = item.events.filter(action="send_back").order_by("-at", "-pk").first()
+    return item.events.filter(pk__gt=last.pk) if last else item.events.all()
+
+
 def letters_of(item: Request) -> list[Letter]:
     """The letters of a request, oldest first. A request without a practice has none: there is
     no sender yet."""
     if item.practice_id is None:
         return []
     by_action = _letters_by_action()
-    events = list(item.events.filter(action__in=list(by_action)).select_related("actor"))
+    # One query: the steps that write letters and any send-back, which ends the letters before.
+    found = list(item.events.filter(action__in=[*by_action, "send_back"]).select_related("actor"))
+    backs = [i for i, event in enumerate(found) if event.action == "send_back"]
+    events = found[backs[-1] + 1 :] if backs else found
     roles = _roles_at(item, events)
     return [
         letter for event in events for letter in _letters_of_event(item, event, by_action, roles)
@@ -216,7 +227,7 @@ def letter_of(item: Request, key: str) -> Letter | None:
     digits = number.isascii() and number.isdigit()
     if item.practice_id is None or name not in LETTERS or not digits:
         return None
-    event = item.events.filter(pk=int(number)).select_related("actor").first()
+    event = _written_by_this_practice(item).filter(pk=int(number)).select_related("actor").first()
     if event is None:
         return None
     found = _letters_of_event(item, event, _letters_by_action(), _roles_at(item, [event]))

@@ -6,6 +6,7 @@ import enum
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop as _
 
 from requests_app import selectors
 from requests_app.errors import DomainError
@@ -20,7 +21,7 @@ from requests_app.models import (
 )
 from requests_app.models.intake import DRAFT_TTL, CodeCheck
 from requests_app.timeline import log_event
-from requests_app.validators import canonical_email
+from requests_app.validators import canonical_email, has_mailbox
 from workflows import counters
 from workflows.casework import deadlines, duplicates, incidents, patients
 from workflows.intake import forwarding
@@ -39,6 +40,7 @@ class PatientDetails:
     phone: str = ""
     patient_number: str = ""
     bsn: str = ""
+    postal_address: str = ""  # for letters, when the practice answers by post
 
     def __post_init__(self):
         # One form for every address, however it arrived (see canonical_email).
@@ -100,18 +102,23 @@ def submit_request(
     api_client: ApiClient | None = None,
     idempotency_key: str | None = None,
     idempotency_fingerprint: str = "",
+    received_at: datetime.datetime | None = None,
+    entered_by=None,
 ) -> Request:
     """Store a request with its first event and its outbox rows, in one transaction.
 
     A request for an active practice is queued for forwarding at once; any other goes to
-    processor support as 'unrouted'.
+    processor support as 'unrouted'. A request the practice's staff entered (`entered_by`, with
+    the moment it was received: workflows.intake.staff_entry) is forwarded at once, since the
+    practice has it already, and its history names who entered it.
     """
     practice, patient = submission.practice, submission.patient
-    received_at = timezone.now()
+    received_at = received_at or timezone.now()
     with transaction.atomic():
         # The patient's sign-in account (harmless if unused), in the same transaction: a
-        # submission that fails leaves no account behind.
-        patients.account_for(patient.email)
+        # submission that fails leaves no account behind. Without an address: no account.
+        if has_mailbox(patient.email):
+            patients.account_for(patient.email)
         request = Request.objects.create(
             kind=submission.kind,
             practice=practice if practice is not None and practice.active else None,
@@ -121,6 +128,7 @@ def submit_request(
             patient_email=patient.email,
             patient_phone=patient.phone,
             patient_number=patient.patient_number,
+            postal_address=patient.postal_address,
             bsn=patient.bsn,
             description=submission.description,
             channel=channel,
@@ -134,7 +142,8 @@ def submit_request(
         )
         if submission.about_processor:
             incidents.open_for(request)
-        messages = forwarding.practice_messages(request) if request.practice_id else []
+        routed = request.practice_id is not None
+        messages = forwarding.practice_messages(request) if routed and not entered_by else []
         receipt = outbox.message(
             purpose=Purpose.PATIENT_RECEIPT,
             medium=Medium.EMAIL,
@@ -156,8 +165,8 @@ def submit_request(
         log_event(
             request,
             "submit",
-            actor=None,
-            actor_label=f"api:{api_client.name}" if api_client else "patient",
+            actor=entered_by,
+            actor_label="" if entered_by else f"api:{api_client.name}" if api_client else "patient",
             from_state="",
             note=Channel(channel).label,
             audit_as=("request.create", AuditAction.CREATE),
@@ -166,6 +175,10 @@ def submit_request(
         if request.practice_id is None:
             request = perform_transition(request, "hold_unrouted", actor=None)
         else:
+            if entered_by is not None:
+                request = perform_transition(
+                    request, "forward", actor=None, note=_("Entered by the practice")
+                )
             # The same patient's same request while the first is open: flagged and linked.
             request = duplicates.flag(request)
     return request

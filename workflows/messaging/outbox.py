@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from requests_app.validators import has_mailbox
 from workflows import schedule
 from workflows.messaging.messages import render_message
 from workflows.models import Medium, Notification, Purpose, Status
@@ -60,7 +61,12 @@ def message(
 
 
 def enqueue(rows: list[Notification]) -> list[Notification]:
-    """Store rows in the caller's transaction; after commit one task sends them, in order."""
+    """Store rows in the caller's transaction; after commit one task sends them, in order.
+    An e-mail to a patient without an address (validators.has_mailbox) is never stored: the
+    practice answers that patient by post."""
+    rows = [r for r in rows if r.medium != Medium.EMAIL or has_mailbox(r.recipient)]
+    if not rows:
+        return []
     stored = Notification.objects.bulk_create(rows)
     ids = [row.pk for row in stored]
     transaction.on_commit(lambda: dispatch(ids))
