@@ -329,6 +329,9 @@ TEXT_ROUTES = {
 # Messages that failed for good: patients' addresses, recorded per practice as a list
 # (tests/portal/test_failed_messages_page.py).
 NOTIFICATION_ROUTES = {"staff:failed_notifications", "staff:resend_notification"}
+# Entering a request (the form shows what the handler typed, nothing stored) and sending one
+# back (its page records the read through render_page): tests/portal/test_staff_entry_pages.py.
+ENTRY_ROUTES = {"staff:entry_new", "staff:send_back"}
 # Reports: counts and times, no patient's data; each view recorded
 # (tests/portal/test_reports.py).
 REPORT_ROUTES = {
@@ -358,6 +361,7 @@ def test_every_staff_route_is_accounted_for():
         | TEXT_ROUTES
         | NOTIFICATION_ROUTES
         | REPORT_ROUTES
+        | ENTRY_ROUTES
     )
     assert names == posted | accounted | REGISTER_ROUTES | EXIT_ROUTES | own_tests
 
