@@ -9,6 +9,7 @@ takes the later one's receipt and description into its history), or keeps the tw
 reason. Either way the patient is told (transparency, GDPR art. 12(1)).
 """
 
+import copy
 import unicodedata
 
 from django.core.exceptions import PermissionDenied
@@ -93,13 +94,24 @@ def why_linked(request: Request, original: Request):
     return gettext_lazy("the same name and date of birth")
 
 
-def flag(request: Request, *, actor=None) -> Request:
-    """Link a request to the open request it may duplicate, with a history row on both; the
-    request as it now stands. Called inside the transaction that stores or routes it.
+def hold_match(request: Request, practice_id: int | None = None) -> Request | None:
+    """The open request this one may duplicate (at `practice_id` if given: routing), its row
+    locked. Callers take it before their first audit record: every transaction then locks a
+    request's row before the audit chain's head, as the worker's transitions do, so a
+    submission and a delivery never wait on each other in a circle (deadlock)."""
+    probe = copy.copy(request)
+    if practice_id is not None:
+        probe.practice_id = practice_id
+    match = find_match(probe)
+    return match and Request.objects.select_for_update().get(pk=match.pk)
+
+
+def flag(request: Request, *, actor=None, match: Request | None) -> Request:
+    """Link a request to `match` (from `hold_match`, in the same transaction), the open request
+    it may duplicate, with a history row on both; the request as it now stands.
 
     The later of the two is the possible duplicate: a request routed by hand may have been
     received before one the practice already has, and the first receipt starts the term."""
-    match = find_match(request)
     if match is None:
         return request
     if (match.received_at, match.pk) < (request.received_at, request.pk):

@@ -124,9 +124,11 @@ def route_request(request: Request, practice: Practice, *, actor, note: str = ""
     """Processor support assigns an unrouted request to a practice, which is then notified; an
     incident it is (agreement art. 1.1 e i) then concerns that practice too, which is told."""
     with transaction.atomic():
+        # Now that it has a practice, it may turn out to be a request sent twice (the other
+        # request's row is locked before the first audit record: see hold_match).
+        match = duplicates.hold_match(request, practice_id=practice.pk)
         routed = perform_transition(request, "route", actor=actor, note=note, practice=practice)
-        # Now that it has a practice, it may turn out to be a request sent twice.
-        routed = duplicates.flag(routed, actor=actor)
+        routed = duplicates.flag(routed, actor=actor, match=match)
         # The receipt promised the patient word once the practice was found (no practice
         # name: e-mails say as little as they can).
         told = outbox.message(

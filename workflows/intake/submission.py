@@ -140,6 +140,8 @@ def submit_request(
             about_processor=submission.about_processor,
             response_due=deadlines.response_due(submission.kind, received_at),
         )
+        # Before the first audit record (see hold_match): the request it may duplicate.
+        match = duplicates.hold_match(request)
         if submission.about_processor:
             incidents.open_for(request)
         routed = request.practice_id is not None
@@ -180,7 +182,7 @@ def submit_request(
                     request, "forward", actor=None, note=_("Entered by the practice")
                 )
             # The same patient's same request while the first is open: flagged and linked.
-            request = duplicates.flag(request)
+            request = duplicates.flag(request, match=match)
     return request
 
 

@@ -58,6 +58,8 @@ from requests_app.models import (
     Request,
     RequestEvent,
     RequestMessage,
+    StaffInvitation,
+    StandardText,
     StepKind,
     SubProcessor,
     SubProcessorApproval,
@@ -424,6 +426,7 @@ def _portal_step(record: PracticeExit, step: PracticeExitStep) -> Outcome:
     emails = set(Request.objects.filter(practice=practice).values_list("patient_email", flat=True))
     Request.objects.filter(practice=practice).delete()
     SubProcessorApproval.objects.filter(practice=practice).delete()
+    StandardText.objects.filter(practice=practice).delete()  # with their versions
     removed["patient_accounts_retired"] = sum(
         retire_account(email)
         for email in emails
@@ -452,6 +455,8 @@ def _accounts_step(record: PracticeExit, step: PracticeExitStep) -> Outcome:
     users = set(memberships.values_list("user_id", flat=True))
     ended = memberships.count()
     memberships.delete()
+    # An open invitation would let someone join a practice whose data are gone.
+    StaffInvitation.objects.filter(practice=record.practice).delete()
     lonely = get_user_model().objects.filter(pk__in=users, memberships__isnull=True, is_active=True)
     deactivated = lonely.update(is_active=False)
     fg = Membership.objects.filter(practice=record.practice, role=Role.DPO).count()

@@ -46,6 +46,9 @@ from requests_app.models import (
     Request,
     RequestEvent,
     RequestMessage,
+    StaffInvitation,
+    StandardText,
+    StandardTextVersion,
     SubProcessorApproval,
     TaskEvent,
     TimeEntry,
@@ -818,6 +821,15 @@ EXCLUDED: dict[type[Model], str] = {
     PracticeExit: "the exit's own record (counts and digests, no patient data): kept as proof",
     PracticeExitStep: "a step of the exit's own record: kept as proof",
     PracticeExitEvent: "the exit's own history: kept as proof",
+    StaffInvitation: (
+        "an invitation of a staff member (address, role, a token's hash; open 72 hours), not the "
+        "practice's data: the accounts themselves are in 'staff'; removed at the accounts step"
+    ),
+    StandardText: (
+        "the practice's own wording for messages and letters, no personal data (placeholders "
+        "are filled only when a message is written); removed with the portal's data"
+    ),
+    StandardTextVersion: "earlier wording of a standard text: as StandardText",
 }
 
 
