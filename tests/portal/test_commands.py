@@ -30,6 +30,8 @@ def test_seed_demo_is_idempotent_and_prints_logins(capsys):
     assert {f.category: f.count for f in found}["conversations"] == 25
     out = capsys.readouterr().out
     assert "support@processor.example" in out and "http://127.0.0.1:8000/" in out
+    # Every role has a demo login, the administrators too (onboarding, the team, texts).
+    assert "beheer@delinde.example" in out and "admin@processor.example" in out
 
 
 @pytest.mark.django_db(transaction=True)

@@ -90,8 +90,10 @@ CONSENT = {
 USERS = [
     ("handler@delinde.example", "Sanne", "Visser", Role.HANDLER, "01234567"),
     ("fg@delinde.example", "Anna", "de Vries", Role.DPO, "01234567"),
+    ("beheer@delinde.example", "Bram", "Jacobs", Role.PRACTICE_ADMIN, "01234567"),
     ("handler@gcoost.example", "Daan", "Smit", Role.HANDLER, "02345678"),
     ("support@processor.example", "Eva", "Mulder", Role.SUPPORT, None),
+    ("admin@processor.example", "Iris", "Bos", Role.PROCESSOR_ADMIN, None),
 ]
 
 DEMO_REQUESTS = [
