@@ -315,19 +315,51 @@ def test_merging_another_practices_duplicate_or_into_a_moved_first_is_refused(
 
 # --- The queue's bulk step and export ----------------------------------------------------------
 def test_bulk_with_another_practices_reference_mixed_in_changes_nothing(
-    client, practice, other_practice, handler, providers
+    client, practice, other_practice, handler, other_handler, providers
 ):
     mine = forwarded(submit(practice, _patient()))
     theirs = forwarded(submit(other_practice, _patient()))
     client.force_login(handler)
     for action in ("acknowledge", "assign"):
-        client.post(
+        response = client.post(
             "/staff/bulk/",
-            {"refs": [mine.reference, theirs.reference], "action": action, "to": handler.pk},
+            {
+                "pick": [mine.reference, theirs.reference],
+                f"v-{mine.reference}": mine.version,
+                f"v-{theirs.reference}": theirs.version,
+                "action": action,
+                "assignee": handler.pk,
+            },
         )
-    assert fresh(theirs).state == RequestState.FORWARDED
-    assert fresh(theirs).assigned_to_id is None
-    assert fresh(theirs).version == theirs.version
+        assert response.status_code == 404, action
+    for item in (mine, theirs):
+        assert (fresh(item).state, fresh(item).assigned_to_id) == (RequestState.FORWARDED, None)
+    # A NUL byte or a look-alike dash in a reference: refused, nothing changed.
+    for ref in (mine.reference + "\x00", mine.reference.replace("-", "\u2010")):
+        response = client.post("/staff/bulk/", {"pick": [ref], "action": "acknowledge"})
+        assert response.status_code in (400, 404), ref
+    assert fresh(mine).version == mine.version
+
+
+def test_bulk_assigns_no_handler_of_another_practice(
+    client, practice, other_practice, other_handler, providers
+):
+    """Someone who handles for two practices assigns a request of one to a handler of the
+    other, who has no access to it."""
+    both = make_user("beide@practice.example", Role.HANDLER, practice)
+    Membership.objects.create(user=both, role=Role.HANDLER, practice=other_practice)
+    mine = forwarded(submit(practice, _patient()))
+    client.force_login(both)
+    client.post(
+        "/staff/bulk/",
+        {
+            "pick": [mine.reference],
+            f"v-{mine.reference}": mine.version,
+            "action": "assign",
+            "assignee": other_handler.pk,
+        },
+    )
+    assert fresh(mine).assigned_to_id != other_handler.pk
 
 
 def test_the_export_disarms_formula_cells(client, practice, handler, providers):
@@ -596,3 +628,44 @@ def test_a_formula_in_a_practice_name_stays_text_in_the_processor_report(
     for row in csv.reader(io.StringIO(body(response))):
         for cell in row:
             assert not cell.lstrip(" \t\r\n").startswith(("=", "+", "-", "@")), cell
+
+
+def test_the_access_review_and_team_show_only_the_own_practice(
+    client, practice, other_practice, admin
+):
+    make_user("vergeten@elders.example", Role.HANDLER, other_practice)
+    client.force_login(admin)
+    for path in ("/staff/team/review/", f"/staff/team/practice/{practice.pk}/"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert "vergeten@elders.example" not in response.content.decode(), path
+
+
+def test_support_routes_nothing_to_a_practice_that_left(
+    client, practice, other_practice, handler, support, providers
+):
+    item = forwarded(submit(practice, _patient()))
+    send_back(fresh(item), actor=handler, version=fresh(item).version, reason="Niet van ons")
+    Practice.objects.filter(pk=other_practice.pk).update(active=False)
+    client.force_login(support)
+    response = client.post(
+        f"/staff/requests/{item.reference}/route/", {"practice": other_practice.pk, "note": ""}
+    )
+    assert response.status_code == 400
+    assert fresh(item).state == RequestState.UNROUTED and fresh(item).practice_id is None
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="HOLE (low): the new practice reads the old practice's contact addresses in history",
+)
+def test_the_new_practice_reads_nothing_of_the_old_practices_contacts(
+    client, practice, other_practice, handler, other_handler, support, providers
+):
+    item = forwarded(submit(practice, _patient()))
+    send_back(fresh(item), actor=handler, version=fresh(item).version, reason="Niet van ons")
+    route_request(fresh(item), other_practice, actor=support)
+    client.force_login(other_handler)
+    page = client.get(f"/staff/requests/{item.reference}/").content.decode()
+    assert handler.email not in page
+    assert practice.dpo_email not in page  # "E-mail → fg-01234567@..." of the first forwarding
