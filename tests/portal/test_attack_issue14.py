@@ -669,3 +669,72 @@ def test_the_new_practice_reads_nothing_of_the_old_practices_contacts(
     page = client.get(f"/staff/requests/{item.reference}/").content.decode()
     assert handler.email not in page
     assert practice.dpo_email not in page  # "E-mail → fg-01234567@..." of the first forwarding
+
+
+# --- The practice import; a patient's session; the report without a practice -------------------
+IMPORT_HEADER = "agb_code;name;street;postcode;city;dpo_name;dpo_email"
+
+
+def _upload(client, data: bytes):
+    upload = io.BytesIO(data)
+    upload.name = "praktijken.csv"
+    return client.post("/staff/practices/import/", {"file": upload})
+
+
+def test_the_import_report_disarms_formulas_and_refuses_look_alikes(client, practice):
+    processor_admin = make_user("admin@processor.example", Role.PROCESSOR_ADMIN)
+    client.force_login(processor_admin)
+    lines = [
+        IMPORT_HEADER,
+        '=HYPERLINK("http://x.example");=1+1;@SUM(A1);-2+3;+4;Anna;fg@a.example',
+        "١٢٣٤٥٦٧٨;Praktijk Oost;Straat 1;1234AB;Stad;Anna;fg@b.example",
+        "１２３４５６７８;Praktijk West;Straat 1;1234AB;Stad;Anna;fg@c.example",
+        f"{practice.agb_code};Overname;Straat 1;1234AB;Stad;Anna;fg@evil.example",
+    ]
+    response = _upload(client, "\n".join(lines).encode())
+    assert response.status_code == 302
+    client.get("/staff/practices/import/preview/")
+    token = client.session["practice_import"]["token"]
+    client.post("/staff/practices/import/confirm/", {"token": token})
+    assert not Practice.objects.exclude(pk=practice.pk).exists()  # look-alike digits refused
+    download = client.get("/staff/practices/import/report.csv")
+    assert download.status_code == 200
+    for row in csv.reader(io.StringIO(body(download)), delimiter=";"):
+        for cell in row:
+            assert not cell.lstrip(" \t\r\n").startswith(("=", "+", "-", "@")), cell
+    for row in csv.reader(io.StringIO(body(download))):
+        for cell in row:
+            assert not cell.lstrip(" \t\r\n").startswith(("=", "+", "-", "@")), cell
+    # A NUL byte or a file that is not text: a clear 4xx (or a refused line), never a 500.
+    for data in (
+        IMPORT_HEADER.encode() + b"\n1234\x005678;X;S;1234AB;C;A;a@b.example",
+        b"\xff\xfe\x00",
+    ):
+        response = _upload(client, data)
+        assert response.status_code in (200, 302, 400), data
+    assert Practice.objects.count() == 1
+
+
+def test_a_signed_in_patient_cannot_take_a_staff_invitation(practice, admin):
+    patient = get_user_model().objects.create_user(
+        username="patient-jan@example.com", email="jan@example.com"
+    )
+    invited = invitations.invite(
+        practice=practice, email="jan@example.com", name="Jan", role="handler", actor=admin
+    )
+    browser = Client()
+    browser.force_login(patient)
+    assert browser.post(link_of(invited)).status_code in (400, 403)
+    assert not Membership.objects.filter(user=patient).exists()
+    assert fresh(invited.invitation).accepted_at is None
+
+
+def test_a_practice_report_without_a_practice_is_not_everyones(
+    client, practice, other_practice, handler
+):
+    client.force_login(handler)
+    for query in ({"first": "2026-01"}, {"practice": "", "last": "2026-11"}):
+        response = client.get("/staff/reports/", query)
+        assert response.status_code in (200, 400), query
+        assert other_practice.name not in response.content.decode(), query
+        assert client.get("/staff/reports/practices.csv", query).status_code in (400, 404)
