@@ -16,19 +16,24 @@ register = template.Library()
 @register.simple_tag
 def duplicate_block(item, user) -> dict:
     """Empty when the request has nothing to do with a duplicate."""
+    # Only requests of the same practice: one sent back and routed elsewhere is another
+    # practice's business.
     first = item.duplicate_of
-    later = item.duplicates.exclude(state=RequestState.MERGED)
-    merged = item.duplicates.filter(state=RequestState.MERGED)
+    if first is not None and first.practice_id != item.practice_id:
+        first = None
+    same_practice = item.duplicates.filter(practice_id=item.practice_id)
+    later = same_practice.exclude(state=RequestState.MERGED)
+    merged = same_practice.filter(state=RequestState.MERGED)
     block = {
         "first": first,
-        "flagged": item.duplicate_flagged,
+        "flagged": item.duplicate_flagged and first is not None,
         "why": duplicates.why_linked(item, first) if first else "",
         "later": list(later.order_by("received_at")),
         "merged": list(merged.order_by("received_at")),
         "may_merge": False,
         "may_decide": False,
     }
-    if item.duplicate_flagged and item.is_open:
+    if first is not None and item.duplicate_flagged and item.is_open:
         decides = access.can(user, Capability.WORK_REQUESTS, item.practice_id)
         block["may_decide"] = decides
         block["may_merge"] = decides and duplicate_of_open_request(item)

@@ -21,7 +21,8 @@ def _flagged(request: HttpRequest, reference: str):
     """The request (in the account's scope, else 404) and the one it may duplicate; a request
     that is not flagged has no such page."""
     item = visible_request(request, reference)
-    if item.duplicate_of is None:
+    # Not flagged, or linked to a request that has since left the practice (sent back).
+    if item.duplicate_of is None or item.duplicate_of.practice_id != item.practice_id:
         raise Http404
     return item, item.duplicate_of
 

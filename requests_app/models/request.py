@@ -488,6 +488,7 @@ class Request(models.Model):
         self.acknowledged_at = None
         self.identity_verified_at = None
         self.identity_method = ""
+        self.duplicate_of = None  # a link within the practice it leaves
 
     @transition(
         field=state,
@@ -812,6 +813,7 @@ ACTION_LABELS = {
     "merge": _("Merged into an earlier request"),
     "duplicate_merged": _("A later request was merged into this one"),
     "duplicate_kept": _("Kept separate from a possible duplicate"),
+    "duplicate_unlinked": _("No longer a possible duplicate: the other request left the practice"),
 }
 
 ACTOR_LABELS = {"system": _("portal"), "patient": _("patient")}

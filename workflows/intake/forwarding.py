@@ -11,7 +11,7 @@ from requests_app.errors import TransitionRefused
 from requests_app.lifecycle import perform_transition
 from requests_app.models import Incident, Practice, Request, RequestState
 from workflows.casework import duplicates, incidents
-from workflows.messaging import delivery, outbox
+from workflows.messaging import delivery, failures, outbox
 from workflows.models import Medium, Notification, Purpose
 
 PRACTICE_LANGUAGE = "nl"
@@ -32,7 +32,7 @@ def practice_messages(request: Request) -> list[Notification]:
     if _flooded(practice):
         _queue_batch(practice)
         return []
-    return [
+    rows = [
         outbox.message(
             purpose=Purpose.PRACTICE_NEW_REQUEST,
             medium=medium,
@@ -44,6 +44,11 @@ def practice_messages(request: Request) -> list[Notification]:
         )
         for medium, recipient in _contacts(practice)
     ]
+    for row in rows:
+        # Which practice it told: a request sent back and routed elsewhere is not forwarded by
+        # a late message to the first practice (failures.reaches_the_requests_practice).
+        row.practice = practice
+    return rows
 
 
 def _contacts(practice: Practice) -> list[tuple[str, str]]:
@@ -108,6 +113,10 @@ def record_practice_notified(notification: Notification) -> Request | None:
     Returns the request as it now stands."""
     request = notification.request
     if request is None or request.state != RequestState.RECEIVED:
+        return request
+    # A message to a practice that no longer has the request (sent back, routed again) is no
+    # sign that the practice it is at now knows of it.
+    if not failures.reaches_the_requests_practice(notification):
         return request
     # Another contact's message may have got there first; then there is nothing to do.
     with contextlib.suppress(TransitionRefused):

@@ -11,8 +11,8 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from requests_app.errors import TransitionRefused
-from requests_app.lifecycle import perform_transition
-from requests_app.models import Request
+from requests_app.lifecycle import perform_change, perform_transition
+from requests_app.models import Request, RequestState
 from requests_app.models.assistance import OPEN_TASK_STATES
 
 
@@ -38,6 +38,25 @@ def send_back(request: Request, *, actor, version: int | None, reason: str) -> R
             # The processor acts on this practice's instruction; it is ended first (the task's
             # own page), so no instruction of the wrong practice is carried out afterwards.
             raise WorkUnderWay(f"{request} has help from the processor under way")
-        return perform_transition(
+        # The practice's requests flagged as its duplicates stay behind: locked before the
+        # first audit record (rows before the audit chain's head, as everywhere; this one before
+        # its duplicates, as a merge does), unlinked after.
+        list(Request.objects.select_for_update().filter(pk=request.pk).values_list("pk"))
+        later = list(
+            Request.objects.select_for_update()
+            .filter(duplicate_of=request)
+            .exclude(state=RequestState.MERGED)
+        )
+        sent = perform_transition(
             request, "send_back", actor=actor, version=version, note=reason, reason=reason
         )
+        for duplicate in later:
+            perform_change(
+                duplicate,
+                "duplicate_unlinked",
+                actor=actor,
+                version=None,
+                changes={"duplicate_of": None},
+                note=request.reference,
+            )
+        return sent

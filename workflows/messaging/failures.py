@@ -16,7 +16,9 @@ Not sent again:
 - a message with a one-time code or link (`scrub_after_send`: sign-in and download codes, password
   reset links): it expired long ago, and repeating a secret late helps nobody; the person asks
   for a new one, which is sent fresh;
-- a message already sent again, or no longer failed.
+- a message already sent again, or no longer failed;
+- a practice's new-request message for a request that has since moved to another practice
+  (sent back and routed again): it would tell the old practice, and mark the request forwarded.
 It goes to the same address as before: support never types an address for someone else's
 message. A wrong address is mended where it lives (the practice's contacts, the staff account)
 and the next message goes there.
@@ -31,7 +33,7 @@ from requests_app import access, audit
 from requests_app.errors import DomainError
 from requests_app.models import AuditAction
 from workflows.messaging import outbox
-from workflows.models import Notification, Status
+from workflows.models import Medium, Notification, Purpose, Status
 
 REFUSE_SECRET = _(
     "This message held a one-time code or link, which has expired. It is not sent again: the "
@@ -39,6 +41,26 @@ REFUSE_SECRET = _(
 )
 REFUSE_DONE = _("This message has already been sent again.")
 REFUSE_NOT_FAILED = _("This message has not failed for good: the portal sends it, or has sent it.")
+REFUSE_MOVED = _(
+    "This message announced the request to a practice that no longer has it (sent back and "
+    "routed again): it is not sent again."
+)
+
+
+def reaches_the_requests_practice(row: Notification) -> bool:
+    """Whether a practice's message about a request is for the practice the request is at now,
+    not one that sent it back (a practice-wide message, such as a flood's combined one, is)."""
+    if row.request_id is None:
+        return True
+    practice = row.request.practice
+    if practice is None:
+        return False
+    if row.practice_id is not None:
+        return row.practice_id == practice.pk
+    # Rows from before messages named their practice: by the practice's contacts.
+    emails = row.medium == Medium.EMAIL
+    contacts = practice.privacy_emails() if emails else practice.privacy_phones()
+    return row.recipient in contacts
 
 
 class ResendRefusal(DomainError):
@@ -81,6 +103,8 @@ def resend_refusal(row: Notification):
         return REFUSE_NOT_FAILED
     if row.scrub_after_send:
         return REFUSE_SECRET
+    if row.purpose == Purpose.PRACTICE_NEW_REQUEST and not reaches_the_requests_practice(row):
+        return REFUSE_MOVED
     return None
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -64,6 +64,11 @@ class Invited:
     link: str  # only ever in the e-mail (and here, for the caller's tests)
 
 
+# The first key of the advisory lock on an address being made an account (the second is a
+# hash of the address): a number of our own, so no other advisory lock shares it.
+ACCOUNT_LOCK_SPACE = 1401
+
+
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
 
@@ -88,6 +93,8 @@ def invite(
     is replaced (its link stops working). The e-mail goes out after commit."""
     if role not in PRACTICE_ROLES or role not in roles_invitable(actor, practice.pk):
         raise InvitationRefused(_("You may not invite someone to this role."))
+    if not practice.active:
+        raise InvitationRefused(_("This practice no longer takes part in the portal."))
     email = canonical_email(email)
     holder = existing_account(email)
     if holder and Membership.objects.filter(user=holder, practice=practice, role=role).exists():
@@ -169,7 +176,22 @@ def find(token: str) -> StaffInvitation:
     state = invitation.state()
     if state != InvitationState.PENDING:
         raise InvitationClosed(state)
+    if not still_valid(invitation):
+        raise InvitationClosed(InvitationState.REVOKED)
     return invitation
+
+
+def still_valid(invitation: StaffInvitation) -> bool:
+    """What was true when the link was sent may not be now: the practice left the portal (its
+    exit started), or whoever invited lost the right to (a leaving administrator must not let
+    themselves back in through an invitation to a private address). Such a link counts as
+    revoked."""
+    inviter = invitation.invited_by
+    return bool(
+        invitation.practice.active
+        and inviter is not None
+        and invitation.role in roles_invitable(inviter, invitation.practice_id)
+    )
 
 
 def existing_account(email: str):
@@ -208,6 +230,14 @@ def accept_with_password(token: str, *, password: str, name: str):
     users = get_user_model()
     with transaction.atomic():
         invitation = _locked_open(token)
+        # Two practices' links for one new address, accepted at the same moment, make one
+        # account: the second waits here, then finds the account and is asked to sign in.
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, hashtext(%s))",
+                    [ACCOUNT_LOCK_SPACE, invitation.email],
+                )
         user = existing_account(invitation.email)
         if user is not None and user.has_usable_password():
             raise InvitationRefused(_("Sign in to your account to accept this invitation."))
@@ -237,6 +267,8 @@ def accept_signed_in(token: str, *, user) -> Membership:
 
 
 def _accept(invitation: StaffInvitation, user):
+    if not still_valid(invitation):  # checked again under the invitation's lock
+        raise InvitationClosed(InvitationState.REVOKED)
     Membership.objects.get_or_create(user=user, practice=invitation.practice, role=invitation.role)
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
