@@ -233,6 +233,20 @@ def _packages(item, user) -> list:
     ]
 
 
+def history_for(user, item) -> list:
+    """The request's history as this account may read it: practice staff see who did what, and
+    the notes, only from the moment the request came to their practice. What happened while it
+    was at a practice that sent it back (that practice's staff, addresses and reason) is that
+    practice's business; processor support, which routed it, sees everything."""
+    events = list(item.events.select_related("actor"))
+    if access.is_processor_support(user):
+        return events
+    last_send_back = max((i for i, e in enumerate(events) if e.action == "send_back"), default=-1)
+    for event in events[: last_send_back + 1]:
+        event.elsewhere = True
+    return events
+
+
 def _detail(
     request: HttpRequest,
     item,
@@ -248,7 +262,7 @@ def _detail(
     works_here = access.can(user, Capability.WORK_REQUESTS, item.practice_id)
     context = {
         "item": item,
-        "events": item.events.select_related("actor"),
+        "events": history_for(user, item),
         "route_form": route_form or (RouteForm() if can_route else None),
         "actions": [],
         "unsent": [],
