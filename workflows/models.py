@@ -80,3 +80,19 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} {self.medium} to {self.recipient} ({self.status})"
+
+    def reaches_the_requests_practice(self) -> bool:
+        """Whether a practice's message about a request is for the practice the request is at
+        now, not one that sent it back (a practice-wide message, such as a flood's combined
+        one, is): only such a message forwards the request or may be sent again."""
+        if self.request_id is None:
+            return True
+        practice = self.request.practice
+        if practice is None:
+            return False
+        if self.practice_id is not None:
+            return self.practice_id == practice.pk
+        # Rows from before messages named their practice: by the practice's contacts.
+        emails = self.medium == Medium.EMAIL
+        contacts = practice.privacy_emails() if emails else practice.privacy_phones()
+        return self.recipient in contacts

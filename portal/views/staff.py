@@ -243,7 +243,9 @@ def history_for(user, item) -> list:
         return events
     last_send_back = max((i for i, e in enumerate(events) if e.action == "send_back"), default=-1)
     for event in events[: last_send_back + 1]:
-        event.elsewhere = True
+        # The patient's (or the app's) own steps, such as the submission, stay as they are.
+        patients = event.actor_label == "patient" or event.actor_label.startswith("api:")
+        event.elsewhere = not patients
     return events
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from requests_app.models import Request, RequestState
 from tests.e2e.pages import snap, staff_page
 from tests.factories import forwarded, submit
+from workflows.intake.forwarding import route_request
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +46,17 @@ def test_a_letter_is_entered_and_answered_by_post(
 
 
 def test_a_request_is_sent_back_to_support(
-    live_server, browser, providers, shots, transactional_db, practice, patient, handler, support
+    live_server,
+    browser,
+    providers,
+    shots,
+    transactional_db,
+    practice,
+    patient,
+    handler,
+    support,
+    other_practice,
+    other_handler,
 ):
     item = forwarded(submit(practice, patient))
     page = staff_page(browser, live_server, handler)
@@ -62,3 +73,13 @@ def test_a_request_is_sent_back_to_support(
     support_page.goto(f"{live_server.url}/staff/unrouted/")
     assert "ingeschreven bij een praktijk in Zwolle" in support_page.content()
     snap(support_page, shots, "send-back-unrouted")
+
+    # Routed to the right practice: its handler reads the time at the first one by step and date
+    # only (no staff, no address, no reason).
+    route_request(Request.objects.get(pk=item.pk), other_practice, actor=support)
+    right = staff_page(browser, live_server, other_handler)
+    right.goto(f"{live_server.url}/staff/requests/{item.reference}/")
+    history = right.locator("ol.timeline").inner_text()
+    assert "voordat het verzoek bij deze praktijk kwam" in history
+    assert "Zwolle" not in history and practice.dpo_email not in history
+    snap(right, shots, "send-back-routed-request-page")

@@ -11,7 +11,7 @@ from requests_app.errors import TransitionRefused
 from requests_app.lifecycle import perform_transition
 from requests_app.models import Incident, Practice, Request, RequestState
 from workflows.casework import duplicates, incidents
-from workflows.messaging import delivery, failures, outbox
+from workflows.messaging import delivery, outbox
 from workflows.models import Medium, Notification, Purpose
 
 PRACTICE_LANGUAGE = "nl"
@@ -46,7 +46,7 @@ def practice_messages(request: Request) -> list[Notification]:
     ]
     for row in rows:
         # Which practice it told: a request sent back and routed elsewhere is not forwarded by
-        # a late message to the first practice (failures.reaches_the_requests_practice).
+        # a late message to the first practice (Notification.reaches_the_requests_practice).
         row.practice = practice
     return rows
 
@@ -116,7 +116,7 @@ def record_practice_notified(notification: Notification) -> Request | None:
         return request
     # A message to a practice that no longer has the request (sent back, routed again) is no
     # sign that the practice it is at now knows of it.
-    if not failures.reaches_the_requests_practice(notification):
+    if not notification.reaches_the_requests_practice():
         return request
     # Another contact's message may have got there first; then there is nothing to do.
     with contextlib.suppress(TransitionRefused):

@@ -41,7 +41,7 @@ def send_back(request: Request, *, actor, version: int | None, reason: str) -> R
         # The practice's requests flagged as its duplicates stay behind: locked before the
         # first audit record (rows before the audit chain's head, as everywhere; this one before
         # its duplicates, as a merge does), unlinked after.
-        list(Request.objects.select_for_update().filter(pk=request.pk).values_list("pk"))
+        Request.objects.select_for_update().get(pk=request.pk)
         later = list(
             Request.objects.select_for_update()
             .filter(duplicate_of=request)

@@ -33,7 +33,7 @@ from requests_app import access, audit
 from requests_app.errors import DomainError
 from requests_app.models import AuditAction
 from workflows.messaging import outbox
-from workflows.models import Medium, Notification, Purpose, Status
+from workflows.models import Notification, Purpose, Status
 
 REFUSE_SECRET = _(
     "This message held a one-time code or link, which has expired. It is not sent again: the "
@@ -45,22 +45,6 @@ REFUSE_MOVED = _(
     "This message announced the request to a practice that no longer has it (sent back and "
     "routed again): it is not sent again."
 )
-
-
-def reaches_the_requests_practice(row: Notification) -> bool:
-    """Whether a practice's message about a request is for the practice the request is at now,
-    not one that sent it back (a practice-wide message, such as a flood's combined one, is)."""
-    if row.request_id is None:
-        return True
-    practice = row.request.practice
-    if practice is None:
-        return False
-    if row.practice_id is not None:
-        return row.practice_id == practice.pk
-    # Rows from before messages named their practice: by the practice's contacts.
-    emails = row.medium == Medium.EMAIL
-    contacts = practice.privacy_emails() if emails else practice.privacy_phones()
-    return row.recipient in contacts
 
 
 class ResendRefusal(DomainError):
@@ -103,7 +87,7 @@ def resend_refusal(row: Notification):
         return REFUSE_NOT_FAILED
     if row.scrub_after_send:
         return REFUSE_SECRET
-    if row.purpose == Purpose.PRACTICE_NEW_REQUEST and not reaches_the_requests_practice(row):
+    if row.purpose == Purpose.PRACTICE_NEW_REQUEST and not row.reaches_the_requests_practice():
         return REFUSE_MOVED
     return None
 
