@@ -5,6 +5,8 @@ import os
 import re
 from urllib.parse import urlsplit
 
+from playwright.sync_api import Error as PlaywrightError
+
 from tests.factories import totp_code
 
 WIDTHS = (1280, 390)
@@ -43,7 +45,12 @@ def use_language(page, language: str) -> None:
     host = urlsplit(page.url).hostname
     cookie = {"name": "django_language", "value": language, "domain": host, "path": "/"}
     page.context.add_cookies([cookie])
-    page.reload()
+    try:
+        page.reload()
+    except PlaywrightError:
+        # Chromium now and then swaps the page's process while reloading a form's answer and
+        # drops the call ("Not attached to an active page"); the page itself is fine: once more.
+        page.reload()
 
 
 def axe_violations(page) -> list[str]:
