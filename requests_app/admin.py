@@ -105,9 +105,9 @@ class EquatedHolidayAdmin(admin.ModelAdmin):
 
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
-    list_display = ["name", "key_hint", "active", "per_minute", "per_day", "created_at"]
-    readonly_fields = ["key_hint", "created_at"]
-    fields = ["name", "key_hint", "active", "per_minute", "per_day", "created_at"]
+    list_display = ["name", "active", "per_minute", "per_day", "webhook_url", "created_at"]
+    readonly_fields = ["created_at"]
+    fields = ["name", "active", "per_minute", "per_day", "webhook_url", "created_at"]
 
     def has_add_permission(self, request) -> bool:
         return False  # keys are made with `manage.py create_api_client`, which shows them once

@@ -1,4 +1,4 @@
-from requests_app.models.api_client import ApiClient
+from requests_app.models.api_client import ApiClient, ApiKey
 from requests_app.models.assistance import (
     AssistanceKind,
     AssistanceTask,
@@ -118,6 +118,7 @@ __all__ = [
     "AuditRecord",
     "AuditRemovedSegment",
     "ApiClient",
+    "ApiKey",
     "Channel",
     "ChargeBasis",
     "GeneralKind",
