@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from requests_app.fields import EncryptedTextField
 
 KEY_PREFIX = "dsr_"
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 # A leaked key must not let anyone flood practices and mail strangers: submissions per client are
 # capped per minute and per (UTC) day. The app's backend normally needs far fewer.
 DEFAULT_PER_MINUTE = 60
@@ -171,8 +171,10 @@ class ApiKey(models.Model):
     def revoke(self, *, by: str = "", now: datetime.datetime | None = None) -> bool:
         """Revoke the key at once; False when it already was."""
         now = now or timezone.now()
-        done = type(self).objects.filter(pk=self.pk, revoked_at__isnull=True).update(
-            revoked_at=now, revoked_by=by
+        done = (
+            type(self)
+            .objects.filter(pk=self.pk, revoked_at__isnull=True)
+            .update(revoked_at=now, revoked_by=by)
         )
         if done:
             self.revoked_at, self.revoked_by = now, by
