@@ -350,6 +350,12 @@ TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM_NUMBER = os.environ.get("TWILIO_FROM_NUMBER", "")
 TWILIO_API_BASE_URL = os.environ.get("TWILIO_API_BASE_URL", "https://api.twilio.com")
 
+# Webhooks to API clients (issue 15). In production an address must be HTTPS and resolve to a
+# public address, so a client's webhook cannot be pointed at the portal's own network (SSRF).
+# Development and tests post to receivers on this machine.
+WEBHOOK_ALLOW_LOCAL = env_bool("WEBHOOK_ALLOW_LOCAL", DEBUG)
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
+
 # --- Data sources for access and erasure (agreement art. 6) --------------------------------
 # The platform is always searched; a sub-processor's connector only once it has credentials.
 DATA_CONNECTORS = (
