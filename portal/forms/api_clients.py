@@ -2,6 +2,8 @@
 label, the webhook address, the quotas. The rules are those of workflows.onboarding.api_clients
 (and `validate_webhook_url`), which the command applies as well."""
 
+import secrets
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -48,9 +50,32 @@ class QuotaFields(forms.Form):
         return data
 
 
-def _label_field():
+def _new_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+class SentOnce(forms.Form):
+    """A form whose step makes a key or a secret that is shown once: it carries a token of its
+    own, so the view can tell the same form sent again (a double click, a reload of the answer)
+    from a new one, and make nothing twice."""
+
+    once = forms.CharField(
+        required=False, initial=_new_token, max_length=64, widget=forms.HiddenInput
+    )
+
+    def clean(self):
+        data = super().clean()
+        if len(data.get("once") or "") < 16:
+            raise ValidationError(
+                _("This form is incomplete: open the page again and send it once more."),
+                code="once",
+            )
+        return data
+
+
+def _label_field(label=None):
     return forms.CharField(
-        label=_("Label of the key"),
+        label=label or _("Label of the key"),
         help_text=_("Where the key is used, e.g. “production” or “test server”."),
         required=False,
         strip=True,
@@ -59,7 +84,7 @@ def _label_field():
     )
 
 
-class ClientForm(QuotaFields):
+class ClientForm(SentOnce, QuotaFields):
     name = forms.CharField(
         label=_("Name"),
         help_text=_("The app or supplier the client is for, e.g. “Patiënt-app”."),
@@ -67,8 +92,8 @@ class ClientForm(QuotaFields):
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
         error_messages={"required": _("Enter the client's name.")},
     )
-    label = _label_field()
-    field_order = ["name", "per_minute", "per_day", "label"]
+    label = _label_field(_("Label of the first key"))
+    field_order = ["name", "per_minute", "per_day", "label", "once"]
 
     def clean_name(self) -> str:
         return api_clients.clean_name(self.cleaned_data["name"])
@@ -77,7 +102,7 @@ class ClientForm(QuotaFields):
         return api_clients.clean_label(self.cleaned_data["label"])
 
 
-class KeyForm(forms.Form):
+class KeyForm(SentOnce):
     label = _label_field()
 
     def clean_label(self) -> str:
@@ -85,6 +110,10 @@ class KeyForm(forms.Form):
 
 
 class QuotaForm(QuotaFields):
+    pass
+
+
+class SecretForm(SentOnce):
     pass
 
 

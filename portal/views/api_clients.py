@@ -14,12 +14,17 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from portal.forms.api_clients import ClientForm, KeyForm, QuotaForm, WebhookForm
+from portal.forms.api_clients import ClientForm, KeyForm, QuotaForm, SecretForm, WebhookForm
 from portal.views.common import not_found, staff_required
 from requests_app import access
 from requests_app.models import ApiClient, ApiKey
 from requests_app.models.api_client import SECRET_OVERLAP
+from workflows import counters
 from workflows.onboarding import api_clients
+
+# How long a form that makes a key or secret is remembered as sent (a reload of the answer a day
+# later still makes nothing).
+SENT_ONCE_SECONDS = 24 * 60 * 60
 
 
 def _require_admin(request: HttpRequest) -> None:
@@ -39,6 +44,25 @@ def _key(request: HttpRequest, client: ApiClient, key_pk: int) -> ApiKey:
     if found is None:
         not_found(request, "api_client.view", "api_key", str(key_pk))
     return found
+
+
+def _scope(request: HttpRequest) -> str:
+    return f"api-clients:{request.user.pk}"
+
+
+def _first_send(request: HttpRequest, form) -> bool:
+    """Whether the form is sent for the first time; if not, nothing is to be made again."""
+    return counters.first_use(_scope(request), form.cleaned_data["once"], seconds=SENT_ONCE_SECONDS)
+
+
+def _sent_twice(request: HttpRequest, client: ApiClient | None) -> HttpResponse:
+    """The answer to a form sent again: what it made was shown once, the first time."""
+    return render(request, "staff/api_clients/sent_twice.html", {"client": client}, status=409)
+
+
+def _refused(request: HttpRequest, form) -> None:
+    """The step was refused: the same form, corrected, may be sent again."""
+    counters.forget_use(_scope(request), form.cleaned_data["once"])
 
 
 def _shown_once(request: HttpRequest, context: dict) -> HttpResponse:
@@ -61,6 +85,8 @@ def client_new(request: HttpRequest) -> HttpResponse:
     _require_admin(request)
     form = ClientForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
+        if not _first_send(request, form):
+            return _sent_twice(request, api_clients.find_client(form.cleaned_data["name"]))
         data = form.cleaned_data
         try:
             client, key = api_clients.create_client(
@@ -71,6 +97,7 @@ def client_new(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
             )
         except api_clients.ClientExists as exc:
+            _refused(request, form)
             form.add_error("name", str(exc))
         else:
             return _shown_once(request, {"client": client, "key": key, "new_client": True})
@@ -110,11 +137,14 @@ def key_new(request: HttpRequest, pk: int) -> HttpResponse:
     client = _client(request, pk)
     form = KeyForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
+        if not _first_send(request, form):
+            return _sent_twice(request, client)
         try:
             key, plain = api_clients.issue_key(
                 client, label=form.cleaned_data["label"], actor=request.user
             )
         except api_clients.KeyRefused as exc:
+            _refused(request, form)
             form.add_error(None, str(exc))
         else:
             return _shown_once(request, {"client": client, "key": plain, "api_key": key})
@@ -200,7 +230,11 @@ def secret(request: HttpRequest, pk: int) -> HttpResponse:
     """GET: what a new signing secret does, and the button; POST: make it and show it once."""
     _require_admin(request)
     client = _client(request, pk)
-    if request.method == "POST":
+    form = SecretForm(request.POST if request.method == "POST" else None)
+    if form.is_valid():
+        # Rotating twice at once would end the old secret's overlap: a reload makes nothing.
+        if not _first_send(request, form):
+            return _sent_twice(request, client)
         first = not client.webhook_secret
         plain = api_clients.rotate_webhook_secret(client, actor=request.user)
         return _shown_once(
@@ -215,7 +249,12 @@ def secret(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "staff/api_clients/secret.html",
-        {"client": client, "overlap_hours": int(SECRET_OVERLAP.total_seconds() // 3600)},
+        {
+            "client": client,
+            "form": form,
+            "overlap_hours": int(SECRET_OVERLAP.total_seconds() // 3600),
+        },
+        status=400 if form.is_bound else 200,
     )
 
 

@@ -2,6 +2,9 @@
 shown once, in the answer that made it, and on no page after; revoking is a confirmed POST; a bad
 form answers 400 and changes nothing."""
 
+import re
+import secrets
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -62,9 +65,12 @@ def _everything_shown(client, client_obj: ApiClient) -> str:
     return "\n".join(pages)
 
 
-def _key_on(page: str) -> str:
-    import re
+def _once() -> str:
+    """The token a form that makes a key or secret carries (a new one each time it is shown)."""
+    return secrets.token_urlsafe(16)
 
+
+def _key_on(page: str) -> str:
     return re.search(r"(dsr_[A-Za-z0-9_-]{43})", page)[1]
 
 
@@ -118,7 +124,13 @@ def test_a_new_client_shows_its_key_once_and_never_again(client, admin):
     client.force_login(admin)
     response = client.post(
         reverse("staff:api_client_new"),
-        {"name": "Patiënt-app", "per_minute": "30", "per_day": "900", "label": "productie"},
+        {
+            "name": "Patiënt-app",
+            "per_minute": "30",
+            "per_day": "900",
+            "label": "productie",
+            "once": _once(),
+        },
     )
     assert response.status_code == 200
     assert "no-store" in response["Cache-Control"]
@@ -139,7 +151,8 @@ def test_an_issued_key_is_shown_once_and_both_keys_work_until_the_old_is_revoked
     api_client, old = app
     client.force_login(admin)
     response = client.post(
-        reverse("staff:api_client_key_new", args=[api_client.pk]), {"label": "nieuwe server"}
+        reverse("staff:api_client_key_new", args=[api_client.pk]),
+        {"label": "nieuwe server", "once": _once()},
     )
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     new = _key_on(response.content.decode())
@@ -196,12 +209,12 @@ def test_the_signing_secret_is_shown_once_and_the_overlap_is_explained(client, a
     api_client, _key = app
     client.force_login(admin)
     url = reverse("staff:api_client_secret", args=[api_client.pk])
-    first = client.post(url)
+    first = client.post(url, {"once": _once()})
     assert first.status_code == 200 and "no-store" in first["Cache-Control"]
     api_client.refresh_from_db()
     assert api_client.webhook_secret in first.content.decode()
     assert "24 uur" in client.get(url).content.decode()
-    second = client.post(url)
+    second = client.post(url, {"once": _once()})
     api_client.refresh_from_db()
     page = second.content.decode()
     assert api_client.webhook_secret in page and "zowel het nieuwe als het oude geheim" in page
@@ -255,6 +268,8 @@ BAD_FORMS = {
     "a negative quota": ("quotas", {"per_minute": -5, "per_day": 2000}),
     "a label with a zero-width space": ("key", {"label": "prod\u200buctie"}),
     "a label too long": ("key", {"label": "x" * 101}),
+    "a key form without its token": ("key", {"label": "productie", "once": ""}),
+    "a client form with a short token": ("new", {"name": "Nieuw", "once": "kort"}),
     "webhook over http": ("webhook", {"webhook_url": "http://hooks.app.example/"}),
     "webhook to loopback": ("webhook", {"webhook_url": "https://127.0.0.1/"}),
     "webhook to metadata": ("webhook", {"webhook_url": "https://169.254.169.254/latest"}),
@@ -278,7 +293,7 @@ def test_a_bad_form_answers_400_and_changes_nothing(client, app, admin, dns, set
     }[what]
     client.force_login(admin)
     before = _state()
-    response = client.post(url, data)
+    response = client.post(url, ({"once": _once()} if what in ("new", "key") else {}) | data)
     assert response.status_code == 400, case
     page = response.content.decode()
     assert "error-summary" in page and "dsr_" not in page
@@ -304,6 +319,34 @@ def test_a_sixth_key_is_refused_with_the_reason(client, app, admin):
     page = client.get(reverse("staff:api_client", args=[api_client.pk])).content.decode()
     assert "Nieuwe sleutel uitgeven" not in page and "het maximum" in page
     before = _state()
-    response = client.post(reverse("staff:api_client_key_new", args=[api_client.pk]), {})
+    response = client.post(
+        reverse("staff:api_client_key_new", args=[api_client.pk]), {"once": _once()}
+    )
     assert response.status_code == 400 and "Trek eerst een sleutel in" in response.content.decode()
     assert _state() == before
+
+
+def test_a_form_sent_twice_makes_nothing_the_second_time(client, app, admin):
+    """A double click or a reload of the answer: one key, one rotation, one client."""
+    api_client, _key = app
+    client.force_login(admin)
+    for url, data in [
+        (reverse("staff:api_client_key_new", args=[api_client.pk]), {"label": "x"}),
+        (reverse("staff:api_client_secret", args=[api_client.pk]), {}),
+        (reverse("staff:api_client_new"), {"name": "Nieuw", "per_minute": 1, "per_day": 1}),
+    ]:
+        data["once"] = _once()
+        assert client.post(url, data).status_code == 200
+        before = _state()
+        again = client.post(url, data)
+        page = again.content.decode()
+        assert again.status_code == 409 and "al verstuurd" in page, url
+        assert not re.search(r"dsr_|whsec_", page) and _state() == before
+
+
+def test_a_refused_step_leaves_the_form_to_be_sent_again(client, app, admin):
+    client.force_login(admin)
+    data = {"name": "Patiënt-app", "per_minute": 60, "per_day": 2000, "once": _once()}
+    assert client.post(reverse("staff:api_client_new"), data).status_code == 400  # name taken
+    response = client.post(reverse("staff:api_client_new"), data | {"name": "Tweede app"})
+    assert response.status_code == 200 and _key_on(response.content.decode())

@@ -120,13 +120,17 @@ def clean_label(value: str) -> str:
 
 
 def clean_quotas(per_minute: int, per_day: int) -> tuple[int, int]:
+    from django.utils.formats import number_format
+
     errors = {}
-    if not isinstance(per_minute, int) or not 1 <= per_minute <= MAX_PER_MINUTE:
-        errors["per_minute"] = _("Enter a whole number from 1 to %(max)s.") % {
-            "max": MAX_PER_MINUTE
-        }
-    if not isinstance(per_day, int) or not 1 <= per_day <= MAX_PER_DAY:
-        errors["per_day"] = _("Enter a whole number from 1 to %(max)s.") % {"max": MAX_PER_DAY}
+    for field, value, most in (
+        ("per_minute", per_minute, MAX_PER_MINUTE),
+        ("per_day", per_day, MAX_PER_DAY),
+    ):
+        if not isinstance(value, int) or not 1 <= value <= most:
+            errors[field] = _("Enter a whole number from 1 to %(max)s.") % {
+                "max": number_format(most, force_grouping=True)
+            }
     if errors:
         raise ValidationError(errors)
     return per_minute, per_day
