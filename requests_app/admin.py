@@ -105,12 +105,21 @@ class EquatedHolidayAdmin(admin.ModelAdmin):
 
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
+    """Read only: clients are managed at /staff/api-clients/ or with `manage.py api_clients`,
+    which check the webhook address, show a key once and audit every change."""
+
     list_display = ["name", "active", "per_minute", "per_day", "webhook_url", "created_at"]
-    readonly_fields = ["created_at"]
     fields = ["name", "active", "per_minute", "per_day", "webhook_url", "created_at"]
+    readonly_fields = fields
 
     def has_add_permission(self, request) -> bool:
-        return False  # keys are made with `manage.py create_api_client`, which shows them once
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(SubProcessor)

@@ -197,3 +197,141 @@ UNSTORABLE_RE = re.compile(r"[\x00\ud800-\udfff]")
 
 def is_storable(value: str) -> bool:
     return UNSTORABLE_RE.search(value) is None
+
+
+# --- Webhook addresses ---------------------------------------------------------------------------
+# A client's webhook is posted to from inside the processor's network, so in production its
+# address must lead to the public internet (else a client could make the portal call its own
+# database or a cloud metadata service: SSRF). WEBHOOK_ALLOW_LOCAL (development and tests) lets it
+# be http:// and on this machine or network.
+WEBHOOK_URL_MAX_LENGTH = 500
+# A host written as a number in another form than four dotted decimals (2130706433, 0x7f.1,
+# 017700000001, 127.1): resolvers read these as addresses, and a reader would not.
+NUMERIC_HOST_RE = re.compile(r"(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+))*\.?", re.ASCII | re.I)
+
+
+def is_public_address(address: str) -> bool:
+    """Whether the IP address is one on the public internet: not private, loopback, link-local,
+    reserved, multicast or unspecified, also when it is an IPv4 address carried in an IPv6 one."""
+    import ipaddress
+
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # without an IPv6 zone
+    except ValueError:
+        return False
+    embedded = []
+    if ip.version == 6:
+        embedded = [ip.ipv4_mapped, ip.sixtofour, ip.teredo[1] if ip.teredo else None]
+    return all(_public(found) for found in [ip, *embedded] if found is not None)
+
+
+def _public(ip) -> bool:
+    return ip.is_global and not (
+        ip.is_private
+        or ip.is_loopback
+        or ip.is_link_local
+        or ip.is_reserved
+        or ip.is_multicast
+        or ip.is_unspecified
+    )
+
+
+def resolve_host(host: str, port: int) -> list[str]:
+    """The addresses a host name resolves to (an IP address: itself); [] when it resolves to
+    none."""
+    import socket
+
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return []
+    return sorted({info[4][0] for info in found})
+
+
+def validate_webhook_url(value: str, *, allow_local: bool | None = None) -> None:
+    """An address events may be posted to: http(s), no user name or password in it, at most
+    WEBHOOK_URL_MAX_LENGTH characters, no spaces or control characters; unless `allow_local`
+    (default: the setting WEBHOOK_ALLOW_LOCAL) also https only, and its host must resolve to
+    public addresses only (every one of them: a name may have several)."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.core.validators import URLValidator
+
+    if allow_local is None:
+        allow_local = settings.WEBHOOK_ALLOW_LOCAL
+    value = value or ""
+    if len(value) > WEBHOOK_URL_MAX_LENGTH:
+        raise ValidationError(
+            _("The address is longer than %(max)s characters."),
+            code="max_length",
+            params={"max": WEBHOOK_URL_MAX_LENGTH},
+        )
+    if any(ch.isspace() for ch in value) or hidden_characters(value) or not is_storable(value):
+        raise ValidationError(
+            _("The address cannot contain spaces, control characters or invisible characters."),
+            code="characters",
+        )
+    invalid = ValidationError(
+        _("Enter a complete web address, such as https://app.example.nl/webhooks/portal."),
+        code="invalid",
+    )
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError as exc:  # a port that is no number, or a broken IPv6 address
+        raise invalid from exc
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https") or not parts.hostname:
+        raise invalid
+    if "@" in parts.netloc:
+        raise ValidationError(
+            _(
+                "The address cannot contain a user name or password: the events are signed "
+                "with the client's secret instead."
+            ),
+            code="credentials",
+        )
+    if scheme != "https" and not allow_local:
+        raise ValidationError(
+            _("The address must start with https:// (events are sent encrypted only)."),
+            code="https",
+        )
+    host = parts.hostname  # lower-cased, without the brackets of an IPv6 address
+    if NUMERIC_HOST_RE.fullmatch(host) and not _dotted_quad(host):
+        raise ValidationError(
+            _("Write an IP address as four numbers with dots, such as 192.0.2.10."),
+            code="numeric_host",
+        )
+    try:
+        URLValidator(schemes=["http", "https"])(value)
+    except ValidationError as exc:
+        raise invalid from exc
+    if allow_local:
+        return
+    addresses = resolve_host(host, port or 443)
+    if not addresses:
+        raise ValidationError(
+            _("The host %(host)s cannot be found (it does not resolve to an IP address)."),
+            code="unresolved",
+            params={"host": host},
+        )
+    if not all(is_public_address(address) for address in addresses):
+        raise ValidationError(
+            _(
+                "The host %(host)s leads to a private, local or reserved network address: "
+                "events are only sent to addresses on the public internet."
+            ),
+            code="not_public",
+            params={"host": host},
+        )
+
+
+def _dotted_quad(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return True

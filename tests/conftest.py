@@ -6,6 +6,7 @@ from requests_app.models import ApiClient
 from requests_app.roles import Role
 from tests.environment import add_sqlite_platform, drop_platform_tables, use_broker
 from tests.factories import make_practice, make_user
+from tests.fakes.dns import FakeDns
 from tests.fakes.providers import FakeProviders
 from workflows.intake.submission import PatientDetails
 
@@ -86,6 +87,17 @@ def support(db):
 def api_key(db):
     _client, key = ApiClient.issue("patient-app")
     return key
+
+
+@pytest.fixture
+def dns(monkeypatch):
+    """Host names resolve as the test adds them (`dns.add(name, *addresses)`); others as this
+    machine resolves them. There is no network in the tests."""
+    import socket
+
+    fake = FakeDns()
+    monkeypatch.setattr(socket, "getaddrinfo", fake.getaddrinfo)
+    return fake
 
 
 @pytest.fixture

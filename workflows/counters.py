@@ -71,3 +71,14 @@ CODE_MAILS = [(60, 3), (60 * 60, 6), (24 * 60 * 60, 12)]
 def may_mail_code(address: str) -> bool:
     """Count one code e-mail to `address`; False past the caps (whoever asks for it)."""
     return within("code-mail", address, CODE_MAILS)
+
+
+def first_use(scope: str, token: str, *, seconds: int) -> bool:
+    """Whether this is the first use of `token` in `scope` (one atomic add): a form sent twice,
+    by a double click or a reload of its answer, is told apart from a new one."""
+    return cache.add(f"once:{scope}:{_digest(token)}", 1, timeout=seconds)
+
+
+def forget_use(scope: str, token: str) -> None:
+    """The token may be used again (the step it was spent on was refused)."""
+    cache.delete(f"once:{scope}:{_digest(token)}")

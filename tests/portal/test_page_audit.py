@@ -304,6 +304,20 @@ PRACTICE_ROUTES = {
     "staff:own_settings_start",
     "staff:own_settings",
 }
+# The patient app's API clients: names, keys' hints, quotas and webhook addresses, no patient's
+# data (tests/portal/test_api_client_pages.py tests their allowed and refused paths).
+API_CLIENT_ROUTES = {
+    "staff:api_clients",
+    "staff:api_client_new",
+    "staff:api_client",
+    "staff:api_client_key_new",
+    "staff:api_client_key_revoke",
+    "staff:api_client_webhook",
+    "staff:api_client_secret",
+    "staff:api_client_quotas",
+    "staff:api_client_deactivate",
+    "staff:api_client_activate",
+}
 
 # The practice's team and invitations: staff addresses and roles, no patient's data
 # (tests/portal/test_team_pages.py tests their allowed and refused paths).
@@ -357,6 +371,7 @@ def test_every_staff_route_is_accounted_for():
     own_tests = (
         QUEUE_ROUTES
         | PRACTICE_ROUTES
+        | API_CLIENT_ROUTES
         | TEAM_ROUTES
         | TEXT_ROUTES
         | NOTIFICATION_ROUTES
