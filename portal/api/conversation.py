@@ -13,6 +13,7 @@ from portal.api.common import own_request, recorded, router, take_quota
 from portal.api.errors import ApiError
 from portal.api.schemas import REFERENCE, Errors, MessagesOut, ReplyIn, ReplyOut
 from portal.forms.patient import ReplyForm
+from requests_app import selectors
 from requests_app.models import AuditAction, RequestMessage
 from workflows.casework import patients
 
@@ -120,7 +121,8 @@ def reply(request: HttpRequest, payload: ReplyIn, reference: str = ReferencePath
     except patients.WritingClosed:
         raise _closed() from None
     recorded(request, item, "api.reply", AuditAction.CREATE, message=sent.message.pk)
-    item.refresh_from_db(fields=["state"])
+    # An answer to the practice's question moved the request on.
+    item = selectors.requests_of_api_client(client_of(request)).get(pk=item.pk)
     answer = {
         "reference": item.reference,
         "state": item.state,
