@@ -71,6 +71,7 @@ def described(
     ok_example=None,
     ok_headers: dict | None = None,
     ok_content: dict | None = None,
+    ok_links: dict | None = None,
     refusals: tuple[int, ...] = (),
     conflicts: dict[int, tuple[str, dict]] | None = None,
     request_example=None,
@@ -85,6 +86,8 @@ def described(
         responses[ok]["content"] = ok_content
     if ok_headers:
         responses[ok]["headers"] = ok_headers
+    if ok_links:
+        responses[ok]["links"] = ok_links
     own = {status: (REFUSALS[status], EXAMPLE_ERRORS[status]) for status in refusals}
     for status, (description, errors) in (own | (conflicts or {})).items():
         responses[status] = {
@@ -98,6 +101,18 @@ def described(
     if request_example is not None:
         extra["requestBody"] = {"content": {JSON: _example(_("A typical call"), request_example)}}
     return extra
+
+
+def follow_up(*operation_ids: str) -> dict:
+    """OpenAPI links from a stored request to the operations about it: a client (or a test
+    tool) knows where to take the reference next."""
+    return {
+        operation_id: {
+            "operationId": operation_id,
+            "parameters": {"reference": "$response.body#/reference"},
+        }
+        for operation_id in operation_ids
+    }
 
 
 # --- Examples ----------------------------------------------------------------------------------

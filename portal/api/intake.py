@@ -67,6 +67,15 @@ def _field(name: str) -> str:
                 "schema": {"type": "string", "enum": ["true"]},
             }
         },
+        ok_links=docs.follow_up(
+            "getRequestStatus",
+            "getRequestHistory",
+            "listMessages",
+            "sendMessage",
+            "listLetters",
+            "withdrawRequest",
+            "getPackageLink",
+        ),
         refusals=(400, 401, 413, 415, 429),
         conflicts={
             409: (

@@ -121,6 +121,15 @@ def history(request: HttpRequest, reference: str = ReferencePath):
         ok=200,
         ok_description=gettext_noop("The letters."),
         ok_example=docs.LETTERS,
+        ok_links={
+            "getLetterPdf": {
+                "operationId": "getLetterPdf",
+                "parameters": {
+                    "reference": "$response.body#/reference",
+                    "key": "$response.body#/letters/0/key",
+                },
+            }
+        },
         refusals=(401, 404),
     ),
 )
@@ -206,21 +215,15 @@ def letter_pdf(
         ok=200,
         ok_description=gettext_noop("Where to download, and until when."),
         ok_example=docs.PACKAGE,
-        refusals=(401,),
+        refusals=(401, 404),
         conflicts={
-            404: (
-                gettext_noop(
-                    "No request with this reference among this client's, or nothing has been "
-                    "released to the patient for it (yet)."
-                ),
-                {"package": ["Nothing has been released to the patient for this request."]},
-            ),
             409: (
                 gettext_noop(
-                    "Something was released, but its download period has ended (the patient "
-                    "can ask the practice)."
+                    "Nothing to download: nothing has been released to the patient for this "
+                    "request (yet), or its download period has ended (the patient can ask the "
+                    "practice)."
                 ),
-                {"package": ["The download period has ended; the patient can ask the practice."]},
+                {"package": ["Nothing has been released to the patient for this request."]},
             ),
         },
     ),
@@ -229,9 +232,11 @@ def package(request: HttpRequest, reference: str = ReferencePath):
     item = own_request(request, reference, "api.package")
     data_package, documents = selectors.released_answer_of(item)
     released = [part for part in (data_package, *documents) if part is not None]
+    # The request is there; there is nothing (any more) to fetch for it: a conflict with its
+    # state, not an unknown address (404 always means no such request of this client).
     if not released:
         raise ApiError(
-            404, {"package": [_("Nothing has been released to the patient for this request.")]}
+            409, {"package": [_("Nothing has been released to the patient for this request.")]}
         )
     downloadable = [part for part in released if part.downloadable]
     if not downloadable:

@@ -49,6 +49,15 @@ def test_the_document_is_openapi_3_1_generated_from_the_code(openapi):
     assert openapi["components"]["securitySchemes"]["ClientKey"]["scheme"] == "bearer"
 
 
+def test_the_routes_keep_their_names():
+    from django.urls import reverse
+
+    assert reverse("api:create") == "/api/v1/requests"
+    assert reverse("api:status", args=["K7QM-4XPA"]) == "/api/v1/requests/K7QM-4XPA"
+    assert reverse("api:reference") == "/api/v1/reference"
+    assert reverse("api:openapi-json") == "/api/v1/openapi.json"
+
+
 def test_every_operation_needs_the_key_and_has_a_summary_and_a_description(openapi):
     for key, operation in operations(openapi).items():
         assert operation["security"] == [{"ClientKey": []}], key

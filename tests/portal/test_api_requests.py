@@ -229,10 +229,12 @@ def test_a_decided_request_can_no_longer_be_withdrawn(api, app, practice, patien
 
 
 # --- Where released data are downloaded -----------------------------------------------------------
-def test_before_anything_is_released_there_is_no_package(api, mine):
+def test_before_anything_is_released_there_is_nothing_to_download(api, mine):
     response = api("GET", f"{URL}/{mine.reference}/package")
-    assert response.status_code == 404
-    assert "package" in response.json()["errors"]
+    assert response.status_code == 409
+    assert response.json()["errors"]["package"] == [
+        "Voor dit verzoek is niets vrijgegeven aan de patiënt."
+    ]
 
 
 @pytest.mark.usefixtures("platform_db", "package_dir")
