@@ -4,9 +4,9 @@ from django.contrib import admin
 from django.http import Http404
 from django.urls import include, path
 
+from portal import api
 from portal.views import (
     accessibility,
-    api,
     api_clients,
     audit_log,
     charges,
@@ -337,14 +337,6 @@ patient_urls = (
     "patient",
 )
 
-api_urls = (
-    [
-        path("requests", api.create_request, name="create"),
-        path("requests/<str:reference>", api.request_status, name="status"),
-    ],
-    "api",
-)
-
 # The admin signs in through allauth too, so its second factor applies there as well.
 admin.site.login = secure_admin_login(admin.site.login)
 
@@ -357,7 +349,7 @@ urlpatterns = [
     path("", include(intake_urls)),
     path("staff/", include(staff_urls)),
     path("track/", include(patient_urls)),
-    path("api/v1/", include(api_urls)),
+    path("api/v1/", api.urls()),
     # Changing the account's e-mail address is not offered: a patient's address is their identity.
     path("accounts/email/", not_found),
     # Patients sign in by code and staff reset passwords through our own views: exact canonical

@@ -307,6 +307,19 @@ def released_documents_of_patient(user, reference: str) -> QuerySet[PracticeDocu
     ).select_related("request__practice")
 
 
+def released_answer_of(item: Request) -> tuple[DataPackage | None, list[PracticeDocument]]:
+    """What was released to the patient in answer to `item`, a request the caller already
+    reads through its own scope (an API client's: requests_of_api_client): the processor's
+    latest package, or None, and the practice's documents."""
+    package = (
+        DataPackage.objects.filter(task__request=item, released_at__isnull=False)
+        .order_by("-released_at")
+        .first()
+    )
+    documents = PracticeDocument.objects.filter(request=item, released_at__isnull=False)
+    return package, list(documents)
+
+
 def released_package_references(user) -> set[str]:
     """References of the patient's requests with an answer (the processor's package or the
     practice's documents) they can download now."""

@@ -238,16 +238,24 @@ HAPPENED = {
 PACKAGE_RELEASED = gettext_lazy("Your data are ready to download")
 FROM_PRACTICE = gettext_lazy("Message from your practice")
 FROM_PATIENT = gettext_lazy("You sent a message")
+# The steps that are no event of the request's own history, by their name in a Step.
+MESSAGE_FROM_PRACTICE = "message_from_practice"
+MESSAGE_FROM_PATIENT = "message_from_patient"
+DATA_RELEASED = "package_released"
+# Every name a Step's `event` may have (the app's API documents them).
+STEP_EVENTS = (*HAPPENED, MESSAGE_FROM_PRACTICE, MESSAGE_FROM_PATIENT, DATA_RELEASED)
 
 
 @dataclasses.dataclass(frozen=True)
 class Step:
-    """One line of the request's history: what happened, and the letter about it, if any."""
+    """One line of the request's history: what happened, and the letter about it, if any.
+    `event` names the kind of step for a program (one of STEP_EVENTS); `text` is for people."""
 
     at: datetime.datetime
     text: str
     letter_key: str = ""
     letter_title: str | Promise = ""
+    event: str = ""
 
 
 def timeline(item: Request) -> list[Step]:
@@ -264,11 +272,14 @@ def timeline(item: Request) -> list[Step]:
                 str(HAPPENED[event.action]) % {"practice": practice},
                 letter.key if letter else "",
                 letter.title if letter else "",
+                event=event.action,
             )
         )
     for message in RequestMessage.objects.filter(request=item):
-        text = FROM_PATIENT if message.sender == "patient" else FROM_PRACTICE
-        steps.append(Step(message.created_at, str(text)))
+        if message.sender == "patient":
+            steps.append(Step(message.created_at, str(FROM_PATIENT), event=MESSAGE_FROM_PATIENT))
+        else:
+            steps.append(Step(message.created_at, str(FROM_PRACTICE), event=MESSAGE_FROM_PRACTICE))
     for event in TaskEvent.objects.filter(task__request=item, action="package_released"):
-        steps.append(Step(event.at, str(PACKAGE_RELEASED)))
+        steps.append(Step(event.at, str(PACKAGE_RELEASED), event=DATA_RELEASED))
     return sorted(steps, key=lambda step: step.at)
