@@ -7,6 +7,20 @@ from portal.celery import app as celery_app
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+def _own_redis_database() -> None:
+    """Under pytest-xdist each worker takes its own Redis database (the given number minus the
+    worker's index), as pytest-django gives each its own PostgreSQL database: tests flush it."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    url = os.environ.get("TEST_REDIS_URL", "")
+    if not worker.startswith("gw") or not url:
+        return
+    base, _slash, number = url.rpartition("/")
+    os.environ["TEST_REDIS_URL"] = f"{base}/{int(number or 15) - int(worker[2:])}"
+
+
+_own_redis_database()
+
+
 # A SQLite database beside PostgreSQL, so the platform connector is tested on both engines
 # (tests ask for it with django_db(databases=["default", PLATFORM_SQLITE])).
 PLATFORM_SQLITE = "platform_sqlite"
