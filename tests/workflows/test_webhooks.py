@@ -339,6 +339,28 @@ def test_a_row_delivered_twice_carries_the_same_event_id(
     assert first.body == second.body
 
 
+def test_a_redirect_is_not_followed_and_a_late_answer_is_retried(
+    settings, practice, patient, handler, app_client, receiver
+):
+    item = submit_from_app(practice, patient, app_client)
+    receiver.reset()
+    receiver.fail_next(1, status=302)
+    do(item, "acknowledge", handler)
+    moved = WebhookEvent.objects.latest("pk")
+    settings.WEBHOOK_TIMEOUT_SECONDS = 0.3
+    receiver.slow_next(1, 1.0)
+    retry_now(row_of(moved))
+    retry_now(row_of(moved))
+    log = list(moved.attempts.order_by("number"))
+    assert [(a.status_code, a.outcome) for a in log] == [
+        (302, AttemptOutcome.RETRY),
+        (None, AttemptOutcome.RETRY),
+        (204, AttemptOutcome.DELIVERED),
+    ]
+    assert log[1].error == "no answer within 0.3 s" and 250 <= log[1].duration_ms < 1000
+    assert [d.path for d in receiver.deliveries] == ["/hooks/privacy"] * 3  # never "elsewhere"
+
+
 def test_410_gone_and_a_deactivated_client_fail_at_once(
     practice, patient, handler, app_client, receiver
 ):

@@ -79,6 +79,12 @@ def _status(answer: str) -> int | None:
     return int(answer) if answer.isdigit() else None
 
 
+def clients() -> QuerySet[ApiClient]:
+    """The API clients whose delivery log the processor reads (all of them: none is a
+    practice's)."""
+    return ApiClient.objects.all()
+
+
 def events_of(client: ApiClient, *, state: str = "") -> QuerySet[WebhookEvent]:
     """The client's events, the newest first, each with `delivery_status` (its latest row's
     status) and its tries; `state` is delivered, pending or failed (or all)."""
@@ -90,7 +96,7 @@ def events_of(client: ApiClient, *, state: str = "") -> QuerySet[WebhookEvent]:
     if wanted:
         rows = rows.filter(delivery_status__in=wanted)
     return (
-        rows.select_related("request", "resent_by")
+        rows.select_related("request", "client", "resent_by")
         .prefetch_related("attempts")
         .order_by("-created_at", "-pk")
     )
