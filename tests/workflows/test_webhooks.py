@@ -4,9 +4,11 @@ back-off, failed for good at the end), each event with one id on every delivery.
 
 import datetime
 import json
+import re
 import time
 
 import pytest
+from django.conf import settings as django_settings
 from django.utils import timezone
 
 from requests_app.models import ApiClient, AuditRecord, Request
@@ -120,6 +122,23 @@ def test_a_tampered_body_a_wrong_secret_and_an_old_or_future_timestamp_are_refus
     replayed["Webhook-Timestamp"] = str(stamp + 400)
     with pytest.raises(signing.SignatureError, match="no signature matches"):
         signing.verify(delivery.body, replayed, secret, now=stamp + 400)
+
+
+def test_the_verification_example_in_the_docs_works_on_a_real_delivery(
+    practice, patient, handler, app_client, receiver
+):
+    page = (django_settings.BASE_DIR / "docs" / "webhooks.md").read_text()
+    example = re.search(r"```python\n(.*?)```", page, re.S).group(1)
+    namespace: dict = {}
+    exec(example, namespace)  # noqa: S102 (our own documentation's example, run as a receiver would)
+    verify_webhook = namespace["verify_webhook"]
+    in_review(practice, patient, app_client, handler)
+    delivery = receiver.deliveries[0]
+    secret = ApiClient.objects.get(pk=app_client.pk).webhook_secret
+
+    assert verify_webhook(delivery.body, delivery.headers, secret) == delivery.event
+    with pytest.raises(ValueError, match="no signature matches"):
+        verify_webhook(delivery.body + b" ", delivery.headers, secret)
 
 
 def test_both_secrets_sign_during_the_rotation_overlap_and_only_the_new_one_after(
