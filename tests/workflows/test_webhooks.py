@@ -520,3 +520,77 @@ def test_in_production_only_https_to_public_addresses_is_posted_to(
 )
 def test_the_public_address_rule(address, public):
     assert is_public(address) is public
+
+
+def test_a_pinned_connection_goes_to_the_checked_address_and_tls_checks_the_name(tmp_path):
+    """What production relies on against DNS rebinding: the name is not resolved again (here it
+    cannot be: .invalid never resolves), and the certificate must still match the name."""
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    import requests
+
+    from workflows.webhooks.addresses import _pinned_session
+
+    name = "hooks.invalid"
+    cert, key = _self_signed(tmp_path, name)
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(204)
+            self.send_header("X-Host-Seen", self.headers["Host"])
+            self.end_headers()
+
+    server = HTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.server_address[1]
+    try:
+        with _pinned_session("127.0.0.1") as session:
+            answer = session.post(f"https://{name}:{port}/hook", data=b"{}", verify=str(cert))
+        assert answer.status_code == 204 and answer.headers["X-Host-Seen"] == f"{name}:{port}"
+        with _pinned_session("127.0.0.1") as session, pytest.raises(requests.exceptions.SSLError):
+            session.post(f"https://other.invalid:{port}/hook", data=b"{}", verify=str(cert))
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _self_signed(directory, name: str):
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path

@@ -69,13 +69,27 @@ def public_address(url: str) -> str:
 
 class _PinnedConnection(urllib3.connection.HTTPSConnection):
     """Connects to `address` instead of resolving the host again; the host name stays what TLS
-    (server name, certificate) and the Host header use."""
+    (server name, certificate) and the Host header use. (urllib3 derives `host` from the name
+    it resolves, so the socket is made here rather than by changing that name.)"""
 
     address = ""
 
-    def _new_conn(self):
-        self._dns_host = self.address  # urllib3 resolves _dns_host, nothing else
-        return super()._new_conn()
+    def _new_conn(self) -> socket.socket:
+        try:
+            return urllib3.util.connection.create_connection(
+                (self.address, self.port),
+                self.timeout,
+                source_address=self.source_address,
+                socket_options=self.socket_options,
+            )
+        except TimeoutError as exc:
+            raise urllib3.exceptions.ConnectTimeoutError(
+                self, f"connection to {self.host} ({self.address}) timed out"
+            ) from exc
+        except OSError as exc:
+            raise urllib3.exceptions.NewConnectionError(
+                self, f"could not connect to {self.host} ({self.address}): {exc}"
+            ) from exc
 
 
 def _pinned_session(address: str) -> requests.Session:

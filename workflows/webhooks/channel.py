@@ -22,6 +22,7 @@ import json
 import time
 
 import requests
+import urllib3
 from django.conf import settings
 
 from requests_app.models import ApiClient
@@ -68,9 +69,12 @@ class WebhookChannel:
             ) from exc
         except (requests.RequestException, OSError) as exc:
             raise DeliveryError(f"could not connect: {_reason(exc)}", permanent=False) from exc
+        except urllib3.exceptions.HTTPError as exc:  # reading a refusal's body: late or broken
+            raise DeliveryError(f"the answer broke off: {_reason(exc)}", permanent=False) from exc
         if 200 <= status < 300:
             return str(status)
-        said = answer.decode(errors="replace").strip()
+        # Printable characters only: the log keeps it, and PostgreSQL stores no NUL.
+        said = "".join(ch for ch in answer.decode(errors="replace") if ch.isprintable()).strip()
         raise DeliveryError(
             f"the receiver answered {status}" + (f": {said}" if said else ""),
             permanent=status == 410,
