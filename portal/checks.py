@@ -176,3 +176,20 @@ def processor_contacts(app_configs, **kwargs):
             id="portal.W020",
         )
     ]
+
+
+@register(Tags.security, deploy=True)
+def webhook_addresses(app_configs, **kwargs):
+    """Posting webhooks to local addresses is for development: in production a client's address
+    could otherwise point at the portal's own network (workflows/webhooks/addresses.py)."""
+    if settings.WEBHOOK_ALLOW_LOCAL and not settings.DEBUG:
+        return [
+            Warning(
+                "WEBHOOK_ALLOW_LOCAL is on: API clients' webhooks may be posted over plain HTTP "
+                "and to private addresses, such as this server's own network.",
+                hint="Unset WEBHOOK_ALLOW_LOCAL in production: webhooks then go to public HTTPS "
+                "addresses only, checked when each one is sent.",
+                id="portal.W030",
+            )
+        ]
+    return []

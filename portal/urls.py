@@ -36,6 +36,7 @@ from portal.views import (
     task_results,
     tasks,
     team,
+    webhooks,
 )
 
 intake_urls = (
@@ -71,6 +72,16 @@ staff_urls = (
             "notifications/failed/<int:pk>/resend/",
             notifications.resend,
             name="resend_notification",
+        ),
+        path(
+            "api-clients/<int:client_pk>/deliveries/",
+            webhooks.delivery_log,
+            name="webhook_deliveries",
+        ),
+        path(
+            "api-clients/<int:client_pk>/deliveries/<str:event_id>/resend/",
+            webhooks.resend,
+            name="webhook_resend",
         ),
         path("subprocessors/", register.subprocessors, name="subprocessors"),
         path("register/", register.processing_register_start, name="processing_register_start"),

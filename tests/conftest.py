@@ -5,9 +5,10 @@ import pytest
 from requests_app.models import ApiClient
 from requests_app.roles import Role
 from tests.environment import add_sqlite_platform, drop_platform_tables, use_broker
-from tests.factories import make_practice, make_user
+from tests.factories import make_practice, make_user, webhook_client
 from tests.fakes.dns import FakeDns
 from tests.fakes.providers import FakeProviders
+from tests.fakes.webhook_receiver import WebhookReceiver
 from workflows.intake.submission import PatientDetails
 
 add_sqlite_platform()
@@ -54,6 +55,21 @@ def providers(fake_server, settings):
     settings.TWILIO_FROM_NUMBER = "+3197010000000"
     settings.TWILIO_API_BASE_URL = fake_server.url
     return fake_server
+
+
+@pytest.fixture
+def receiver(settings):
+    """An API client's webhook receiver on this machine (so local addresses are allowed)."""
+    settings.WEBHOOK_ALLOW_LOCAL = True
+    server = WebhookReceiver().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def app_client(db, receiver):
+    """The patient app's client, with its webhook address at the receiver and a secret."""
+    return webhook_client(receiver.url)
 
 
 @pytest.fixture

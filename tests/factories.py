@@ -5,7 +5,7 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from requests_app.models import Channel, Membership, Practice, Request, RequestState
+from requests_app.models import ApiClient, Channel, Membership, Practice, Request, RequestState
 from requests_app.references import new_reference
 from requests_app.roles import Role
 from workflows.intake.submission import Submission, submit_request
@@ -100,6 +100,20 @@ def submit(
         channel=channel,
         **kwargs,
     )
+
+
+def webhook_client(url: str, name: str = "patient-app") -> ApiClient:
+    """An API client with a webhook address and a signing secret."""
+    client, _key = ApiClient.issue(name)
+    client.webhook_url = url
+    client.save(update_fields=["webhook_url"])
+    client.rotate_webhook_secret()
+    return client
+
+
+def submit_from_app(practice, patient, client: ApiClient, **kwargs) -> Request:
+    """A request the app submitted for the patient (its events go to the client's webhook)."""
+    return submit(practice, patient, channel=Channel.APP, api_client=client, **kwargs)
 
 
 def forwarded(item: Request) -> Request:

@@ -24,6 +24,9 @@ class FailedFilterForm(forms.Form):
 
     def __init__(self, *args, purpose_labels: dict, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # Events to API clients have their own delivery log (portal/views/webhooks.py).
         self.fields["purpose"].choices = [("", _("All"))] + [
-            (value, purpose_labels.get(value, label)) for value, label in Purpose.choices
+            (value, purpose_labels.get(value, label))
+            for value, label in Purpose.choices
+            if value != Purpose.WEBHOOK_EVENT
         ]

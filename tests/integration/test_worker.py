@@ -9,9 +9,12 @@ from pathlib import Path
 import pytest
 from django.conf import settings as django_settings
 
-from requests_app.models import Request, RequestState
+from requests_app.models import ApiClient, Request, RequestState
 from tests.environment import IN_CI, use_broker
-from tests.factories import submit
+from tests.factories import submit, submit_from_app
+from workflows.casework import actions
+from workflows.models import AttemptOutcome, WebhookEvent
+from workflows.webhooks import signing
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "")
@@ -58,6 +61,8 @@ def start_worker(providers, broker: str, **output) -> subprocess.Popen:
         "TWILIO_FROM_NUMBER": "+3197010000000",
         "TWILIO_API_BASE_URL": providers.url,
         "DB_CONN_MAX_AGE": "0",
+        # Webhooks go to the tests' receiver on this machine.
+        "WEBHOOK_ALLOW_LOCAL": "1",
     }
     output = output or {"stdout": subprocess.PIPE, "stderr": subprocess.STDOUT}
     return subprocess.Popen(WORKER_ARGS, cwd=ROOT, env=env, **output)
@@ -129,3 +134,26 @@ def test_request_submitted_while_the_worker_is_down_is_forwarded_when_it_returns
         assert wait_until(lambda: state_of(item) == RequestState.FORWARDED)
     finally:
         stop(again)
+
+
+def test_worker_posts_a_state_change_to_the_clients_webhook(
+    practice, patient, handler, providers, app_client, receiver, worker
+):
+    item = submit_from_app(practice, patient, app_client)
+    assert wait_until(lambda: state_of(item) == RequestState.FORWARDED)
+    item = Request.objects.get(pk=item.pk)
+    actions.act(item, "acknowledge", actor=handler, version=item.version)
+
+    def acknowledged(deliveries) -> bool:
+        return any(d.event["data"]["state"] == RequestState.IN_REVIEW for d in deliveries)
+
+    deliveries = receiver.wait_for(acknowledged, timeout=20)
+    output = "" if acknowledged(deliveries) else worker.stdout.read1().decode(errors="replace")
+    assert acknowledged(deliveries), f"no event arrived; worker said:\n{output}"
+    delivery = deliveries[-1]
+    secret = ApiClient.objects.get(pk=app_client.pk).webhook_secret
+    event = signing.verify(delivery.body, delivery.headers, secret)
+    assert event["type"] == "request.state_changed"
+    assert event["data"]["previous_state"] == RequestState.FORWARDED
+    stored = WebhookEvent.objects.get(event_id=event["id"])
+    assert wait_until(lambda: stored.attempts.filter(outcome=AttemptOutcome.DELIVERED).exists())

@@ -343,6 +343,9 @@ TEXT_ROUTES = {
 # Messages that failed for good: patients' addresses, recorded per practice as a list
 # (tests/portal/test_failed_messages_page.py).
 NOTIFICATION_ROUTES = {"staff:failed_notifications", "staff:resend_notification"}
+# An API client's webhook events (references and states; the list recorded per practice) and
+# sending one again: tests/portal/test_webhook_pages.py.
+WEBHOOK_ROUTES = {"staff:webhook_deliveries", "staff:webhook_resend"}
 # Entering a request (the form shows what the handler typed, nothing stored) and sending one
 # back (its page records the read through render_page): tests/portal/test_staff_entry_pages.py.
 ENTRY_ROUTES = {"staff:entry_new", "staff:send_back"}
@@ -375,6 +378,7 @@ def test_every_staff_route_is_accounted_for():
         | TEAM_ROUTES
         | TEXT_ROUTES
         | NOTIFICATION_ROUTES
+        | WEBHOOK_ROUTES
         | REPORT_ROUTES
         | ENTRY_ROUTES
     )

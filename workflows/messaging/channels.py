@@ -2,6 +2,8 @@
 
 A channel's `send` returns the provider's message id or raises DeliveryError, which says
 whether trying again could help (transient: a 503, a timeout) or not (permanent: a bad address).
+Another part of workflows may add a medium with its own channel (`register`): the webhooks to
+API clients (workflows.webhooks), which messaging never imports.
 """
 
 import functools
@@ -17,9 +19,10 @@ TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}
 
 
 class DeliveryError(Exception):
-    def __init__(self, message: str, *, permanent: bool) -> None:
+    def __init__(self, message: str, *, permanent: bool, status: int | None = None) -> None:
         super().__init__(message)
         self.permanent = permanent
+        self.status = status  # the HTTP status the other side answered, when it answered
 
 
 class Channel(Protocol):
@@ -70,6 +73,7 @@ class SendGridEmail:
             raise DeliveryError(
                 f"SendGrid answered {exc.status_code}: {exc.body!r}"[:500],
                 permanent=exc.status_code not in TRANSIENT_HTTP,
+                status=exc.status_code,
             ) from exc
         except (urllib.error.URLError, OSError) as exc:
             raise DeliveryError(f"SendGrid unreachable: {exc}", permanent=False) from exc
@@ -103,6 +107,7 @@ class TwilioSms:
             raise DeliveryError(
                 f"Twilio answered {exc.status} (code {exc.code}): {exc.msg}"[:500],
                 permanent=exc.status not in TRANSIENT_HTTP,
+                status=exc.status,
             ) from exc
         except (TwilioException, OSError) as exc:  # requests' errors are OSErrors
             raise DeliveryError(f"Twilio unreachable: {exc}", permanent=False) from exc
@@ -110,6 +115,14 @@ class TwilioSms:
 
 
 MEDIA = ("email", "sms")
+
+# Media whose channel another part of workflows provides, registered at start-up
+# (WorkflowsConfig.ready): medium -> the channel, made once.
+_registered: dict[str, Channel] = {}
+
+
+def register(medium: str, channel: Channel) -> None:
+    _registered[medium] = channel
 
 
 def _configured(medium: str) -> tuple[type, tuple[str, ...]]:
@@ -132,10 +145,13 @@ def _configured(medium: str) -> tuple[type, tuple[str, ...]]:
 
 def configured_channels() -> dict[str, type]:
     """Medium -> the channel class that would send it now, without building a client."""
-    return {medium: _configured(medium)[0] for medium in MEDIA}
+    found = {medium: _configured(medium)[0] for medium in MEDIA}
+    return found | {medium: type(channel) for medium, channel in _registered.items()}
 
 
 def channel_for(medium: str) -> Channel:
+    if medium in _registered:
+        return _registered[medium]
     kind, config = _configured(medium)
     if kind is ConsoleChannel:
         return ConsoleChannel("e-mail" if medium == "email" else "sms")

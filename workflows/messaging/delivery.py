@@ -2,12 +2,14 @@
 
 Claiming is a conditional update, so two workers given the same row send it once. What a sent
 message sets in motion (a request becoming 'forwarded') happens in the same transaction as
-marking the row sent.
+marking the row sent. A medium may keep a log of every try (the webhooks' delivery log): its
+hook is told of each one, in the transaction that records the try's outcome on the row.
 """
 
 import dataclasses
 import datetime
 import logging
+import time
 
 from django.db import transaction
 from django.utils import timezone
@@ -45,7 +47,19 @@ def deliver(notification_ids: list[int]) -> list[Outcome]:
     return outcomes
 
 
+@dataclasses.dataclass(frozen=True)
+class Attempt:
+    """One try of a row, for a medium's log of tries."""
+
+    at: datetime.datetime
+    duration: datetime.timedelta
+    outcome: Outcome
+    answer: str = ""  # what the channel returned on success (its provider id)
+    error: DeliveryError | None = None
+
+
 def _send(notification: Notification, now: datetime.datetime) -> Outcome:
+    started_at, clock = timezone.now(), time.monotonic()
     try:
         provider_id = channel_for(notification.medium).send(
             to=notification.recipient,
@@ -54,13 +68,26 @@ def _send(notification: Notification, now: datetime.datetime) -> Outcome:
             idempotency_key=str(notification.idempotency_key),
         )
     except DeliveryError as exc:
-        delay = outbox.release_for_retry(notification, str(exc), permanent=exc.permanent, now=now)
-        return Outcome("failed") if delay is None else Outcome("retry", delay)
+        took = datetime.timedelta(seconds=time.monotonic() - clock)
+        with transaction.atomic():
+            delay = outbox.release_for_retry(
+                notification, str(exc), permanent=exc.permanent, now=now
+            )
+            outcome = Outcome("failed") if delay is None else Outcome("retry", delay)
+            _tell_attempt(notification, Attempt(started_at, took, outcome, error=exc))
+        return outcome
+    took = datetime.timedelta(seconds=time.monotonic() - clock)
     with transaction.atomic():
         outbox.mark_sent(notification, provider_id, timezone.now())
+        _tell_attempt(notification, Attempt(started_at, took, Outcome("sent"), answer=provider_id))
         for hook in _after_sent.get(notification.purpose, ()):
             hook(notification)
     return Outcome("sent")
+
+
+def _tell_attempt(notification: Notification, attempt: Attempt) -> None:
+    for hook in _after_attempt.get(notification.medium, ()):
+        hook(notification, attempt)
 
 
 # What else happens, in the same transaction as marking a row sent, for a purpose: registered
@@ -73,3 +100,14 @@ def after_sent(purpose: str, hook) -> None:
     """Call hook(notification) whenever a row of this purpose has been sent."""
     if hook not in _after_sent.setdefault(purpose, []):
         _after_sent[purpose].append(hook)
+
+
+# Who keeps a log of every try of a medium's rows (the webhooks' delivery log), registered the
+# same way.
+_after_attempt: dict[str, list] = {}
+
+
+def after_attempt(medium: str, hook) -> None:
+    """Call hook(notification, attempt) after every try of a row of this medium."""
+    if hook not in _after_attempt.setdefault(medium, []):
+        _after_attempt[medium].append(hook)

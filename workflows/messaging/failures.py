@@ -19,6 +19,10 @@ Not sent again:
 - a message already sent again, or no longer failed;
 - a practice's new-request message for a request that has since moved to another practice
   (sent back and routed again): it would tell the old practice, and mark the request forwarded.
+Events to an API client's webhook (medium webhook) are not listed here: they have their own
+delivery log with every try, and are sent again from there, once per event, with the same event
+id (workflows.webhooks.deliveries).
+
 It goes to the same address as before: support never types an address for someone else's
 message. A wrong address is mended where it lives (the practice's contacts, the staff account)
 and the next message goes there.
@@ -33,7 +37,7 @@ from requests_app import access, audit
 from requests_app.errors import DomainError
 from requests_app.models import AuditAction
 from workflows.messaging import outbox
-from workflows.models import Notification, Purpose, Status
+from workflows.models import Medium, Notification, Purpose, Status
 
 REFUSE_SECRET = _(
     "This message held a one-time code or link, which has expired. It is not sent again: the "
@@ -41,6 +45,9 @@ REFUSE_SECRET = _(
 )
 REFUSE_DONE = _("This message has already been sent again.")
 REFUSE_NOT_FAILED = _("This message has not failed for good: the portal sends it, or has sent it.")
+REFUSE_WEBHOOK = _(
+    "This is an event to an API client: it is sent again from the client's delivery log."
+)
 REFUSE_MOVED = _(
     "This message announced the request to a practice that no longer has it (sent back and "
     "routed again): it is not sent again."
@@ -63,7 +70,7 @@ def failed_notifications(
     include_resent: bool = False,
 ) -> QuerySet[Notification]:
     """Rows that failed for good, the newest first; by default only those not yet sent again."""
-    rows = Notification.objects.filter(status=Status.FAILED)
+    rows = Notification.objects.filter(status=Status.FAILED).exclude(medium=Medium.WEBHOOK)
     if not include_resent:
         rows = rows.filter(resent_as__isnull=True)
     if medium:
@@ -85,6 +92,8 @@ def resend_refusal(row: Notification):
         return REFUSE_DONE
     if row.status != Status.FAILED:
         return REFUSE_NOT_FAILED
+    if row.medium == Medium.WEBHOOK:
+        return REFUSE_WEBHOOK
     if row.scrub_after_send:
         return REFUSE_SECRET
     if row.purpose == Purpose.PRACTICE_NEW_REQUEST and not row.reaches_the_requests_practice():

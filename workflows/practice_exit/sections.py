@@ -54,7 +54,7 @@ from requests_app.models import (
     TimeEntry,
 )
 from workflows.assistance.connectors import ConnectorError, configured_connectors
-from workflows.models import Notification, Purpose
+from workflows.models import Notification, Purpose, WebhookAttempt, WebhookEvent
 
 
 @dataclasses.dataclass(frozen=True)
@@ -675,7 +675,7 @@ SECTIONS: list[Section] = [
         [
             C("request", "the request's reference", "request__reference"),
             C("purpose", "why it was sent"),
-            C("medium", "email or sms"),
+            C("medium", "email, sms or webhook (an event to the app's backend)"),
             C("recipient", "to whom"),
             C("subject", "subject"),
             C("status", "pending, sending, sent or failed"),
@@ -830,6 +830,15 @@ EXCLUDED: dict[type[Model], str] = {
         "are filled only when a message is written); removed with the portal's data"
     ),
     StandardTextVersion: "earlier wording of a standard text: as StandardText",
+    WebhookEvent: (
+        "the processor's log of events sent to its own app's backend about requests the app "
+        "submitted: a reference and a state, both in the request's history ('request_events'); "
+        "the outbox rows that carried them are in 'notifications'. Removed with the requests"
+    ),
+    WebhookAttempt: (
+        "each try of a webhook event (when, the receiver's HTTP status, how long): the "
+        "processor's operational log, no patient data. Removed with the requests"
+    ),
 }
 
 
