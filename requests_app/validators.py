@@ -210,9 +210,23 @@ WEBHOOK_URL_MAX_LENGTH = 500
 NUMERIC_HOST_RE = re.compile(r"(0x[0-9a-f]*|[0-9]+)(\.(0x[0-9a-f]*|[0-9]+))*\.?", re.ASCII | re.I)
 
 
+# Special-purpose blocks (IANA's registries) that never lead to the public internet but that
+# Python's ipaddress calls global in some versions (3.11 before 3.11.10: 192.0.0.0/24, where a
+# cloud's metadata service lived), or that Linux routes in its own site (site-local, local NAT64,
+# IPv4-translated and IPv4-compatible IPv6).
+NOT_PUBLIC_NETWORKS = (
+    "192.0.0.0/24",
+    "fec0::/10",
+    "64:ff9b:1::/48",
+    "::ffff:0:0:0/96",
+    "::/96",
+)
+
+
 def is_public_address(address: str) -> bool:
     """Whether the IP address is one on the public internet: not private, loopback, link-local,
-    reserved, multicast or unspecified, also when it is an IPv4 address carried in an IPv6 one."""
+    reserved, multicast or unspecified, also when it is an IPv4 address carried in an IPv6 one.
+    The one rule for webhook addresses, when one is set and each time one is posted to."""
     import ipaddress
 
     try:
@@ -226,6 +240,10 @@ def is_public_address(address: str) -> bool:
 
 
 def _public(ip) -> bool:
+    import ipaddress
+
+    if any(ip in ipaddress.ip_network(block) for block in NOT_PUBLIC_NETWORKS):
+        return False
     return ip.is_global and not (
         ip.is_private
         or ip.is_loopback

@@ -220,11 +220,16 @@ def letters_of(item: Request) -> list[Letter]:
     ]
 
 
+# A history row's number (bigint) has at most 19 digits.
+MAX_KEY_DIGITS = 19
+
+
 def letter_of(item: Request, key: str) -> Letter | None:
     """The request's letter with this key (see Letter.key), or None."""
     name, _sep, number = key.rpartition("-")
-    # ASCII digits only: str.isdigit() also accepts "²", which int() cannot read.
-    digits = number.isascii() and number.isdigit()
+    # ASCII digits only: str.isdigit() also accepts "²", which int() cannot read; and no more
+    # than a row's number has (int() refuses thousands of digits with a ValueError).
+    digits = number.isascii() and number.isdigit() and len(number) <= MAX_KEY_DIGITS
     if item.practice_id is None or name not in LETTERS or not digits:
         return None
     event = _written_by_this_practice(item).filter(pk=int(number)).select_related("actor").first()

@@ -23,6 +23,8 @@ import urllib3
 from django.conf import settings
 from requests.adapters import HTTPAdapter
 
+from requests_app.validators import is_public_address
+
 # IPv6 prefixes that carry an IPv4 address the packet ends up at (NAT64).
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
@@ -33,15 +35,15 @@ class AddressRefused(Exception):
 
 def is_public(text: str) -> bool:
     """Whether an IP address is on the public internet, also when an IPv4 address hides in an
-    IPv6 one (mapped, 6to4, NAT64)."""
+    IPv6 one (mapped, 6to4, Teredo, NAT64): the same rule as when the address was set
+    (requests_app.validators.is_public_address), so a name whose DNS changed since then is held
+    to it too."""
     ip = ipaddress.ip_address(text.split("%", 1)[0])  # a link-local scope id is never public
-    if ip.version == 6:
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and ip in _NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is not None:
-            ip = embedded
-    return ip.is_global and not ip.is_multicast
+    if ip.version == 6 and ip in _NAT64:
+        embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+        if not is_public_address(str(embedded)):
+            return False
+    return is_public_address(text)
 
 
 def public_address(url: str) -> str:
