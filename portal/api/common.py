@@ -44,6 +44,13 @@ def own_request(request: HttpRequest, reference: str, event: str) -> Request:
     return item
 
 
+def read_own_request(request: HttpRequest, reference: str, event: str) -> Request:
+    """The client's own request (as `own_request`), with the audit record of reading it."""
+    item = own_request(request, reference, event)
+    recorded(request, item, event)
+    return item
+
+
 def recorded(
     request: HttpRequest, item: Request, event: str, action=AuditAction.READ, **details
 ) -> None:

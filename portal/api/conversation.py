@@ -9,7 +9,7 @@ from ninja import Path, Status
 
 from portal.api import docs
 from portal.api.auth import client_of
-from portal.api.common import own_request, recorded, router, take_quota
+from portal.api.common import own_request, read_own_request, recorded, router, take_quota
 from portal.api.errors import ApiError
 from portal.api.schemas import REFERENCE, Errors, MessagesOut, ReplyIn, ReplyOut
 from portal.forms.patient import ReplyForm
@@ -48,8 +48,7 @@ def _message(message: RequestMessage) -> dict:
     ),
 )
 def messages(request: HttpRequest, reference: str = ReferencePath):
-    item = own_request(request, reference, "api.messages")
-    recorded(request, item, "api.messages")
+    item = read_own_request(request, reference, "api.messages")
     question = patients.open_question(item)
     return {
         "reference": item.reference,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_noop
 from ninja import Path
 
 from portal.api import docs
-from portal.api.common import own_request, recorded, router
+from portal.api.common import own_request, read_own_request, recorded, router
 from portal.api.errors import ApiError
 from portal.api.schemas import (
     REFERENCE,
@@ -56,8 +56,7 @@ def duplicate_of(item: Request) -> str | None:
     ),
 )
 def status(request: HttpRequest, reference: str = ReferencePath):
-    item = own_request(request, reference, "request.status")
-    recorded(request, item, "request.status")
+    item = read_own_request(request, reference, "request.status")
     paused = patients.term_paused(item)
     return {
         "reference": item.reference,
@@ -90,8 +89,7 @@ def status(request: HttpRequest, reference: str = ReferencePath):
     ),
 )
 def history(request: HttpRequest, reference: str = ReferencePath):
-    item = own_request(request, reference, "api.history")
-    recorded(request, item, "api.history")
+    item = read_own_request(request, reference, "api.history")
     steps = [
         {
             "at": step.at,
@@ -134,8 +132,7 @@ def history(request: HttpRequest, reference: str = ReferencePath):
     ),
 )
 def letter_list(request: HttpRequest, reference: str = ReferencePath):
-    item = own_request(request, reference, "api.letters")
-    recorded(request, item, "api.letters")
+    item = read_own_request(request, reference, "api.letters")
     found = [
         {
             "key": letter.key,

@@ -81,42 +81,41 @@ def _refresh(client: ApiClient, locked: ApiClient) -> None:
 
 
 # --- The values a client and a key take --------------------------------------------------------
+def _one_line(value: str, *, max_length: int, too_long, hidden) -> str:
+    """A name or label staff read and compare: one line, as long as allowed, every character
+    visible and in its written direction."""
+    text = (value or "").strip()
+    if len(text) > max_length:
+        raise ValidationError(too_long % {"max": max_length}, code="max_length")
+    if not is_storable(text) or hidden_characters(text) or any(c in text for c in "\r\n\t"):
+        raise ValidationError(hidden, code="characters")
+    return text
+
+
 def clean_name(value: str) -> str:
-    name = (value or "").strip()
-    if not name:
+    if not (value or "").strip():
         raise ValidationError(_("Enter the client's name."), code="required")
-    if len(name) > NAME_MAX_LENGTH:
-        raise ValidationError(
-            _("The name is longer than %(max)s characters.") % {"max": NAME_MAX_LENGTH},
-            code="max_length",
-        )
-    if not is_storable(name) or hidden_characters(name) or any(c in name for c in "\r\n\t"):
-        raise ValidationError(
-            _(
-                "The name cannot contain invisible characters or characters that change the "
-                "direction of the text."
-            ),
-            code="characters",
-        )
-    return name
+    return _one_line(
+        value,
+        max_length=NAME_MAX_LENGTH,
+        too_long=_("The name is longer than %(max)s characters."),
+        hidden=_(
+            "The name cannot contain invisible characters or characters that change the "
+            "direction of the text."
+        ),
+    )
 
 
 def clean_label(value: str) -> str:
-    label = (value or "").strip()
-    if len(label) > LABEL_MAX_LENGTH:
-        raise ValidationError(
-            _("The label is longer than %(max)s characters.") % {"max": LABEL_MAX_LENGTH},
-            code="max_length",
-        )
-    if not is_storable(label) or hidden_characters(label) or any(c in label for c in "\r\n\t"):
-        raise ValidationError(
-            _(
-                "The label cannot contain invisible characters or characters that change the "
-                "direction of the text."
-            ),
-            code="characters",
-        )
-    return label
+    return _one_line(
+        value,
+        max_length=LABEL_MAX_LENGTH,
+        too_long=_("The label is longer than %(max)s characters."),
+        hidden=_(
+            "The label cannot contain invisible characters or characters that change the "
+            "direction of the text."
+        ),
+    )
 
 
 def clean_quotas(per_minute: int, per_day: int) -> tuple[int, int]:
